@@ -1,0 +1,159 @@
+"""The `cmbot` command. Typer gives typed options, `--help` and completion for free."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .export import FORMATS, render
+from .i18n import LANGUAGES, default_lang, normalise_lang, t
+from .interview import FlowError
+from .service import Desk, UnknownFlow
+from .store import CorruptDatabase, Store
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+flows_app = typer.Typer(help="Interview definitions (flows).", no_args_is_help=True)
+app.add_typer(flows_app, name="flows")
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(message, highlight=False, markup=False)
+    return typer.Exit(code)
+
+
+def pick_lang(lang: str | None) -> str:
+    if lang is None:
+        return default_lang()
+    chosen = normalise_lang(lang)
+    if chosen is None:
+        raise fail(t("cli.lang_unknown", default_lang(), lang=lang))
+    return chosen
+
+
+def open_desk() -> Desk:
+    try:
+        return Desk(Store(), os.environ.get("CMBOT_FLOWS") or None)
+    except (CorruptDatabase, FlowError) as exc:
+        raise fail(str(exc)) from exc
+
+
+LangOption = Annotated[str | None, typer.Option("--lang", help=f"Language: {', '.join(LANGUAGES)}.")]
+
+
+@app.command()
+def chat(
+    flow: Annotated[str, typer.Option(help="Which interview to run.")] = "community_manager",
+    lang: LangOption = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the interview you quit.")] = False,
+    answers: Annotated[Path | None, typer.Option(help="Answer from a YAML file instead.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the consultation as JSON.")] = False,
+) -> None:
+    """Run the interview in this terminal and save the consultation."""
+    from .terminal.chat import AnswersError, TERMINAL, local_user, resumable, run_answers, run_interactive
+    from .terminal.prompts import ArrowPrompts, PlainPrompts
+    from .terminal.render import show_report
+
+    chosen = pick_lang(lang)
+    desk = open_desk()
+    if flow not in desk.flows:
+        raise fail(t("cli.flow_unknown", chosen, flow=flow, known=", ".join(sorted(desk.flows))))
+    if answers is not None:
+        try:
+            report = run_answers(desk, flow, chosen, answers)
+        except AnswersError as exc:
+            raise fail(str(exc)) from exc
+        if as_json:
+            out.print_json(json.dumps(report, ensure_ascii=False))
+        else:
+            show_report(out, report, full=desk.flow(flow).outcome == "full")
+            out.print(t("terminal.saved", chosen, id=report["consultation_id"]), highlight=False)
+        return
+    session = resumable(desk, flow) if resume else None
+    if resume and session is None:
+        out.print(t("terminal.nothing_to_resume", chosen))
+    if session is None:
+        session = desk.begin(flow, lang=chosen, started_by=local_user(), where=dict(TERMINAL))
+    prompts = ArrowPrompts(session.lang) if sys.stdin.isatty() else PlainPrompts(session.lang, out)
+    raise typer.Exit(run_interactive(desk, session, prompts, out))
+
+
+@app.command()
+def history(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    lang: LangOption = None,
+) -> None:
+    """List saved consultations, newest first."""
+    from .terminal.render import show_history
+
+    rows = open_desk().store.consultations()
+    if as_json:
+        out.print_json(json.dumps([
+            {"consultation_id": r["id"], "flow": r["flow_id"], "lang": r["lang"],
+             "started_by": r["started_by"], "where": r["where"], "finished_at": r["finished_at"],
+             "placement": r["recommendation"]["placement"]} for r in rows
+        ], ensure_ascii=False))
+        return
+    show_history(out, rows, pick_lang(lang))
+
+
+def _report(consultation_id: str, lang: str | None) -> tuple[Desk, dict]:
+    desk = open_desk()
+    consultation = desk.consultation(consultation_id)
+    if consultation is None:
+        raise fail(t("terminal.not_found", pick_lang(lang), id=consultation_id), code=1)
+    return desk, desk.report(consultation, pick_lang(lang) if lang else None)
+
+
+@app.command()
+def show(consultation_id: str, lang: LangOption = None) -> None:
+    """Show a saved consultation's recommendation."""
+    from .terminal.render import show_report
+
+    desk, report = _report(consultation_id, lang)
+    show_report(out, report, full=desk.flow(report["flow"]).outcome == "full")
+
+
+@app.command()
+def export(
+    consultation_id: str,
+    fmt: Annotated[str, typer.Option("--format", help="md or json.")] = "md",
+    output: Annotated[Path | None, typer.Option(help="Write to this file, not stdout.")] = None,
+    lang: LangOption = None,
+) -> None:
+    """Export a consultation as a Markdown memo or JSON."""
+    if fmt not in FORMATS:
+        raise fail(f"--format must be one of: {', '.join(FORMATS)}")
+    desk, report = _report(consultation_id, lang)
+    text = render(report, desk.flow(report["flow"]), report["lang"], fmt)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+@flows_app.command("list")
+def flows_list() -> None:
+    """List the flows cmbot knows (built-in and from CMBOT_FLOWS)."""
+    for flow in open_desk().flows.values():
+        out.print(f"{flow.id}\tv{flow.version}\t{flow.title['en']}\t{','.join(flow.languages)}"
+                  f"\t{flow.source}", highlight=False, markup=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except UnknownFlow as exc:
+        err.print(f"Unknown flow {exc}", markup=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""A consultation as a memo a manager can paste into a document (Markdown), or as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .i18n import t
+from .interview import Flow
+from .interview.wording import describe
+
+FORMATS = ("md", "json")
+
+
+def escape_md(text: str) -> str:
+    """Free text must not turn into Markdown (or HTML) structure in someone else's document."""
+    for char in "\\`*_[]<>#|":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def where_text(where: dict[str, Any], lang: str) -> str:
+    kind = where.get("kind", "terminal")
+    if kind == "channel":
+        return t("terminal.where_channel", lang, channel=where.get("channel_name")
+                 or where.get("channel", ""))
+    return t(f"terminal.where_{'dm' if kind == 'dm' else 'terminal'}", lang)
+
+
+def to_markdown(report: dict[str, Any], flow: Flow, lang: str) -> str:
+    cid = report["consultation_id"]
+    lines = [f"# {t('export.title', lang, id=cid)}", "", f"## {t('export.context', lang)}", ""]
+    lines.append(t("export.context_line", lang, id=cid, date=report["finished_at"][:10],
+                   who=escape_md(report["started_by"]),
+                   where=escape_md(where_text(report["where"], lang)),
+                   flow=report["flow"], version=report["flow_version"]))
+    lines += ["", f"## {t('export.answers', lang)}", ""]
+    for state, value in report["answers"].items():
+        prompt = flow.states[state].prompt[lang] if state in flow.states else state
+        shown = describe(flow, state, value, lang) if state in flow.states else str(value)
+        lines.append(f"- **{escape_md(prompt)}** {escape_md(shown)}")
+    lines += ["", f"## {t('export.recommendation', lang)}", ""]
+    scores = {s["place"]: s for s in report["scores"]}
+    if flow.outcome == "full":
+        lines.append(t("export.placement_line", lang, placement=report["placement_label"],
+                       score=scores[report["placement"]]["score"], why=report["placement_why"]))
+        lines.append("")
+        lines.append(t("export.runner_up_line", lang, runner_up=report["runner_up_label"],
+                       score=scores[report["runner_up"]]["score"]))
+        lines += ["", f"### {t('export.scores', lang)}", ""]
+        lines.append(f"| {t('terminal.col_place', lang)} | {t('terminal.col_score', lang)} "
+                     f"| {t('terminal.col_reasons', lang)} |")
+        lines.append("|---|---:|---|")
+        for s in report["scores"]:
+            reasons = "; ".join(r["text"] for r in s["reasons"])
+            lines.append(f"| {s['label']} | {s['score']} | {reasons} |")
+    lines += ["", f"### {t('export.risks', lang)}", ""]
+    if not report["risk_details"]:
+        lines.append(t("advice.no_risks", lang))
+    for risk in report["risk_details"]:
+        lines.append(f"- **{risk['title']}** — {escape_md(risk['explanation'])}")
+    lines += ["", f"### {t('export.reframed', lang)}", ""]
+    for item in report["reframed"]:
+        lines.append("- " + t("export.from_to", lang, **{"from": escape_md(item["from_label"]),
+                                                          "to": escape_md(item["to"])}))
+        lines.append("  - " + t("export.indicators_line", lang,
+                                items="; ".join(item["indicators"])))
+        lines.append("  - " + t("export.why_line", lang, why=item["why"]))
+    return "\n".join(lines) + "\n"
+
+
+def render(report: dict[str, Any], flow: Flow, lang: str, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    return to_markdown(report, flow, lang)

@@ -1,0 +1,94 @@
+"""Message catalogues (YAML, one file per language) and number/plural formatting (Babel).
+
+Every sentence a person reads that is not in a flow file lives in `cmbot/locales/<lang>.yaml`.
+`t("risk.isolated_role.title", "fr")` looks a key up; a mapping with `one`/`other` is a plural
+chosen by the `count` parameter with the language's own rule (French: 0 and 1 are singular).
+"""
+
+from __future__ import annotations
+
+import locale as system_locale
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel import Locale
+from babel.numbers import format_currency, format_decimal
+
+LANGUAGES = ("en", "fr")
+DEFAULT_LANG = "en"
+LOCALES_DIR = Path(__file__).parent / "locales"
+
+
+class CatalogueError(ValueError):
+    """A catalogue file that is missing or not valid YAML."""
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and not set(value) <= {"one", "other"}:
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+@cache
+def catalogue(lang: str) -> dict[str, Any]:
+    path = LOCALES_DIR / f"{lang}.yaml"
+    try:
+        return _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogueError(f"{path}: cannot load the message catalogue ({exc})") from exc
+
+
+def normalise_lang(lang: str | None) -> str | None:
+    """`fr-FR`, `fr_CA.UTF-8`, `FR` -> `fr`; None for a language cmbot does not speak."""
+    if not lang:
+        return None
+    short = lang.replace("_", "-").split("-")[0].split(".")[0].lower()
+    return short if short in LANGUAGES else None
+
+
+def default_lang() -> str:
+    """`CMBOT_LANG`, else the system locale, else English."""
+    for candidate in (os.environ.get("CMBOT_LANG"), system_locale.getlocale()[0],
+                      os.environ.get("LANG")):
+        lang = normalise_lang(candidate)
+        if lang:
+            return lang
+    return DEFAULT_LANG
+
+
+def t(key: str, lang: str, **params: Any) -> Any:
+    """The text for `key` in `lang` with `params` filled in (a list stays a list)."""
+    entries = catalogue(lang if lang in LANGUAGES else DEFAULT_LANG)
+    if key not in entries:
+        raise KeyError(f"no message '{key}' in the {lang} catalogue")
+    value = entries[key]
+    if isinstance(value, dict):  # plural forms
+        value = value[Locale(lang).plural_form(params.get("count", 0))]
+    if isinstance(value, list):
+        return [str(v).format(**params) for v in value]
+    return str(value).format(**params) if params else str(value)
+
+
+def amount(value: int, lang: str) -> str:
+    """`€12,000` in English, `12 000 €` in French."""
+    return format_currency(value, "EUR", locale=lang, format=t("format.currency", lang),
+                           currency_digits=False)
+
+
+def number(value: int, lang: str) -> str:
+    return format_decimal(value, locale=lang)
+
+
+def join(items: list[str], lang: str) -> str:
+    """`a, b and c` / `a, b et c`."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + t("format.and", lang) + items[-1]

@@ -1,0 +1,141 @@
+"""Validation of answers: every kind returns a value or a reason to ask again, never raises.
+
+Reasons are message keys with parameters (see `cmbot/locales`), so each front door can say
+them in the person's language.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .flow import Flow, Question
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    value: Any = None
+    problem: Problem | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _bad(key: str, **params: Any) -> Verdict:
+    return Verdict(problem=Problem(key, params))
+
+
+def validate(flow: Flow, question: Question, raw: Any, answers: Mapping[str, Any]) -> Verdict:
+    """Check `raw` against `question` given earlier `answers`; return the clean value."""
+    if question.kind in ("choice", "confirm"):
+        return _choice(flow, question, raw, answers)
+    if question.kind == "multi":
+        return _multi(flow, question, raw, answers)
+    if question.kind == "number":
+        return _number(question, raw)
+    return _text(question, raw)
+
+
+def _choice(flow: Flow, q: Question, raw: Any, answers: Mapping[str, Any]) -> Verdict:
+    allowed = [o.id for o in flow.options(q, answers)]
+    if isinstance(raw, list) and len(raw) == 1:
+        raw = raw[0]
+    if not isinstance(raw, str | int | bool) or _option_id(raw) not in allowed:
+        return _bad("answer.choice_unknown", options=allowed)
+    return Verdict(_option_id(raw))
+
+
+def _option_id(raw: Any) -> str:
+    # YAML reads a bare yes/no as a boolean; the flow's ids are the strings "yes"/"no".
+    if isinstance(raw, bool):
+        return "yes" if raw else "no"
+    return str(raw).strip()
+
+
+def _multi(flow: Flow, q: Question, raw: Any, answers: Mapping[str, Any]) -> Verdict:
+    allowed = [o.id for o in flow.options(q, answers)]
+    if raw is None:
+        raw = []
+    if isinstance(raw, str):
+        raw = [p for p in re.split(r"[,\s]+", raw) if p]
+    if not isinstance(raw, list | tuple):
+        return _bad("answer.multi_not_list", options=allowed)
+    picked = [_option_id(v) for v in raw]
+    unknown = [v for v in picked if v not in allowed]
+    if unknown:
+        return _bad("answer.multi_unknown", unknown=unknown, options=allowed)
+    if len(set(picked)) != len(picked):
+        return _bad("answer.multi_duplicate")
+    lowest = q.min if q.min is not None else 1
+    highest = q.max if q.max is not None else len(allowed)
+    if len(picked) < lowest:
+        return _bad("answer.multi_too_few", min=lowest)
+    if len(picked) > highest:
+        return _bad("answer.multi_too_many", max=highest)
+    return Verdict(sorted(picked, key=allowed.index))  # the flow's order, whatever the clicks
+
+
+_CURRENCY = re.compile(r"(?i)(€|\$|£|eur(os?)?|usd|dollars?)")
+_SUFFIX = {"k": 1_000, "m": 1_000_000, "md": 1_000_000_000, "bn": 1_000_000_000}
+
+
+def parse_number(raw: Any) -> int | None:
+    """People type amounts as `12000`, `12 000`, `12,000`, `12.000`, `12k`, `1.5k` or `12 000 €`."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        return int(raw) if raw.is_integer() else None
+    if not isinstance(raw, str):
+        return None
+    text = unicodedata.normalize("NFKC", raw).strip().lower()
+    text = _CURRENCY.sub("", text)
+    text = re.sub(r"[\s'’_]", "", text)
+    match = re.fullmatch(r"(-?)([\d.,]+)(k|m|md|bn)?", text)
+    if not match:
+        return None
+    sign, digits, suffix = match.groups()
+    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", digits):  # thousands separators
+        number = float(digits.replace(",", "").replace(".", ""))
+    elif re.fullmatch(r"\d+([.,]\d+)?", digits):  # one decimal mark
+        number = float(digits.replace(",", "."))
+    else:
+        return None
+    number *= _SUFFIX.get(suffix or "", 1)
+    if not number.is_integer():
+        return None
+    return -int(number) if sign else int(number)
+
+
+def _number(q: Question, raw: Any) -> Verdict:
+    value = parse_number(raw)
+    if value is None:
+        return _bad("answer.number_invalid")
+    lowest = q.min if q.min is not None else 0
+    highest = q.max if q.max is not None else 10**15
+    if not lowest <= value <= highest:
+        return _bad("answer.number_range", min=lowest, max=highest)
+    return Verdict(value)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _text(q: Question, raw: Any) -> Verdict:
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        return _bad("answer.text_length", min=q.min_length, max=q.max_length)
+    text = _CONTROL.sub("", str(raw)).strip()
+    if not q.min_length <= len(text) <= q.max_length:
+        return _bad("answer.text_length", min=q.min_length, max=q.max_length, length=len(text))
+    return Verdict(text)

@@ -1,0 +1,69 @@
+"""Declarative branching conditions read from flow files (no `eval`).
+
+A condition is a small mapping, so flow authors can write branches without code:
+``{answer: S, is: X}``, ``{answer: S, in: [X, Y]}``, ``{answer: S, has: X}`` (multi answers),
+``{not: C}``, ``{all: [C, ...]}``, ``{any: [C, ...]}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class ConditionError(ValueError):
+    """A condition mapping that does not follow the syntax above."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    op: str  # "is" | "in" | "has" | "not" | "all" | "any"
+    answer: str | None = None
+    values: tuple[str, ...] = ()
+    parts: tuple[Condition, ...] = ()
+
+    def holds(self, answers: Mapping[str, Any]) -> bool:
+        """True when the condition is met by `answers` (state id -> value); missing is False."""
+        if self.op == "not":
+            return not self.parts[0].holds(answers)
+        if self.op == "all":
+            return all(p.holds(answers) for p in self.parts)
+        if self.op == "any":
+            return any(p.holds(answers) for p in self.parts)
+        value = answers.get(self.answer)
+        if value is None:
+            return False
+        if self.op == "has":
+            return isinstance(value, list) and self.values[0] in value
+        return str(value) in self.values  # "is" and "in"
+
+    def references(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Every (state id, option ids) the condition names, for the flow checker."""
+        if self.parts:
+            return [ref for p in self.parts for ref in p.references()]
+        return [(self.answer or "", self.values)]
+
+
+def parse_condition(raw: Any) -> Condition:
+    if not isinstance(raw, Mapping):
+        raise ConditionError("a condition must be a mapping")
+    keys = set(raw) - {"__line__"}
+    if keys == {"not"}:
+        return Condition("not", parts=(parse_condition(raw["not"]),))
+    for op in ("all", "any"):
+        if keys == {op}:
+            items = raw[op]
+            if not isinstance(items, list) or not items:
+                raise ConditionError(f"'{op}' needs a non-empty list of conditions")
+            return Condition(op, parts=tuple(parse_condition(i) for i in items))
+    ops = keys - {"answer"}
+    if "answer" not in keys or len(ops) != 1 or not ops <= {"is", "in", "has"}:
+        raise ConditionError(
+            "expected {answer: STATE, is|in|has: ...}, {not: ...}, {all: [...]} or {any: [...]}"
+        )
+    op = ops.pop()
+    values = raw[op] if op == "in" else [raw[op]]
+    if not isinstance(values, list) or not values:
+        raise ConditionError(f"'{op}' needs a value")
+    return Condition(op, answer=str(raw["answer"]), values=tuple(str(v) for v in values))

@@ -1,0 +1,306 @@
+"""Fixtures that run the real ``cmbot serve --http`` process against :class:`FakeSlack`.
+
+Tests drive the bot over HTTP exactly as Slack would (signed requests via
+:class:`BotDriver`) and assert on what it sent back to the fake Web API, so they cover
+the wiring (env, signing, routing, persistence, restarts) and not just the handlers.
+
+When a test fails, the bot's stdout/stderr and the list of Web API calls it made are
+attached to the failure report; the full logs stay under the test's ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakeslack import FakeSlack
+from signing import BotDriver
+
+BOT_TOKEN = "xoxb-test-token"
+SIGNING_SECRET = "test-secret"
+CMBOT_EXE = Path(sys.executable).parent / "cmbot"
+DEFAULT_COMMAND: tuple[str, ...] = (str(CMBOT_EXE), "serve", "--http", "--port", "{port}")
+STARTUP_TIMEOUT = 20.0
+
+_BOTS = pytest.StashKey[list["BotProcess"]]()
+_FAKES = pytest.StashKey[list[FakeSlack]]()
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _tail(path: Path, limit: int = 20_000) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+    return text if len(text) <= limit else "…" + text[-limit:]
+
+
+class BotProcess:
+    """One ``cmbot serve`` subprocess plus what a test needs to talk to it.
+
+    ``driver`` sends signed Slack requests to it, ``fake`` is the Web API it calls,
+    ``db_path`` its TinyDB file. ``stop``/``kill9``/``restart`` exercise shutdown and
+    persistence; logs of every run go to ``log_dir``.
+    """
+
+    def __init__(
+        self,
+        *,
+        fake: FakeSlack,
+        env: dict[str, str],
+        db_path: Path,
+        port: int,
+        log_dir: Path,
+        command: Sequence[str] = DEFAULT_COMMAND,
+        name: str = "cmbot",
+        startup_timeout: float = STARTUP_TIMEOUT,
+    ) -> None:
+        self.fake = fake
+        self.env = env
+        self.db_path = db_path
+        self.port = port
+        self.log_dir = log_dir
+        self.command = list(command)
+        self.name = name
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.runs = 0
+        self.log_files: list[tuple[Path, Path]] = []
+        self.driver = BotDriver(self.url, env["SLACK_SIGNING_SECRET"], fake.url)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def stdout_path(self) -> Path:
+        return self.log_files[-1][0]
+
+    @property
+    def stderr_path(self) -> Path:
+        return self.log_files[-1][1]
+
+    def argv(self) -> list[str]:
+        return [arg.replace("{port}", str(self.port)) for arg in self.command]
+
+    def start(self, wait: bool = True) -> BotProcess:
+        """Spawn the process and (by default) block until ``/healthz`` answers 200."""
+        if self.proc is not None and self.proc.poll() is None:
+            raise RuntimeError(f"{self.name} is already running")
+        executable = Path(self.command[0])
+        if executable.is_absolute() and not executable.exists():
+            pytest.fail(
+                f"{executable} not found; install the package into this venv (pip install -e .)",
+                pytrace=False,
+            )
+        self.runs += 1
+        stem = self.log_dir / f"{self.name}-run{self.runs}"
+        out_path, err_path = stem.with_suffix(".stdout.log"), stem.with_suffix(".stderr.log")
+        self.log_files.append((out_path, err_path))
+        self.driver.base_url = self.url
+        with out_path.open("wb") as out, err_path.open("wb") as err:
+            self.proc = subprocess.Popen(
+                self.argv(), env=self.env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+            )
+        if wait:
+            self.wait_healthy()
+        return self
+
+    def wait_healthy(self, timeout: float | None = None) -> None:
+        """Poll ``/healthz``; fail the test with the bot's stderr if it dies or hangs."""
+        assert self.proc is not None
+        deadline = time.monotonic() + (self.startup_timeout if timeout is None else timeout)
+        while time.monotonic() < deadline:
+            code = self.proc.poll()
+            if code is not None:
+                pytest.fail(
+                    f"{self.name} exited with {code} during startup:\n{self.logs()}",
+                    pytrace=False,
+                )
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.05)
+        self.kill9()
+        pytest.fail(
+            f"{self.name} did not answer GET /healthz within the timeout:\n{self.logs()}",
+            pytrace=False,
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM and wait (graceful shutdown); SIGKILL if it won't exit. Returns the code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=timeout)
+        return self.proc.returncode
+
+    def kill9(self) -> int | None:
+        """SIGKILL, no chance to flush or clean up — for crash-safety tests."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        return self.proc.returncode
+
+    def restart(self, new_port: bool = False, wait: bool = True) -> BotProcess:
+        """Stop (if running) and start again on the same database (and port).
+
+        ``driver`` is updated in place, so references to it stay valid.
+        """
+        self.stop()
+        if new_port:
+            self.port = free_port()
+        return self.start(wait=wait)
+
+    def logs(self) -> str:
+        """stdout and stderr of every run so far, labelled, for failure messages."""
+        parts = []
+        for run, (out_path, err_path) in enumerate(self.log_files, start=1):
+            for label, path in (("stdout", out_path), ("stderr", err_path)):
+                text = _tail(path)
+                if text.strip():
+                    parts.append(f"--- {self.name} run {run} {label} ({path}) ---\n{text}")
+        return "\n".join(parts) or f"({self.name} wrote nothing)"
+
+
+def bot_environment(
+    fake: FakeSlack, db_path: Path, extra: Mapping[str, str | None] = ()
+) -> dict[str, str]:
+    """The bot's environment: ours, minus Socket Mode, pointed at the fake.
+
+    ``extra`` values of ``None`` remove a variable.
+    """
+    env = dict(os.environ)
+    env.pop("SLACK_APP_TOKEN", None)
+    env.update(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake.url,
+        CMBOT_DB=str(db_path),
+        CMBOT_LANG="en",
+        PYTHONUNBUFFERED="1",
+    )
+    for key, value in dict(extra).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+@pytest.fixture
+def fake_slack(request: pytest.FixtureRequest) -> Iterator[FakeSlack]:
+    """A running :class:`FakeSlack`; fails the test if the fake itself hit an error."""
+    with FakeSlack() as fake:
+        request.node.stash.setdefault(_FAKES, []).append(fake)
+        yield fake
+        assert not fake.errors, f"FakeSlack raised while answering: {fake.errors!r}"
+
+
+@pytest.fixture
+def bot_env(request: pytest.FixtureRequest) -> dict[str, str | None]:
+    """Extra env for ``bot``/``start_bot``.
+
+    Override this fixture in a module, or parametrize it:
+    ``@pytest.mark.parametrize("bot_env", [{"CMBOT_LANG": "de"}], indirect=True)``.
+    """
+    return dict(getattr(request, "param", {}))
+
+
+StartBot = Callable[..., BotProcess]
+
+
+@pytest.fixture
+def start_bot(
+    request: pytest.FixtureRequest,
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+    bot_env: dict[str, str | None],
+) -> Iterator[StartBot]:
+    """Factory: ``start_bot(CMBOT_LANG="de", port=..., db_path=..., command=[...])``.
+
+    Keyword arguments in UPPER case become environment variables (``None`` removes
+    one); ``command`` replaces the ``cmbot serve`` argv (``{port}`` is substituted);
+    ``wait=False`` returns before the health check. Every bot is stopped at teardown.
+    """
+    started: list[BotProcess] = []
+    request.node.stash.setdefault(_BOTS, [])
+
+    def factory(
+        *,
+        port: int | None = None,
+        db_path: Path | None = None,
+        command: Sequence[str] | None = None,
+        wait: bool = True,
+        startup_timeout: float = STARTUP_TIMEOUT,
+        fake: FakeSlack | None = None,
+        **env: str | None,
+    ) -> BotProcess:
+        index = len(started) + 1
+        suffix = "" if index == 1 else f"-{index}"
+        db = db_path or tmp_path / f"cmbot{suffix}.json"
+        target = fake or fake_slack
+        bot = BotProcess(
+            fake=target,
+            env=bot_environment(target, db, {**bot_env, **env}),
+            db_path=db,
+            port=port or free_port(),
+            log_dir=tmp_path,
+            command=command or DEFAULT_COMMAND,
+            name=f"cmbot{suffix}",
+            startup_timeout=startup_timeout,
+        )
+        started.append(bot)
+        request.node.stash[_BOTS].append(bot)
+        return bot.start(wait=wait)
+
+    yield factory
+    for bot in started:
+        bot.stop()
+
+
+@pytest.fixture
+def bot(start_bot: StartBot) -> BotProcess:
+    """A healthy ``cmbot serve --http`` talking to ``fake_slack``, with ``bot_env`` applied."""
+    return start_bot()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+    """Attach bot logs and the Web API call list to a failing test's report."""
+    report = yield
+    if report.failed:
+        for fake in item.stash.get(_FAKES, []):
+            report.sections.append(("fake slack calls", fake.describe() or "(none)"))
+        for bot in item.stash.get(_BOTS, []):
+            report.sections.append((f"{bot.name} output", bot.logs()))
+    return report
