@@ -57,7 +57,14 @@ def chat(
     as_json: Annotated[bool, typer.Option("--json", help="Print the consultation as JSON.")] = False,
 ) -> None:
     """Run the interview in this terminal and save the consultation."""
-    from .terminal.chat import AnswersError, TERMINAL, local_user, resumable, run_answers, run_interactive
+    from .terminal.chat import (
+        TERMINAL,
+        AnswersError,
+        local_user,
+        resumable,
+        run_answers,
+        run_interactive,
+    )
     from .terminal.prompts import ArrowPrompts, PlainPrompts
     from .terminal.render import show_report
 
@@ -137,6 +144,24 @@ def export(
         output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+
+
+@app.command()
+def serve(
+    http: Annotated[bool, typer.Option("--http", help="HTTP even if SLACK_APP_TOKEN is set.")] = False,
+    port: Annotated[int | None, typer.Option(help="HTTP port (default $PORT or 3000).")] = None,
+) -> None:
+    """Run the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP at /slack/events."""
+    from .slack.app import serve as run
+    from .slack.app import setup_logging
+    from .slack.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(port, force_http=http)
+    except ConfigError as exc:
+        raise fail(f"cmbot serve: {exc}") from exc
+    setup_logging()
+    run(settings, open_desk())
 
 
 @flows_app.command("list")

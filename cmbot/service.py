@@ -54,19 +54,13 @@ class Desk:
 
     @contextmanager
     def session(self, session_id: str) -> Iterator[Session | None]:
-        """The saved session, locked while the caller works on it, saved afterwards.
+        """The saved session, locked while the caller works on it (and calls `save`).
 
         Yields None when no such session is in progress (finished, cancelled or unknown).
         """
-        lock = self.lock(session_id)
-        with lock:
+        with self.lock(session_id):
             saved = self.store.get_session(session_id)
-            if saved is None:
-                yield None
-                return
-            session = Session.from_dict(saved)
-            yield session
-            self.save(session)
+            yield Session.from_dict(saved) if saved else None
 
     def save(self, session: Session) -> Consultation | None:
         """Persist a step; a finished session becomes a consultation, a cancelled one goes."""

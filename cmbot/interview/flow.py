@@ -146,7 +146,7 @@ def load_flow(path: str | Path) -> Flow:
 
 def parse_flow(text: str, source: str) -> Flow:
     try:
-        raw = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         line = exc.problem_mark.line + 1 if getattr(exc, "problem_mark", None) else None
         raise FlowError(source, f"not valid YAML ({getattr(exc, 'problem', exc)})", line=line) from exc

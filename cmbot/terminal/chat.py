@@ -95,8 +95,8 @@ def run_interactive(desk: Desk, session: Session, prompts: Prompts, console: Con
         else:
             step = interview.answer(session, raw, by=user)
         if not step.ok and step.problem:
-            console.print(f"[red]{escape(say_problem(step.problem, lang, interview.flow, question.id))}[/red]",
-                          highlight=False)
+            problem = say_problem(step.problem, lang, interview.flow, question.id)
+            console.print(f"[red]{escape(problem)}[/red]", highlight=False)
         desk.save(session)
     consultation = desk.consultation(session.id)
     assert consultation is not None

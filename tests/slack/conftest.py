@@ -22,6 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Make the harness modules importable from tests in any --import-mode.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from fakeslack import FakeSlack
 from signing import BotDriver
 
@@ -193,7 +198,7 @@ class BotProcess:
 
 
 def bot_environment(
-    fake: FakeSlack, db_path: Path, extra: Mapping[str, str | None] = ()
+    fake: FakeSlack, db_path: Path, extra: Mapping[str, str | None] | None = None
 ) -> dict[str, str]:
     """The bot's environment: ours, minus Socket Mode, pointed at the fake.
 
@@ -209,7 +214,7 @@ def bot_environment(
         CMBOT_LANG="en",
         PYTHONUNBUFFERED="1",
     )
-    for key, value in dict(extra).items():
+    for key, value in (extra or {}).items():
         if value is None:
             env.pop(key, None)
         else:

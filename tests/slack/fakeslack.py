@@ -61,6 +61,7 @@ class Call:
     headers: dict[str, str]
     time: float
     path: str = ""
+    response: dict[str, Any] = field(default_factory=dict)  # what the fake answered
 
     def get(self, key: str, default: Any = None) -> Any:
         """Shortcut for ``call.params.get(key)``."""
@@ -198,7 +199,10 @@ class FakeSlack:
         if self._server is None:
             self._server = _Server(self)
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="fake-slack", daemon=True
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},  # fast shutdown() between tests
+                name="fake-slack",
+                daemon=True,
             )
             self._thread.start()
         return self
@@ -372,23 +376,33 @@ class FakeSlack:
             return 404, "not found", {}
 
         with self._lock:
-            self._calls.append(Call(method, params, headers, time.time(), path))
-            queue = self._failures.get(method)
-            failure = queue.popleft() if queue else None
-            if failure is not None:
-                extra_headers = {}
-                if failure.retry_after is not None:
-                    extra_headers["Retry-After"] = str(failure.retry_after)
-                body = {"ok": False, "error": failure.error, **failure.extra}
-                return failure.status, body, extra_headers
-            custom = self._handlers.get(method)
-            if custom is not None:
-                return 200, custom(params), {}
-            if method == "upload":
-                return 200, self._upload(params), {}
-            builtin = _BUILTIN.get(method)
-            result = builtin(self, params) if builtin else {"ok": True}
-            return 200, result, {}
+            call = Call(method, params, headers, time.time(), path)
+            status, body, extra_headers = self._answer(method, params)
+            if isinstance(body, dict):
+                call.response.update(body)
+            self._calls.append(call)
+            return status, body, extra_headers
+
+    def _answer(
+        self, method: str, params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any] | str, dict[str, str]]:
+        """What Slack would answer (called under the lock, before the call is visible)."""
+        queue = self._failures.get(method)
+        failure = queue.popleft() if queue else None
+        if failure is not None:
+            extra_headers = {}
+            if failure.retry_after is not None:
+                extra_headers["Retry-After"] = str(failure.retry_after)
+            body = {"ok": False, "error": failure.error, **failure.extra}
+            return failure.status, body, extra_headers
+        custom = self._handlers.get(method)
+        if custom is not None:
+            return 200, custom(params), {}
+        if method == "upload":
+            return 200, self._upload(params), {}
+        builtin = _BUILTIN.get(method)
+        result = builtin(self, params) if builtin else {"ok": True}
+        return 200, result, {}
 
     # ------------------------------------------------------------------ helpers
 

@@ -1,0 +1,93 @@
+"""Build the Bolt `App` and run it: Socket Mode, or HTTP under waitress (a production WSGI server).
+
+Layout after Slack's bolt-python starter template: this module builds the app, `listeners/`
+registers one kind of listener per module.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+from ..service import Desk
+from .config import Settings, redact
+from .conversation import Conductor
+from .listeners import register_listeners
+
+log = logging.getLogger("cmbot.slack")
+
+
+class RedactTokens(logging.Filter):
+    """Tokens never reach a log line, whatever library wrote it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = ()
+        return True
+
+
+def setup_logging() -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactTokens())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
+def build_app(settings: Settings, desk: Desk) -> App:
+    client = WebClient(token=settings.bot_token, base_url=settings.api_url)
+    app = App(
+        client=client,
+        signing_secret=settings.signing_secret or "socket-mode",
+        # Listeners run in the request thread, so the ack and the next question leave together;
+        # every listener is a few milliseconds, far below Slack's 3 s.
+        process_before_response=not settings.socket_mode,
+        request_verification_enabled=not settings.socket_mode,
+    )
+    conductor = Conductor(desk, client, settings.lang)
+
+    @app.middleware
+    def drop_redeliveries(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
+        """Slack re-sends events it thinks were lost (same `event_id`): handle each once."""
+        event_id = body.get("event_id")
+        if event_id and not conductor.seen.first_time(event_id):
+            return BoltResponse(status=200, body="")
+        return next()
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.exception("listener failed: %s", type(error).__name__, exc_info=error)
+
+    register_listeners(app, conductor)
+    return app
+
+
+def wsgi(app: App) -> Callable[..., Iterable[bytes]]:
+    """Bolt's WSGI handler for `POST /slack/events`, plus `GET /healthz` for load balancers."""
+    slack = SlackRequestHandler(app, path="/slack/events")
+
+    def application(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        return slack(environ, start_response)
+
+    return application
+
+
+def serve(settings: Settings, desk: Desk) -> None:
+    app = build_app(settings, desk)
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("cmbot: Socket Mode")
+        SocketModeHandler(app, settings.app_token).start()
+        return
+    import waitress
+
+    log.info("cmbot: listening on http://0.0.0.0:%d/slack/events", settings.port)
+    waitress.serve(wsgi(app), host="0.0.0.0", port=settings.port, threads=8, ident="cmbot")

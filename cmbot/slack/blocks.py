@@ -1,0 +1,210 @@
+"""Block Kit rendering: pure functions from the core's data (and a language) to blocks.
+
+Contract (DESIGN.md): a question's answer block has `block_id` = the state id and its options
+carry their option id as `value`; multi questions add a `cmbot_submit` button; every question
+has `cmbot_back`, `cmbot_restart` and `cmbot_cancel`. Navigation buttons carry the session id
+as their value so a click always names its interview.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..i18n import t
+from ..interview import Flow, Question, Session
+from ..interview.wording import describe
+
+Block = dict[str, Any]
+BUTTONS_MAX = 5  # more options than this get a menu, which stays readable on a phone
+NAV_BLOCK = "cmbot_nav"
+
+
+def esc(text: Any) -> str:
+    """Escape what people typed before it reaches Slack: no `<!channel>`, no fake links."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text[:75], "emoji": True}
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text[:3000]}
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(text)]}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    element = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
+    if style:
+        element["style"] = style
+    return element
+
+
+def option(text: str, value: str) -> dict[str, Any]:
+    return {"text": plain(text), "value": value}
+
+
+def nav_block(session: Session, lang: str, submit: bool = False) -> Block:
+    elements = [button(t("slack.submit", lang), "cmbot_submit", session.id, "primary")] if submit else []
+    elements += [
+        button(t("nav.back", lang), "cmbot_back", session.id),
+        button(t("nav.restart", lang), "cmbot_restart", session.id),
+        button(t("nav.cancel", lang), "cmbot_cancel", session.id, "danger"),
+    ]
+    return {"type": "actions", "block_id": NAV_BLOCK, "elements": elements}
+
+
+def answer_block(flow: Flow, question: Question, session: Session) -> Block | None:
+    lang, values = session.lang, session.values()
+    options = flow.options(question, values)
+    previous = session.answers.get(question.id)
+    if question.kind == "multi":
+        element: dict[str, Any] = {
+            "type": "checkboxes",
+            "action_id": "cmbot_multi",
+            "options": [option(o.label[lang], o.id) for o in options],
+        }
+        chosen = [option(o.label[lang], o.id) for o in options
+                  if previous and o.id in previous.value]
+        if chosen:
+            element["initial_options"] = chosen
+        return {"type": "actions", "block_id": question.id, "elements": [element]}
+    if question.kind in ("choice", "confirm"):
+        if len(options) <= BUTTONS_MAX:
+            elements = [
+                button(o.label[lang], f"cmbot_choice_{i}", o.id,
+                       "primary" if o.id == "confirm" else None)
+                for i, o in enumerate(options)
+            ]
+        else:
+            elements = [{
+                "type": "static_select",
+                "action_id": "cmbot_choice",
+                "placeholder": plain(t("slack.edit_pick", lang)),
+                "options": [option(o.label[lang], o.id) for o in options],
+            }]
+        return {"type": "actions", "block_id": question.id, "elements": elements}
+    return None  # text and number: answered by a reply
+
+
+def question_blocks(flow: Flow, session: Session, progress: tuple[int, int],
+                    in_thread: bool) -> list[Block]:
+    question = flow.states[session.state]
+    lang = session.lang
+    blocks: list[Block] = []
+    if question.kind == "confirm":
+        lines = [f"• *{q.prompt[lang]}* {esc(describe(flow, q.id, v, lang))}"
+                 for q in flow.questions if (v := session.values().get(q.id)) is not None
+                 and q.id in flow.path(session.values())]
+        blocks.append(section(t("slack.confirm_title", lang) + "\n" + "\n".join(lines)))
+    else:
+        n, total = progress
+        blocks.append(context(t("slack.progress", lang, n=n, total=total)))
+    blocks.append(section(f"*{question.prompt[lang]}*"))
+    if question.help[lang]:
+        blocks.append(context(question.help[lang]))
+    answer = answer_block(flow, question, session)
+    if answer:
+        blocks.append(answer)
+    else:
+        # Answered by a reply; the hint carries the state id so the question is still findable.
+        hint = "slack.reply_hint_thread" if in_thread else "slack.reply_hint_dm"
+        blocks.append({**context(t(hint, lang)), "block_id": question.id})
+    blocks.append(nav_block(session, lang, submit=question.kind == "multi"))
+    return blocks
+
+
+def answered_blocks(flow: Flow, session: Session, state_id: str, value: Any, user: str) -> list[Block]:
+    """What a question message becomes once answered: the question, the answer and who gave it."""
+    lang = session.lang
+    question = flow.states[state_id]
+    answer = esc(describe(flow, state_id, value, lang))
+    return [
+        section(f"*{question.prompt[lang]}*"),
+        context(":white_check_mark: " + t("slack.answered_by", lang, answer=answer, user=esc(user))),
+    ]
+
+
+def edit_picker(flow: Flow, session: Session) -> list[Block]:
+    lang = session.lang
+    values = session.values()
+    options = [option(q.prompt[lang], q.id) for q in flow.questions
+               if q.id in values and q.id in flow.path(values)]
+    return [
+        section(t("nav.edit_which", lang)),
+        {"type": "actions", "block_id": "cmbot_edit", "elements": [{
+            "type": "static_select", "action_id": "cmbot_edit",
+            "placeholder": plain(t("slack.edit_pick", lang)), "options": options,
+        }]},
+        nav_block(session, lang),
+    ]
+
+
+def score_bar(score: int, width: int = 10) -> str:
+    filled = round(score * width / 100)
+    return "█" * filled + "░" * (width - filled)
+
+
+def recommendation_blocks(report: dict[str, Any], full: bool) -> list[Block]:
+    lang = report["lang"]
+    blocks: list[Block] = [{"type": "header", "text": plain(t("advice.title", lang))}]
+    if full:
+        scores = {s["place"]: s for s in report["scores"]}
+        top, second = scores[report["placement"]], scores[report["runner_up"]]
+        blocks.append(section(
+            f"*{t('advice.placement_line', lang, placement=report['placement_label'])}*\n"
+            f"`{t('slack.bar_label', lang, bar=score_bar(top['score']), score=top['score'])}`\n"
+            f"{report['placement_why']}"))
+        blocks.append(section(
+            f"{t('advice.runner_up_line', lang, runner_up=report['runner_up_label'])}\n"
+            f"`{t('slack.bar_label', lang, bar=score_bar(second['score']), score=second['score'])}`"))
+        lines = [f"`{score_bar(s['score'])}` {s['score']:>3} · {s['label']}"
+                 + ("" if s["eligible"] else f" _({t('advice.excluded', lang)})_")
+                 for s in report["scores"]]
+        blocks.append(section(t("slack.scores_title", lang) + "\n" + "\n".join(lines)))
+    blocks.append({"type": "divider"})
+    risk_lines = [f":warning: *{r['title']}*\n{r['explanation']}" for r in report["risk_details"]]
+    blocks.append(section(t("slack.risks_title", lang) + "\n"
+                          + ("\n\n".join(risk_lines) or t("advice.no_risks", lang))))
+    blocks.append({"type": "divider"})
+    blocks.append(section(t("slack.reframed_title", lang)))
+    for item in report["reframed"]:
+        indicators = "\n".join(f"• {i}" for i in item["indicators"])
+        blocks.append(section(t("slack.reframe_block", lang, **{
+            "from": esc(item["from_label"]), "to": esc(item["to"]), "why": item["why"],
+            "indicators": indicators})))
+    cid = report["consultation_id"]
+    blocks.append({"type": "actions", "block_id": "cmbot_result", "elements": [
+        button(t("slack.export_md", lang), "cmbot_export_md", cid),
+        button(t("slack.export_json", lang), "cmbot_export_json", cid),
+        button(t("slack.new_interview", lang), "cmbot_new", cid, "primary"),
+    ]})
+    return blocks
+
+
+def recommendation_metadata(report: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "event_type": "cmbot_recommendation",
+        "event_payload": {
+            "consultation_id": report["consultation_id"],
+            "flow": report["flow"],
+            "lang": report["lang"],
+            "placement": report["placement"],
+            "runner_up": report["runner_up"],
+            "risks": report["risks"],
+            "reframed": [{"from": r["from"], "to": r["to"]} for r in report["reframed"]],
+        },
+    }
+
+
+def summary_text(report: dict[str, Any]) -> str:
+    lang = report["lang"]
+    return t("advice.summary", lang, placement=report["placement_label"],
+             runner_up=report["runner_up_label"], count=len(report["risks"]))

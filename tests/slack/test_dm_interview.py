@@ -1,0 +1,108 @@
+"""A whole interview in a DM, driven exactly as Slack would drive `cmbot serve --http`."""
+
+from __future__ import annotations
+
+from interview_steps import ARTICLE, answer_block, click, nav, submit, wait_question
+
+USER, DM = "U1", "D1"
+MULTI = {"departments", "objectives", "collaboration"}
+TYPED = {"budget_amount", "objectives_other"}
+
+
+def run_interview(bot, answers, user=USER, channel=DM, after=0):
+    """Answer every question the bot asks, in order; returns the recommendation post."""
+    fake, driver = bot.fake, bot.driver
+    for state, value in answers.items():
+        call = wait_question(fake, state, after=after)
+        after = fake.mark()
+        if state in MULTI:
+            submit(driver, user, call, state, value)
+        elif state in TYPED:
+            driver.message(user, channel, value, thread_ts=call.params.get("thread_ts"))
+        else:
+            click(driver, user, call, state, value)
+    call = wait_question(fake, "confirm", after=after)
+    after = fake.mark()
+    click(driver, user, call, "confirm", "confirm")
+    return fake.wait_for("chat.postMessage", lambda c: c.params.get("metadata"), after=after)
+
+
+def test_whole_interview_in_a_dm(bot):
+    bot.driver.message(USER, DM, "start")
+    result = run_interview(bot, ARTICLE)
+    meta = result.params["metadata"]
+    assert meta["event_type"] == "cmbot_recommendation"
+    payload = meta["event_payload"]
+    assert payload["flow"] == "community_manager" and payload["lang"] == "en"
+    assert payload["placement"] not in ("sales", "marketing")
+    assert {"quantitative_objectives", "budget_owner_pressure", "no_budget_for_volume_targets",
+            "unrealistic_audience_target", "reporting_mismatch"} <= set(payload["risks"])
+    assert [r["from"] for r in payload["reframed"]] == ["fans", "conversion", "company_news"]
+    assert result.params["channel"] == DM
+
+
+def test_bad_number_is_asked_again(bot):
+    fake, driver = bot.fake, bot.driver
+    driver.message(USER, DM, "start")
+    steps = dict(list(ARTICLE.items())[:4])
+    for state, value in steps.items():
+        call = wait_question(fake, state)
+        (submit if state in MULTI else click)(driver, USER, call, state, value)
+    wait_question(fake, "budget_amount")
+    mark = fake.mark()
+    driver.message(USER, DM, "twelve thousand")
+    warning = fake.wait_for("chat.postMessage", lambda c: "whole amount" in c.text, after=mark)
+    assert warning.params["channel"] == DM
+    again = wait_question(fake, "budget_amount", after=mark)
+    mark = fake.mark()
+    driver.message(USER, DM, "12 000 €")
+    wait_question(fake, "objectives", after=mark)
+    answered = fake.find("chat.update", lambda c: c.params.get("ts") == again.response["ts"])
+    assert answered is not None and "€12,000" in str(answered.params["blocks"])
+
+
+def test_back_restart_cancel(bot):
+    fake, driver = bot.fake, bot.driver
+    driver.message(USER, DM, "start")
+    first = wait_question(fake, "org_size")
+    click(driver, USER, first, "org_size", "small")
+    second = wait_question(fake, "departments")
+    mark = fake.mark()
+    nav(driver, USER, second, "cmbot_back")
+    again = wait_question(fake, "org_size", after=mark)
+    mark = fake.mark()
+    nav(driver, USER, again, "cmbot_restart")
+    restarted = wait_question(fake, "org_size", after=mark)
+    mark = fake.mark()
+    nav(driver, USER, restarted, "cmbot_cancel")
+    fake.wait_for("chat.postMessage", lambda c: "cancelled" in c.text.lower(), after=mark)
+    # The cancelled interview's buttons now change nothing and say so, privately.
+    mark = fake.mark()
+    click(driver, USER, restarted, "org_size", "large")
+    fake.wait_for("chat.postEphemeral", after=mark)
+    fake.assert_no_call("chat.postMessage", after=mark)
+
+
+def test_stale_click_changes_nothing(bot):
+    fake, driver = bot.fake, bot.driver
+    driver.message(USER, DM, "start")
+    first = wait_question(fake, "org_size")
+    click(driver, USER, first, "org_size", "small")
+    wait_question(fake, "departments")
+    mark = fake.mark()
+    click(driver, USER, first, "org_size", "large")
+    notice = fake.wait_for("chat.postEphemeral", after=mark)
+    assert "no longer current" in notice.text
+    fake.assert_no_call("chat.postMessage", after=mark)
+
+
+def test_question_blocks_follow_the_contract(bot):
+    fake, driver = bot.fake, bot.driver
+    driver.message(USER, DM, "start")
+    call = wait_question(fake, "org_size")
+    block = answer_block(call, "org_size")
+    assert sorted(e["value"] for e in block["elements"]) == ["large", "medium", "micro", "small"]
+    assert "Question 1 of" in str(call.params["blocks"])
+    nav_ids = [e["action_id"] for b in call.params["blocks"] if b.get("block_id") == "cmbot_nav"
+               for e in b["elements"]]
+    assert nav_ids == ["cmbot_back", "cmbot_restart", "cmbot_cancel"]
