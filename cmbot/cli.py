@@ -21,11 +21,10 @@ app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 flows_app = typer.Typer(help="Interview definitions (flows).", no_args_is_help=True)
 app.add_typer(flows_app, name="flows")
 out = Console()
-err = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(message, highlight=False, markup=False)
+    sys.stderr.write(message + "\n")
     return typer.Exit(code)
 
 
@@ -176,7 +175,7 @@ def main() -> None:
     try:
         app()
     except UnknownFlow as exc:
-        err.print(f"Unknown flow {exc}", markup=False)
+        sys.stderr.write(f"Unknown flow {exc}\n")
         sys.exit(2)
 
 

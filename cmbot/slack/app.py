@@ -36,6 +36,7 @@ def setup_logging() -> None:
     handler.addFilter(RedactTokens())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # one line per state change
 
 
 def build_app(settings: Settings, desk: Desk) -> App:

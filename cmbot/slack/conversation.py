@@ -293,7 +293,7 @@ class Conductor:
             value = session.answers[state].value if state in session.answers else raw
             self._update(session.where["channel"], ts,
                          bk.answered_blocks(flow, session, state, value, user),
-                         describe(flow, state, value, session.lang))
+                         bk.esc(describe(flow, state, value, session.lang)))
             session.meta["question_ts"] = None
         self._continue(session)
 

@@ -1,0 +1,116 @@
+"""Interviews in a channel: a root message, the interview in its thread, who may answer."""
+
+from __future__ import annotations
+
+from interview_steps import ARTICLE, click, submit, wait_question
+from test_dm_interview import run_interview
+
+CHANNEL, OWNER, OTHER = "C1", "U1", "U2"
+
+
+def test_mention_starts_a_thread_and_posts_the_result_there(bot):
+    fake, driver = bot.fake, bot.driver
+    driver.app_mention(OWNER, CHANNEL, "<@UBOT> start")
+    root = fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == CHANNEL
+                         and not c.params.get("thread_ts"))
+    assert f"<@{OWNER}>" in root.text
+    first = wait_question(fake, "org_size")
+    assert first.params["thread_ts"] == root.response["ts"]
+    result = run_interview(bot, ARTICLE, user=OWNER, channel=CHANNEL)
+    assert result.params["thread_ts"] == root.response["ts"]
+    assert result.params["metadata"]["event_type"] == "cmbot_recommendation"
+    summary = fake.wait_for("chat.update", lambda c: c.params.get("ts") == root.response["ts"]
+                            and result.params["metadata"]["event_payload"]["consultation_id"]
+                            in c.text)
+    assert "risk" in summary.text
+
+
+def test_only_the_starter_may_answer(bot):
+    fake, driver = bot.fake, bot.driver
+    driver.app_mention(OWNER, CHANNEL, "<@UBOT> start")
+    first = wait_question(fake, "org_size")
+    mark = fake.mark()
+    click(driver, OTHER, first, "org_size", "large")
+    refusal = fake.wait_for("chat.postEphemeral", after=mark)
+    assert refusal.params["user"] == OTHER and f"<@{OWNER}>" in refusal.text
+    fake.assert_no_call("chat.postMessage", after=mark)
+    # a reply in the thread from someone else is refused too
+    mark = fake.mark()
+    driver.message(OTHER, CHANNEL, "hello", thread_ts=first.params["thread_ts"])
+    fake.wait_for("chat.postEphemeral", lambda c: c.params["user"] == OTHER, after=mark)
+    # the starter's click still works
+    click(driver, OWNER, first, "org_size", "large")
+    wait_question(fake, "departments", after=mark)
+
+
+def test_team_mode_lets_any_member_answer_and_records_who(bot):
+    fake, driver = bot.fake, bot.driver
+    reply = driver.command("start team", user=OWNER, channel=CHANNEL)
+    assert reply.status == 200
+    root = fake.wait_for("chat.postMessage", lambda c: not c.params.get("thread_ts"))
+    assert "team" in root.text.lower()
+    first = wait_question(fake, "org_size")
+    mark = fake.mark()
+    click(driver, OTHER, first, "org_size", "large")
+    second = wait_question(fake, "departments", after=mark)
+    answered = fake.wait_for("chat.update", lambda c: c.params["ts"] == first.response["ts"])
+    assert f"<@{OTHER}>" in str(answered.params["blocks"])
+    submit(driver, OWNER, second, "departments", ["communication", "sales"])
+    wait_question(fake, "proposed_host", after=mark)
+
+
+def test_mention_delivered_twice_starts_once(bot):
+    fake, driver = bot.fake, bot.driver
+    ts = "1712345678.000100"
+    driver.app_mention(OWNER, CHANNEL, "<@UBOT> start", ts=ts)
+    driver.message(OWNER, CHANNEL, "<@UBOT> start", ts=ts)
+    driver.retry_last(retry_num=1)
+    wait_question(fake, "org_size")
+    fake.assert_no_call("chat.postMessage", lambda c: "org_size" in str(c.params.get("blocks")),
+                        after=fake.mark(), wait=1.0)
+    roots = [c for c in fake.calls_to("chat.postMessage") if not c.params.get("thread_ts")]
+    assert len(roots) == 1
+
+
+def test_reply_redelivered_answers_once(bot):
+    fake, driver = bot.fake, bot.driver
+    driver.app_mention(OWNER, CHANNEL, "<@UBOT> start")
+    for state in ("org_size", "departments", "proposed_host", "budget_owner"):
+        call = wait_question(fake, state)
+        value = ARTICLE[state]
+        (submit if isinstance(value, list) else click)(driver, OWNER, call, state, value)
+    budget = wait_question(fake, "budget_amount")
+    mark = fake.mark()
+    driver.message(OWNER, CHANNEL, "5k", thread_ts=budget.params["thread_ts"])
+    driver.retry_last(retry_num=1)
+    driver.retry_last(retry_num=2)
+    wait_question(fake, "objectives", after=mark)
+    fake.assert_no_call("chat.postMessage", lambda c: "reporting" in str(c.params.get("blocks"))
+                        or "whole amount" in c.text, after=mark, wait=1.0)
+    assert len([c for c in fake.calls_to("chat.postMessage", after=mark)]) == 1
+
+
+def test_free_text_is_never_echoed_raw(bot):
+    fake, driver = bot.fake, bot.driver
+    driver.message(OWNER, "D1", "start")
+    answers = dict(ARTICLE, objectives=["fans", "other"])
+    for state, value in answers.items():
+        if state == "reporting":
+            break
+        call = wait_question(fake, state)
+        if isinstance(value, list):
+            submit(driver, OWNER, call, state, value)
+        elif state == "budget_amount":
+            driver.message(OWNER, "D1", value)
+        else:
+            click(driver, OWNER, call, state, value)
+    other = wait_question(fake, "objectives_other")
+    mark = fake.mark()
+    driver.message(OWNER, "D1", "Ping <!channel> & <https://evil.example|click> now")
+    wait_question(fake, "reporting", after=mark)
+    for call in fake.calls:
+        if call.method.startswith("chat."):
+            raw = str(call.params.get("blocks")) + call.text
+            assert "<!channel>" not in raw and "<https://evil" not in raw
+    answered = fake.find("chat.update", lambda c: c.params["ts"] == other.response["ts"])
+    assert "&lt;!channel&gt; &amp;" in str(answered.params["blocks"])
