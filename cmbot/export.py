@@ -52,7 +52,7 @@ def to_markdown(report: dict[str, Any], flow: Flow, lang: str) -> str:
                      f"| {t('terminal.col_reasons', lang)} |")
         lines.append("|---|---:|---|")
         for s in report["scores"]:
-            reasons = "; ".join(r["text"] for r in s["reasons"])
+            reasons = " ".join(r["text"] for r in s["reasons"])
             lines.append(f"| {s['label']} | {s['score']} | {reasons} |")
     lines += ["", f"### {t('export.risks', lang)}", ""]
     if not report["risk_details"]:

@@ -1,0 +1,35 @@
+"""The whole interview in French for a user whose Slack locale is fr-FR."""
+
+from __future__ import annotations
+
+from interview_steps import ARTICLE, answer_block, wait_question
+from test_dm_interview import run_interview
+
+USER, DM = "U1", "D1"
+
+
+def test_whole_interview_in_french_then_back_to_english(bot):
+    fake, driver = bot.fake, bot.driver
+    fake.user_locales[USER] = "fr-FR"
+    driver.message(USER, DM, "start")
+    first = wait_question(fake, "org_size")
+    assert "Combien de personnes" in first.text
+    labels = [e["text"]["text"] for e in answer_block(first, "org_size")["elements"]]
+    assert "Moins de 10" in labels
+    nav = [e["text"]["text"] for b in first.params["blocks"] if b.get("block_id") == "cmbot_nav"
+           for e in b["elements"]]
+    assert nav == ["Retour", "Recommencer", "Annuler"]
+    assert "Question 1 sur" in str(first.params["blocks"])
+    result = run_interview(bot, ARTICLE)
+    payload = result.params["metadata"]["event_payload"]
+    assert payload["lang"] == "fr"
+    text = str(result.params["blocks"])
+    assert "Rattachement recommandé" in text and "Risques" in text
+    assert all(r["to"] and "Faire" in payload["reframed"][0]["to"] for r in payload["reframed"])
+    # the person prefers English from now on
+    _, body = driver.command("lang en", channel=DM)
+    assert "English" in body
+    mark = fake.mark()
+    driver.message(USER, DM, "start")
+    again = wait_question(fake, "org_size", after=mark)
+    assert "How many people" in again.text
