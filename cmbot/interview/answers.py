@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,13 +108,13 @@ def parse_number(raw: Any) -> int | None:
         return None
     sign, digits, suffix = match.groups()
     if re.fullmatch(r"\d{1,3}([.,]\d{3})+", digits):  # thousands separators
-        number = float(digits.replace(",", "").replace(".", ""))
+        number = Decimal(digits.replace(",", "").replace(".", ""))
     elif re.fullmatch(r"\d+([.,]\d+)?", digits):  # one decimal mark
-        number = float(digits.replace(",", "."))
+        number = Decimal(digits.replace(",", "."))
     else:
         return None
     number *= _SUFFIX.get(suffix or "", 1)
-    if not number.is_integer():
+    if number != number.to_integral_value():
         return None
     return -int(number) if sign else int(number)
 
@@ -129,7 +130,7 @@ def _number(q: Question, raw: Any) -> Verdict:
     return Verdict(value)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0, DEL and C1 controls
 
 
 def _text(q: Question, raw: Any) -> Verdict:

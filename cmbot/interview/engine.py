@@ -114,8 +114,6 @@ class Interview:
         if question.kind == "confirm":
             if verdict.value == "confirm":
                 self._fire(session, "finish")
-                session.answers = {k: v for k, v in session.answers.items()
-                                   if k in self.flow.path(session.values())}
             return ACCEPTED  # "edit": the front door then asks which question to change
         session.answers[question.id] = Answer(verdict.value, by, now_iso())
         if question.id in session.history:
@@ -127,7 +125,13 @@ class Interview:
             self._fire(session, "advance")
         if session.state == self.confirm_state:
             session.editing = False
+        self._drop_off_path(session)
         return ACCEPTED
+
+    def _drop_off_path(self, session: Session) -> None:
+        """Forget answers the new answers took off the path, so they are asked if it comes back."""
+        path = set(self.flow.path(session.values()))
+        session.answers = {k: v for k, v in session.answers.items() if k in path}
 
     def _still_valid(self, session: Session) -> bool:
         """During an edit, later answers are kept (skipped) while they still fit the new ones."""

@@ -19,10 +19,14 @@ def answer_block(call: Call, state: str) -> dict[str, Any] | None:
     return None
 
 
-def wait_question(fake: FakeSlack, state: str, after: int = 0, timeout: float = 5.0) -> Call:
+def wait_question(fake: FakeSlack, state: str, after: int = 0, timeout: float = 5.0,
+                  channel: str | None = None) -> Call:
     """The message asking `state`: the one with a block whose `block_id` is the state id."""
-    return fake.wait_for("chat.postMessage", lambda c: answer_block(c, state) is not None,
-                         timeout=timeout, after=after)
+    return fake.wait_for(
+        "chat.postMessage",
+        lambda c: answer_block(c, state) is not None
+        and (channel is None or c.params.get("channel") == channel),
+        timeout=timeout, after=after)
 
 
 def element(block: dict[str, Any], value: str | None = None) -> dict[str, Any]:

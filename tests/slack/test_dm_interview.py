@@ -13,7 +13,7 @@ def run_interview(bot, answers, user=USER, channel=DM, after=0):
     """Answer every question the bot asks, in order; returns the recommendation post."""
     fake, driver = bot.fake, bot.driver
     for state, value in answers.items():
-        call = wait_question(fake, state, after=after)
+        call = wait_question(fake, state, after=after, channel=channel)
         after = fake.mark()
         if state in MULTI:
             submit(driver, user, call, state, value)
@@ -21,10 +21,11 @@ def run_interview(bot, answers, user=USER, channel=DM, after=0):
             driver.message(user, channel, value, thread_ts=call.params.get("thread_ts"))
         else:
             click(driver, user, call, state, value)
-    call = wait_question(fake, "confirm", after=after)
+    call = wait_question(fake, "confirm", after=after, channel=channel)
     after = fake.mark()
     click(driver, user, call, "confirm", "confirm")
-    return fake.wait_for("chat.postMessage", lambda c: c.params.get("metadata"), after=after)
+    return fake.wait_for("chat.postMessage", lambda c: c.params.get("metadata")
+                         and c.params["channel"] == channel, after=after)
 
 
 def test_whole_interview_in_a_dm(bot):

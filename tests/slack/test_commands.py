@@ -1,0 +1,107 @@
+"""`/cmbot` subcommands, the App Home tab and the global shortcut."""
+
+from __future__ import annotations
+
+from interview_steps import ARTICLE, wait_question
+from test_dm_interview import run_interview
+
+USER, OTHER, DM, CHANNEL = "U1", "U2", "D1", "C1"
+
+
+def finished(bot, user=USER, channel=DM):
+    bot.driver.message(user, channel, "start")
+    result = run_interview(bot, ARTICLE, user=user, channel=channel)
+    return result.params["metadata"]["event_payload"]["consultation_id"]
+
+
+def test_help_and_unknown_subcommand_answer_privately_with_usage(bot):
+    status, body = bot.driver.command("help")
+    assert status == 200 and "/cmbot start" in body and "/cmbot history" in body
+    status, body = bot.driver.command("frobnicate <!here>")
+    assert status == 200 and "frobnicate" in body and "/cmbot start" in body
+    assert "<!here>" not in body
+    bot.fake.assert_no_call("chat.postMessage", wait=0.3)
+
+
+def test_history_show_export_delete(bot):
+    fake, driver = bot.fake, bot.driver
+    cid = finished(bot)
+    status, body = driver.command("history", channel=DM)
+    assert status == 200 and cid in body
+    status, body = driver.command(f"show {cid}", channel=DM)
+    assert status == 200 and "cmbot_recommendation" not in body and "Risks" in body
+    # someone else cannot see a DM consultation, and it looks exactly like a missing one
+    _, theirs = driver.command(f"show {cid}", user=OTHER)
+    _, missing = driver.command("show 00000000", user=OTHER)
+    assert theirs.replace(cid, "X") == missing.replace("00000000", "X")
+    mark = fake.mark()
+    status, body = driver.command(f"export {cid}", channel=DM)
+    assert status == 200
+    upload = fake.wait_for("upload", after=mark)
+    assert b"Reframed objectives" in upload.params["content"]
+    done = fake.wait_for("files.completeUploadExternal", after=mark)
+    assert done.params["channel_id"] == DM
+    _, body = driver.command(f"delete {cid}", user=OTHER)
+    assert "No consultation" in body
+    _, body = driver.command(f"delete {cid}")
+    assert "deleted" in body
+    assert cid not in (bot.db_path.parent / "cmbot.consultations.json").read_text()
+    _, body = driver.command("history")
+    assert cid not in body
+
+
+def test_channel_consultations_are_visible_to_members(bot):
+    fake, driver = bot.fake, bot.driver
+    driver.app_mention(USER, CHANNEL, "<@UBOT> start")
+    result = run_interview(bot, ARTICLE, user=USER, channel=CHANNEL)
+    cid = result.params["metadata"]["event_payload"]["consultation_id"]
+    fake.channel_members[CHANNEL] = [USER, OTHER]
+    _, body = driver.command(f"show {cid}", user=OTHER)
+    assert "Risks" in body
+    _, body = driver.command(f"show {cid}", user="U3")
+    assert "No consultation" in body
+    _, body = driver.command(f"delete {cid}", user=OTHER)
+    assert f"<@{USER}>" in body  # only the one who ran it may delete
+
+
+def test_lang_fr_switches_the_next_interview(bot):
+    fake, driver = bot.fake, bot.driver
+    _, body = driver.command("lang fr")
+    assert "français" in body
+    driver.message(USER, DM, "start")
+    call = wait_question(fake, "org_size")
+    assert "Combien de personnes" in call.text
+    _, body = driver.command("lang de")
+    assert "/cmbot lang fr" in body
+
+
+def test_slack_locale_picks_french(bot):
+    bot.fake.user_locales[USER] = "fr-FR"
+    bot.driver.message(USER, DM, "start")
+    call = wait_question(bot.fake, "org_size")
+    assert "Combien de personnes" in call.text
+    info = bot.fake.find("users.info")
+    assert info is not None and str(info.params.get("include_locale")).lower() in ("1", "true")
+
+
+def test_app_home_start_button_and_shortcut(bot):
+    fake, driver = bot.fake, bot.driver
+    driver.app_home_opened(USER)
+    fake.wait_for("views.publish", lambda c: c.params["user_id"] == USER)
+    view = fake.home_views[USER]
+    assert any(e.get("action_id") == "cmbot_home_start" for b in view["blocks"]
+               for e in b.get("elements", []))
+    driver.block_action(USER, None, None, "cmbot_home_start", value="start",
+                        block_id="cmbot_home", container_kind="view", view=view)
+    first = wait_question(fake, "org_size")
+    assert first.params["channel"].startswith("D")
+    mark = fake.mark()
+    driver.shortcut("cmbot_start", user=OTHER)
+    opened = fake.wait_for("views.open", after=mark)
+    assert opened.params["view"]["callback_id"] == "cmbot_start_modal"
+    status, _ = driver.view_submission(OTHER, "cmbot_start_modal", state_values={
+        "where": {"channel": {"type": "conversations_select", "selected_conversation": CHANNEL}},
+        "team": {"team": {"type": "checkboxes", "selected_options": [{"value": "team"}]}}})
+    assert status == 200
+    root = fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == CHANNEL, after=mark)
+    assert "team" in root.text.lower()
