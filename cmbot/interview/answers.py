@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from .flow import Flow, Question

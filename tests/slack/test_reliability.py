@@ -56,7 +56,7 @@ def test_kill_9_at_random_moments_loses_no_posted_consultation(bot):
     for round_ in range(KILLS):
         stop = threading.Event()
 
-        def drive(round_=round_):
+        def drive(round_: int = round_, stop: threading.Event = stop) -> None:
             nonlocal interviews
             n = 0
             while not stop.is_set():
