@@ -53,6 +53,7 @@ def chat(
     lang: LangOption = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the interview you quit.")] = False,
     answers: Annotated[Path | None, typer.Option(help="Answer from a YAML file instead.")] = None,
+    rerun: Annotated[str | None, typer.Option(help="Start from a saved consultation's answers.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the consultation as JSON.")] = False,
 ) -> None:
     """Run the interview in this terminal and save the consultation."""
@@ -85,6 +86,11 @@ def chat(
     session = resumable(desk, flow) if resume else None
     if resume and session is None:
         out.print(t("terminal.nothing_to_resume", chosen))
+    if rerun:
+        parent = desk.consultation(rerun)
+        if parent is None:
+            raise fail(t("terminal.not_found", chosen, id=rerun), code=1)
+        session = desk.rerun(parent, lang=chosen, started_by=local_user(), where=dict(TERMINAL))
     if session is None:
         session = desk.begin(flow, lang=chosen, started_by=local_user(), where=dict(TERMINAL))
     prompts = ArrowPrompts(session.lang) if sys.stdin.isatty() else PlainPrompts(session.lang, out)

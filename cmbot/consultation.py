@@ -6,8 +6,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .advisor import advise
-from .advisor.explain import explain
+from .advisor.explain import explain, place_label
 from .advisor.model import from_dict, to_dict
+from .i18n import t
 from .interview import Flow, Session
 from .interview.session import now_iso
 
@@ -57,9 +58,34 @@ def conclude(session: Session, flow: Flow) -> Consultation:
     )
 
 
-def report(consultation: Consultation, flow: Flow, lang: str | None = None) -> dict[str, Any]:
-    """The consultation as the terminal contract's JSON object, words in `lang`."""
+def changes(before: Consultation, after: Consultation, flow: Flow, lang: str) -> dict[str, Any]:
+    """What a re-run changed: answers, placement, scores and risks (ids, with words)."""
+    old, new = from_dict(before.recommendation), from_dict(after.recommendation)
+    old_scores = {s.place: s.score for s in old.scores}
+    new_scores = {s.place: s.score for s in new.scores}
+    places = [p for p in new_scores if old_scores.get(p) != new_scores[p]]
+    places += [p for p in old_scores if p not in new_scores]
+    answers = [sid for sid in flow.states if before.answers.get(sid) != after.answers.get(sid)
+               and (sid in before.answers or sid in after.answers)]
+    return {
+        "parent_id": before.id,
+        "answers": answers,
+        "answers_labels": [flow.states[sid].prompt[lang] for sid in answers],
+        "placement": {"before": old.placement, "after": new.placement},
+        "scores": [{"place": p, "label": place_label(p, lang), "before": old_scores.get(p),
+                    "after": new_scores.get(p)} for p in places],
+        "risks_added": [r for r in new.risks if r not in old.risks],
+        "risks_removed": [r for r in old.risks if r not in new.risks],
+    }
+
+
+def report(consultation: Consultation, flow: Flow, lang: str | None = None,
+           parent: Consultation | None = None) -> dict[str, Any]:
+    """The consultation as the terminal contract's JSON object, words in `lang`.
+
+    With the consultation it re-ran (`parent`), it also says what changed."""
     lang = lang or consultation.lang
+    extra = {"changes": changes(parent, consultation, flow, lang)} if parent else {}
     return {
         "consultation_id": consultation.id,
         "flow": consultation.flow_id,
@@ -73,4 +99,24 @@ def report(consultation: Consultation, flow: Flow, lang: str | None = None) -> d
         "created_at": consultation.created_at,
         "finished_at": consultation.finished_at,
         **explain(from_dict(consultation.recommendation), flow, lang),
+        **extra,
     }
+
+
+def change_lines(report_: dict[str, Any], lang: str) -> tuple[str, list[str]]:
+    """A re-run's differences as a title and sentences, for every front door."""
+    diff = report_["changes"]
+    lines = [t("changes.answers", lang, questions=", ".join(diff["answers_labels"]))
+             if diff["answers"] else t("changes.no_answers", lang)]
+    before, after = diff["placement"]["before"], diff["placement"]["after"]
+    lines.append(t("changes.placement", lang, before=place_label(before, lang),
+                   after=place_label(after, lang)) if before != after
+                 else t("changes.same_placement", lang, placement=place_label(after, lang)))
+    lines += [t("changes.score", lang, place=s["label"], before=s["before"] if s["before"]
+                is not None else "—", after=s["after"] if s["after"] is not None else "—")
+              for s in diff["scores"]]
+    lines += [t("changes.risk_added", lang, title=t(f"risk.{r}.title", lang))
+              for r in diff["risks_added"]]
+    lines += [t("changes.risk_removed", lang, title=t(f"risk.{r}.title", lang))
+              for r in diff["risks_removed"]]
+    return t("changes.title", lang, id=diff["parent_id"]), lines

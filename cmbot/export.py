@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .consultation import change_lines
 from .i18n import t
 from .interview import Flow
 from .interview.wording import describe
@@ -40,6 +41,9 @@ def to_markdown(report: dict[str, Any], flow: Flow, lang: str) -> str:
         shown = describe(flow, state, value, lang) if state in flow.states else str(value)
         lines.append(f"- **{escape_md(prompt)}** {escape_md(shown)}")
     lines += ["", f"## {t('export.recommendation', lang)}", ""]
+    if "changes" in report:
+        title, changed = change_lines(report, lang)
+        lines += [f"### {title}", "", *(f"- {escape_md(line)}" for line in changed), ""]
     scores = {s["place"]: s for s in report["scores"]}
     if flow.outcome == "full":
         lines.append(t("export.placement_line", lang, placement=report["placement_label"],

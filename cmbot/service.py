@@ -79,4 +79,13 @@ class Desk:
         return Consultation.from_dict(found) if found else None
 
     def report(self, consultation: Consultation, lang: str | None = None) -> dict[str, Any]:
-        return report(consultation, self.flow(consultation.flow_id), lang)
+        parent = self.consultation(consultation.parent_id) if consultation.parent_id else None
+        return report(consultation, self.flow(consultation.flow_id), lang, parent)
+
+    def rerun(self, consultation: Consultation, **fields: Any) -> Session:
+        """A new interview pre-filled with a consultation's answers, linked to it."""
+        interview = self.interview(consultation.flow_id)
+        session = interview.start(parent_id=consultation.id, **fields)
+        interview.prefill(session, consultation.answers, by=session.started_by)
+        self.store.save_session(session.to_dict())
+        return session

@@ -95,6 +95,13 @@ class Interview:
         return Session(flow_id=self.flow.id, flow_version=self.flow.version,
                        state=self.flow.start, **fields)
 
+    def prefill(self, session: Session, answers: dict[str, Any], by: str) -> None:
+        """Answer from an earlier consultation while its answers still fit this flow; the
+        interview then waits at the first question that needs asking (usually the summary)."""
+        while (question := self.question(session)) and question.kind != "confirm":
+            if question.id not in answers or not self.answer(session, answers[question.id], by).ok:
+                return
+
     def question(self, session: Session) -> Question | None:
         return None if session.finished else self.flow.states[session.state]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..consultation import change_lines
 from ..i18n import t
 from ..interview import Flow, Question, Session
 from ..interview.wording import describe
@@ -155,6 +156,9 @@ def score_bar(score: int, width: int = 10) -> str:
 def recommendation_blocks(report: dict[str, Any], full: bool) -> list[Block]:
     lang = report["lang"]
     blocks: list[Block] = [{"type": "header", "text": plain(t("advice.title", lang))}]
+    if "changes" in report:
+        title, lines = change_lines(report, lang)
+        blocks.append(section(f"*{title}*\n" + "\n".join(f"• {esc(line)}" for line in lines)))
     if full:
         scores = {s["place"]: s for s in report["scores"]}
         top, second = scores[report["placement"]], scores[report["runner_up"]]
@@ -184,6 +188,7 @@ def recommendation_blocks(report: dict[str, Any], full: bool) -> list[Block]:
     blocks.append({"type": "actions", "block_id": "cmbot_result", "elements": [
         button(t("slack.export_md", lang), "cmbot_export_md", cid),
         button(t("slack.export_json", lang), "cmbot_export_json", cid),
+        button(t("slack.rerun", lang), "cmbot_rerun", cid),
         button(t("slack.new_interview", lang), "cmbot_new", cid, "primary"),
     ]})
     return blocks

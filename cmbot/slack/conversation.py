@@ -17,6 +17,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from ..consultation import Consultation
 from ..i18n import normalise_lang, t
 from ..interview import Session
 from ..interview.wording import describe, say_problem
@@ -135,9 +136,12 @@ class Conductor:
         return self.client.conversations_open(users=user)["channel"]["id"]
 
     def start(self, user: str, place: Place, team: bool = False,
-              flow_id: str = "community_manager", origin: str | None = None) -> str | None:
-        """Begin an interview; returns an error text for the starter, or None when started."""
+              flow_id: str = "community_manager", origin: str | None = None,
+              parent: Consultation | None = None) -> str | None:
+        """Begin an interview (pre-filled from `parent` when re-running one); returns an error
+        text for the starter, or None when started."""
         lang = self.lang_for(user)
+        flow_id = parent.flow_id if parent else flow_id
         if flow_id not in self.desk.flows:
             return t("slack.unknown_flow", lang, flow=bk.esc(flow_id),
                      known=", ".join(f"`{f}`" for f in sorted(self.desk.flows)))
@@ -157,8 +161,12 @@ class Conductor:
                 return None
         flow = self.desk.flow(flow_id)
         where: dict[str, Any] = {"kind": "dm" if place.is_dm else "channel", "channel": place.channel}
-        session = self.desk.interview(flow_id).start(lang=lang, started_by=user, where=where,
-                                                     team=team and not place.is_dm)
+        interview = self.desk.interview(flow_id)
+        session = interview.start(lang=lang, started_by=user, where=where,
+                                  team=team and not place.is_dm)
+        if parent:
+            session.parent_id = parent.id
+            interview.prefill(session, parent.answers, by=user)
         session.meta["origin"] = origin
         if place.is_dm:
             intro = t("slack.intro", lang, title=flow.title[lang], description=flow.description[lang])

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from ..consultation import change_lines
 from ..export import where_text
 from ..i18n import t
 
@@ -20,6 +21,10 @@ def bar(score: int, width: int = 20) -> str:
 
 def show_report(console: Console, report: dict[str, Any], full: bool = True) -> None:
     lang = report["lang"]
+    if "changes" in report:
+        title, lines = change_lines(report, lang)
+        console.print(Panel("\n".join(f"• {escape(line)}" for line in lines), title=title,
+                            expand=False))
     if full:
         placement = t("advice.placement_line", lang, placement=report["placement_label"])
         runner_up = t("advice.runner_up_line", lang, runner_up=report["runner_up_label"])

@@ -93,12 +93,26 @@ def register(app: App, conductor: Conductor) -> None:
         if error:
             conductor.ephemeral(channel, user, error, thread)
 
-    @app.action("cmbot_new")
-    def on_new(ack: Ack, body: dict[str, Any]) -> None:
+    @app.action("cmbot_rerun")
+    def on_rerun(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        user, channel, ts, _ = _where(body)
-        problem = conductor.start(user, Place(channel, channel.startswith("D")), origin=f"new:{ts}:{user}:"
-                                  + body.get("actions", [{}])[0].get("action_ts", ""))
+        user, channel, _, thread = _where(body)
+        consultation = access.visible(desk, client, user, action.get("value", ""))
+        if consultation is None:
+            conductor.ephemeral(channel, user, t("slack.not_found", conductor.lang_for(user),
+                                                 id=action.get("value")), thread)
+            return
+        problem = conductor.start(user, Place(channel, channel.startswith("D")), parent=consultation,
+                                  origin=f"rerun:{action.get('action_ts')}:{user}")
+        if problem:
+            conductor.ephemeral(channel, user, problem)
+
+    @app.action("cmbot_new")
+    def on_new(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        user, channel, _, _ = _where(body)
+        problem = conductor.start(user, Place(channel, channel.startswith("D")),
+                                  origin=f"new:{action.get('action_ts')}:{user}")
         if problem:
             conductor.ephemeral(channel, user, problem)
 
