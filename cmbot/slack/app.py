@@ -18,6 +18,7 @@ from ..service import Desk
 from .config import Settings, redact
 from .conversation import Conductor
 from .listeners import register_listeners
+from .reminders import Reminders
 
 log = logging.getLogger("cmbot.slack")
 
@@ -39,7 +40,7 @@ def setup_logging() -> None:
     logging.getLogger("transitions").setLevel(logging.WARNING)  # one line per state change
 
 
-def build_app(settings: Settings, desk: Desk) -> App:
+def build_app(settings: Settings, desk: Desk) -> tuple[App, Conductor]:
     client = WebClient(token=settings.bot_token, base_url=settings.api_url)
     app = App(
         client=client,
@@ -64,7 +65,7 @@ def build_app(settings: Settings, desk: Desk) -> App:
         log.exception("listener failed: %s", type(error).__name__, exc_info=error)
 
     register_listeners(app, conductor)
-    return app
+    return app, conductor
 
 
 def wsgi(app: App) -> Callable[..., Iterable[bytes]]:
@@ -81,7 +82,8 @@ def wsgi(app: App) -> Callable[..., Iterable[bytes]]:
 
 
 def serve(settings: Settings, desk: Desk) -> None:
-    app = build_app(settings, desk)
+    app, conductor = build_app(settings, desk)
+    Reminders(conductor, settings.remind_after, settings.expire_after, settings.sweep_every).start()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlparse
 
 from dotenv import load_dotenv
@@ -28,6 +29,9 @@ class Settings:
     api_url: str
     port: int
     lang: str
+    remind_after: timedelta = timedelta(hours=24)
+    expire_after: timedelta = timedelta(days=14)
+    sweep_every: float = 60.0
 
     @property
     def socket_mode(self) -> bool:
@@ -68,7 +72,24 @@ def load_settings(port: int | None = None, force_http: bool = False) -> Settings
     lang = env.get("CMBOT_LANG")
     if lang and lang not in ("en", "fr"):
         raise ConfigError("CMBOT_LANG must be en or fr")
-    return Settings(bot_token, secret, app_token, api_url, port, lang or default_lang())
+    remind = duration(env.get("CMBOT_REMIND_AFTER", "24h"), "CMBOT_REMIND_AFTER")
+    expire = duration(env.get("CMBOT_EXPIRE_AFTER", "14d"), "CMBOT_EXPIRE_AFTER")
+    if expire <= remind:
+        raise ConfigError("CMBOT_EXPIRE_AFTER must be longer than CMBOT_REMIND_AFTER")
+    every = duration(env.get("CMBOT_SWEEP_EVERY", "60s"), "CMBOT_SWEEP_EVERY").total_seconds()
+    return Settings(bot_token, secret, app_token, api_url, port, lang or default_lang(),
+                    remind, expire, every)
+
+
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def duration(raw: str, name: str) -> timedelta:
+    """`90s`, `30m`, `24h`, `14d` (a bare number is seconds)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", raw)
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(f"{name} must be a duration such as 90s, 30m, 24h or 14d")
+    return timedelta(**{UNITS[match.group(2) or "s"]: float(match.group(1))})
 
 
 TOKEN = re.compile(r"xox[abposer]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")

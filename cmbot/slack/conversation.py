@@ -88,6 +88,10 @@ class Conductor:
         except SlackApiError as exc:
             log.warning("chat.postEphemeral failed: %s", exc.response.get("error"))
 
+    def post(self, session: Session, blocks: list[dict], text: str) -> None:
+        """A message in the interview's DM or thread (reminders)."""
+        self._post(session, blocks, text)
+
     def _post(self, session: Session, blocks: list[dict], text: str,
               state: str | None = None, **extra: Any) -> str | None:
         where = session.where
@@ -187,10 +191,17 @@ class Conductor:
             self.desk.save(session)
         return None
 
-    def resume(self, user: str, session_id: str) -> None:
-        """Re-post the current question of an interview (App Home "Resume")."""
+    def resume(self, user: str, session_id: str, channel: str | None = None) -> None:
+        """Re-post the current question of an interview (App Home or reminder "Resume")."""
         with self.desk.session(session_id) as session:
-            if session is None or session.started_by != user:
+            if session is None:
+                if channel:
+                    self.ephemeral(channel, user, t("slack.over", self.lang_for(user)))
+                return
+            if not self.may_answer(session, user):
+                if channel:
+                    self.ephemeral(channel, user, t("slack.not_yours", self.lang_for(user),
+                                                    user=session.started_by))
                 return
             self._ask(session)
             self.desk.save(session)
@@ -326,6 +337,20 @@ class Conductor:
 
     # --- navigation -------------------------------------------------------------------------
 
+    def expire(self, session: Session) -> None:
+        """Close an interview left idle too long, and say so where it ran."""
+        lang = session.lang
+        self.desk.interview(session.flow_id).cancel(session)
+        self.desk.save(session)
+        self._retire(session, f"_{t('slack.expired_short', lang)}_")
+        self._post(session, [bk.section(t("slack.expired", lang))], t("slack.expired", lang))
+        self._close_root(session, t("slack.root_expired", lang, user=session.started_by))
+
+    def _close_root(self, session: Session, text: str) -> None:
+        root = session.meta.get("root_ts")
+        if root:
+            self._update(session.where["channel"], root, [bk.section(text)], text)
+
     def navigate(self, user: str, channel: str, session_id: str, action: str,
                  thread_ts: str | None) -> None:
         """`cmbot_back`, `cmbot_restart` or `cmbot_cancel` on a question message."""
@@ -344,10 +369,7 @@ class Conductor:
             if action == "cancel":
                 self.desk.save(session)
                 self._post(session, [bk.section(t("slack.cancelled", lang))], t("slack.cancelled", lang))
-                root = session.meta.get("root_ts")
-                if root:
-                    text = t("slack.root_cancelled", lang, user=user)
-                    self._update(channel, root, [bk.section(text)], text)
+                self._close_root(session, t("slack.root_cancelled", lang, user=user))
                 return
             if action == "restart":
                 self._post(session, [bk.context(t("slack.restarted", lang))], t("slack.restarted", lang))

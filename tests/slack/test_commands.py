@@ -62,6 +62,17 @@ def test_channel_consultations_are_visible_to_members(bot):
     assert "No consultation" in body
     _, body = driver.command(f"delete {cid}", user=OTHER)
     assert f"<@{USER}>" in body  # only the one who ran it may delete
+    # in a channel, the owner is asked to confirm before it disappears for everyone
+    _, body = driver.command(f"delete {cid}", user=USER)
+    assert "cmbot_delete_confirm" in body
+    archive = bot.db_path.parent / "cmbot.consultations.json"
+    assert cid in archive.read_text()
+    mark = fake.mark()
+    driver.block_action(USER, CHANNEL, "1712345678.000200", "cmbot_delete_confirm", value=cid,
+                        block_id="cmbot_delete", is_ephemeral=True)
+    done = fake.wait_for("response", after=mark)
+    assert "deleted" in done.text
+    assert cid not in archive.read_text()
 
 
 def test_lang_fr_switches_the_next_interview(bot):

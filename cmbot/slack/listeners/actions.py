@@ -116,6 +116,25 @@ def register(app: App, conductor: Conductor) -> None:
         if problem:
             conductor.ephemeral(channel, user, problem)
 
+    @app.action("cmbot_delete_confirm")
+    def on_delete_confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                          respond: Respond, client: WebClient) -> None:
+        ack()
+        user, cid = body["user"]["id"], action.get("value", "")
+        lang = conductor.lang_for(user)
+        consultation = access.visible(desk, client, user, cid)
+        if consultation is None or consultation.started_by != user:
+            respond(text=t("slack.not_found", lang, id=cid), replace_original=True)
+            return
+        desk.store.delete_consultation(cid)
+        respond(text=t("slack.deleted", lang, id=cid), replace_original=True)
+
+    @app.action("cmbot_delete_keep")
+    def on_delete_keep(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        lang = conductor.lang_for(body["user"]["id"])
+        respond(text=t("slack.delete_kept", lang, id=action.get("value", "")), replace_original=True)
+
     @app.action("cmbot_history_more")
     def on_history_more(ack: Ack, body: dict[str, Any], action: dict[str, Any],
                         respond: Respond, client: WebClient) -> None:

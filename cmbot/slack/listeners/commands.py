@@ -95,5 +95,12 @@ def consultation_command(conductor: Conductor, client: WebClient, user: str, sub
         return {"text": error or t("slack.export_comment", lang, id=cid, format=fmt.upper())}
     if consultation.started_by != user:
         return {"text": t("slack.delete_not_owner", lang, user=consultation.started_by, id=cid)}
+    if consultation.where.get("kind") == "channel":
+        # A channel's shared record: ask before it disappears for everyone.
+        question = t("slack.delete_confirm", lang, id=cid, channel=consultation.where["channel"])
+        return {"text": question, "blocks": [bk.section(question), {
+            "type": "actions", "block_id": "cmbot_delete", "elements": [
+                bk.button(t("slack.delete_yes", lang), "cmbot_delete_confirm", cid, "danger"),
+                bk.button(t("slack.delete_no", lang), "cmbot_delete_keep", cid)]}]}
     desk.store.delete_consultation(cid)
     return {"text": t("slack.deleted", lang, id=cid)}

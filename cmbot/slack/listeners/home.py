@@ -71,4 +71,5 @@ def register(app: App, conductor: Conductor) -> None:
     @app.action("cmbot_resume")
     def on_resume(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        conductor.resume(body["user"]["id"], action.get("value", ""))
+        channel = (body.get("channel") or {}).get("id")
+        conductor.resume(body["user"]["id"], action.get("value", ""), channel)
