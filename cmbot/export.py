@@ -14,7 +14,9 @@ FORMATS = ("md", "json")
 
 
 def escape_md(text: str) -> str:
-    """Free text must not turn into Markdown (or HTML) structure in someone else's document."""
+    """Free text must not turn into Markdown (or HTML) structure in someone else's document:
+    it stays on its line (no fake bullets or headings) and its markup characters are escaped."""
+    text = " ".join(text.split())
     for char in "\\`*_[]<>#|":
         text = text.replace(char, "\\" + char)
     return text

@@ -64,7 +64,7 @@ def default_lang() -> str:
     return DEFAULT_LANG
 
 
-def t(key: str, lang: str, **params: Any) -> Any:
+def t(key: str, lang: str, /, **params: Any) -> Any:
     """The text for `key` in `lang` with `params` filled in (a list stays a list)."""
     entries = catalogue(lang if lang in LANGUAGES else DEFAULT_LANG)
     if key not in entries:

@@ -220,11 +220,7 @@ def test_number_out_of_range(raw):
     assert (params["min"], params["max"]) == (0, 1_000_000_000)
 
 
-@pytest.mark.xfail(
-    reason="BUG: parse_number multiplies a float by the k/m suffix, so some decimals are "
-    "refused as 'not a whole amount' (16.1*1000 = 16100.000000000002)",
-    strict=True,
-)
+# Regression: float arithmetic once refused these (16.1 * 1000 = 16100.000000000002).
 @pytest.mark.parametrize(("raw", "expected"),
                          [("16.1k", 16_100), ("32.2k", 32_200), ("2.01k", 2_010),
                           ("4.1m", 4_100_000)])
@@ -260,11 +256,7 @@ def test_text_control_characters_are_stripped():
     assert value_of("objectives_other", "x" * 500 + "\x00" * 10) == "x" * 500
 
 
-@pytest.mark.xfail(
-    reason="BUG: _text strips only C0 controls and DEL; C1 controls (U+0080-U+009F, e.g. "
-    "U+009B CSI, U+0085 NEL) are kept in the saved text",
-    strict=True,
-)
+# Regression: C1 controls (U+0080-U+009F, e.g. U+009B CSI) were once kept.
 def test_text_c1_control_characters_are_stripped():
     assert value_of("objectives_other", "a\x9bb\x85c") == "abc"
 

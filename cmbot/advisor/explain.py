@@ -19,7 +19,7 @@ def place_label(place: str, lang: str) -> str:
 
 def place_why(place: str, lang: str) -> str:
     if place in DEPARTMENTS:
-        return t("place_why.department", lang, place=place_label(place, lang))
+        return t("place_why.department", lang, place=t(f"place_in.{place}", lang))
     return t(f"place_why.{place}", lang)
 
 

@@ -60,12 +60,36 @@ def build_app(settings: Settings, desk: Desk) -> tuple[App, Conductor]:
             return BoltResponse(status=200, body="")
         return next()
 
+    @app.middleware
+    def reject_malformed(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
+        """Payloads missing what every Slack payload of their kind has are refused up front."""
+        return BoltResponse(status=400, body="malformed payload") if malformed(body) else next()
+
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.exception("listener failed: %s", type(error).__name__, exc_info=error)
 
     register_listeners(app, conductor)
     return app, conductor
+
+
+def malformed(body: dict[str, Any]) -> bool:
+    kind = body.get("type")
+    if kind == "event_callback":
+        event = body.get("event")
+        return not isinstance(event, dict) or not isinstance(event.get("type"), str)
+    if kind in ("block_actions", "shortcut", "view_submission", "view_closed"):
+        if not isinstance((body.get("user") or {}).get("id"), str):
+            return True
+    if kind == "block_actions":
+        actions = body.get("actions")
+        return not isinstance(actions, list) or not all(
+            isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
+    if kind in ("view_submission", "view_closed"):
+        return not isinstance((body.get("view") or {}).get("callback_id"), str)
+    if "command" in body:
+        return not (body.get("user_id") and body.get("channel_id"))
+    return False
 
 
 def wsgi(app: App) -> Callable[..., Iterable[bytes]]:
@@ -76,7 +100,12 @@ def wsgi(app: App) -> Callable[..., Iterable[bytes]]:
         if environ.get("PATH_INFO") == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
-        return slack(environ, start_response)
+        try:
+            return slack(environ, start_response)
+        except Exception as exc:  # a body Bolt cannot even parse: the sender's fault, not ours
+            log.warning("refused a malformed request: %s", type(exc).__name__)
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"bad request"]
 
     return application
 

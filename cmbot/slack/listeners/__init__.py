@@ -9,3 +9,4 @@ from . import actions, commands, events, home, views
 def register_listeners(app: App, conductor: Conductor) -> None:
     for module in (commands, events, actions, views, home):
         module.register(app, conductor)
+    actions.register_fallback(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -12,6 +13,8 @@ from ...i18n import t
 from .. import access
 from ..conversation import Conductor, Place
 from .commands import history_blocks
+
+log = logging.getLogger("cmbot.slack")
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
@@ -140,6 +143,17 @@ def register(app: App, conductor: Conductor) -> None:
                         respond: Respond, client: WebClient) -> None:
         ack()
         user = body["user"]["id"]
-        offset = int(action.get("value") or 0)
+        value = action.get("value") or "0"
+        offset = int(value) if value.isdigit() else 0
         respond(blocks=history_blocks(conductor, client, user, offset), replace_original=True,
                 text=t("slack.history_title", conductor.lang_for(user)))
+
+
+def register_fallback(app: App) -> None:
+    """Registered last: a click cmbot does not know (an old message, a newer client) is
+    acknowledged and ignored rather than shown to the person as an error."""
+
+    @app.action(re.compile(".*"))
+    def on_unknown(ack: Ack, action: dict[str, Any]) -> None:
+        ack()
+        log.info("ignored an unknown action %r", action.get("action_id"))

@@ -51,15 +51,15 @@ def register(app: App, conductor: Conductor) -> None:
             return  # edits, joins, and our own messages
         user, channel, text = event["user"], event["channel"], event.get("text", "")
         is_dm = event.get("channel_type") == "im"
-        if conductor.reply(user, channel, text, event["ts"], event.get("thread_ts")):
+        parsed = start_words(text) if is_dm else None
+        if parsed is None and conductor.reply(user, channel, text, event["ts"], event.get("thread_ts")):
             return
         if not is_dm:
             return  # channel chatter is none of our business
-        parsed = start_words(text)
         if parsed is None:
             conductor.ephemeral(channel, user, t("slack.dm_hello", conductor.lang_for(user)))
             return
-        _, flows = parsed
+        _, flows = parsed  # (team mode means nothing in a DM)
         problem = conductor.start(user, Place(channel, is_dm=True),
                                   flow_id=flows[0] if flows else "community_manager",
                                   origin=f"{channel}:{event['ts']}")

@@ -1,0 +1,254 @@
+"""Persistence on real TinyDB files: sessions and consultations, deletion that really deletes,
+corrupt files refused and left untouched, backups and leftover temp files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cmbot.store import CorruptDatabase, Store, archive_path
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "cmbot.json"
+
+
+def on_disk(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def session(sid: str, state: str = "org_size", updated: str = "2024-01-01T00:00:00+00:00",
+            **extra) -> dict:
+    return {"id": sid, "flow_id": "community_manager", "state": state, "updated_at": updated,
+            **extra}
+
+
+def consultation(cid: str, finished: str = "2024-01-01T00:00:00+00:00", **extra) -> dict:
+    return {"id": cid, "flow_id": "community_manager", "finished_at": finished, **extra}
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def test_sessions_are_saved_read_updated_and_listed(db):
+    store = Store(db)
+    store.save_session(session("s1", updated="2024-01-01T10:00:00+00:00"))
+    store.save_session(session("s2", updated="2024-01-02T10:00:00+00:00"))
+    store.save_session(session("s1", state="departments", updated="2024-01-03T10:00:00+00:00"))
+    assert store.get_session("s1")["state"] == "departments"
+    assert store.get_session("nope") is None
+    assert [r["id"] for r in store.sessions()] == ["s1", "s2"]  # most recently updated first
+    assert [r["id"] for r in store.sessions(lambda r: r["id"] == "s2")] == ["s2"]
+    stored = on_disk(db)["sessions"].values()
+    assert sorted(r["id"] for r in stored) == ["s1", "s2"]  # an update, not a second copy
+    store.close()
+
+
+def test_sessions_survive_reopening(db):
+    store = Store(db)
+    store.save_session(session("s1", state="budget_amount", answers={"org_size": {"value": "small"}}))
+    store.close()
+    again = Store(db)
+    assert again.get_session("s1")["answers"] == {"org_size": {"value": "small"}}
+    again.close()
+
+
+def test_a_deleted_session_is_gone_from_the_file(db):
+    store = Store(db)
+    store.save_session(session("s1", note="SECRET-SESSION"))
+    store.save_session(session("s2"))
+    store.delete_session("s1")
+    assert store.get_session("s1") is None
+    assert "SECRET-SESSION" not in db.read_text(encoding="utf-8")
+    assert "s2" in db.read_text(encoding="utf-8")
+    store.close()
+
+
+# --- consultations ---------------------------------------------------------------------------
+
+
+def test_consultations_are_archived_apart_from_sessions(db):
+    store = Store(db)
+    store.save_session(session("c1", state="confirm"))
+    store.add_consultation(consultation("c1", placement="management"), finished_session="c1")
+    assert store.get_consultation("c1")["placement"] == "management"
+    assert store.get_session("c1") is None  # the finished session is forgotten
+    archive = archive_path(db)
+    assert archive != db
+    assert [r["id"] for r in on_disk(archive)["consultations"].values()] == ["c1"]
+    assert on_disk(db)["sessions"] == {}
+    store.close()
+
+
+def test_consultations_are_listed_newest_first_and_survive_reopening(db):
+    store = Store(db)
+    store.add_consultation(consultation("old", finished="2024-01-01T00:00:00+00:00"))
+    store.add_consultation(consultation("new", finished="2024-06-01T00:00:00+00:00"))
+    store.add_consultation(consultation("mid", finished="2024-03-01T00:00:00+00:00"))
+    assert [r["id"] for r in store.consultations()] == ["new", "mid", "old"]
+    store.close()
+    again = Store(db)
+    assert [r["id"] for r in again.consultations(lambda r: r["id"] != "mid")] == ["new", "old"]
+    again.close()
+
+
+def test_a_deleted_consultation_is_gone_from_the_file(db):
+    store = Store(db)
+    store.add_consultation(consultation("keep"))
+    store.add_consultation(consultation("gone", answers={"objectives_other": "SECRET-PLAN"}))
+    assert store.delete_consultation("gone") is True
+    assert store.get_consultation("gone") is None
+    assert store.delete_consultation("gone") is False
+    text = archive_path(db).read_text(encoding="utf-8")
+    assert "SECRET-PLAN" not in text
+    assert "keep" in text
+    store.close()
+    assert Store(db).get_consultation("gone") is None
+
+
+@pytest.mark.xfail(
+    reason="BUG: the deleted consultation survives in the archive's .bak file (the copy of "
+    "the file before the delete), so 'delete' leaves it on disk",
+    strict=True,
+)
+def test_a_deleted_consultation_leaves_no_copy_in_the_folder(db):
+    store = Store(db)
+    store.add_consultation(consultation("keep"))
+    store.add_consultation(consultation("gone", answers={"objectives_other": "SECRET-PLAN"}))
+    store.delete_consultation("gone")
+    store.close()
+    leftovers = [p.name for p in db.parent.iterdir()
+                 if "SECRET-PLAN" in p.read_text(encoding="utf-8", errors="replace")]
+    assert leftovers == []
+
+
+def test_preferences(db):
+    store = Store(db)
+    assert store.get_pref("U1", "lang") is None
+    store.set_pref("U1", "lang", "fr")
+    store.set_pref("U2", "lang", "en")
+    store.set_pref("U1", "lang", "en")
+    assert store.get_pref("U1", "lang") == "en"
+    assert store.get_pref("U2", "lang") == "en"
+    store.close()
+
+
+# --- corrupt files ---------------------------------------------------------------------------
+
+CORRUPT = [
+    pytest.param(b"garbage{", id="garbage"),
+    pytest.param(b"", id="empty"),
+    pytest.param(b"  \n\n", id="blank"),
+    pytest.param(b'{"sessions": {"1": {"id": "s1"', id="truncated"),
+    pytest.param(b"[1, 2, 3]", id="not-a-document"),
+]
+
+
+@pytest.mark.parametrize("content", CORRUPT)
+def test_a_corrupt_database_is_refused_and_left_untouched(db, content):
+    db.write_bytes(content)
+    with pytest.raises(CorruptDatabase) as caught:
+        Store(db)
+    assert str(db) in str(caught.value)
+    assert db.read_bytes() == content
+
+
+@pytest.mark.parametrize("content", CORRUPT)
+def test_a_corrupt_archive_is_refused_and_left_untouched(db, content):
+    Store(db).close()
+    archive = archive_path(db)
+    archive.write_bytes(content)
+    with pytest.raises(CorruptDatabase) as caught:
+        Store(db)
+    assert str(archive) in str(caught.value)
+    assert archive.read_bytes() == content
+
+
+def test_a_file_corrupted_while_open_is_not_overwritten(db):
+    store = Store(db)
+    store.save_session(session("s1"))
+    db.write_bytes(b"garbage{")
+    with pytest.raises(CorruptDatabase) as caught:
+        store.save_session(session("s2"))
+    assert str(db) in str(caught.value)
+    assert db.read_bytes() == b"garbage{"
+
+
+# Regression: bytes that are not UTF-8 once raised UnicodeDecodeError.
+def test_a_binary_garbage_database_is_refused_as_corrupt(db):
+    content = b"\xff\xfe\x00garbage\x80"
+    db.write_bytes(content)
+    try:
+        with pytest.raises(CorruptDatabase) as caught:
+            Store(db)
+        assert str(db) in str(caught.value)
+    finally:
+        assert db.read_bytes() == content
+
+
+# --- backups and temp files ------------------------------------------------------------------
+
+
+def test_a_backup_of_the_previous_file_exists_after_two_writes(db):
+    backup = db.with_name(db.name + ".bak")
+    store = Store(db)
+    store.save_session(session("s1"))
+    first = db.read_bytes()
+    store.save_session(session("s2"))
+    assert backup.exists()
+    assert backup.read_bytes() == first
+    assert [r["id"] for r in on_disk(backup)["sessions"].values()] == ["s1"]
+    assert sorted(r["id"] for r in on_disk(db)["sessions"].values()) == ["s1", "s2"]
+    store.close()
+
+
+def test_the_corrupt_message_points_at_the_backup(db):
+    store = Store(db)
+    store.save_session(session("s1"))
+    store.save_session(session("s2"))
+    store.close()
+    db.write_bytes(b"garbage{")
+    with pytest.raises(CorruptDatabase) as caught:
+        Store(db)
+    assert str(db.with_name(db.name + ".bak")) in str(caught.value)
+
+
+def test_stray_temp_files_are_removed_at_start(db):
+    Store(db).close()
+    strays = [db.parent / f".{db.name}.a1b2c3.tmp",
+              db.parent / f".{archive_path(db).name}.d4e5f6.tmp"]
+    for stray in strays:
+        stray.write_text("half-written", encoding="utf-8")
+    unrelated = db.parent / "notes.tmp"
+    unrelated.write_text("mine", encoding="utf-8")
+    store = Store(db)
+    assert [s for s in strays if s.exists()] == []
+    assert unrelated.read_text(encoding="utf-8") == "mine"
+    store.save_session(session("s1"))  # and the store works
+    assert store.get_session("s1") is not None
+    store.close()
+
+
+# Regression: write_json_atomic links the old file to '<tmp>.bak' before renaming it to .bak;
+# that leftover was once never removed.
+def test_stray_backup_temp_files_are_removed_at_start(db):
+    Store(db).close()
+    stray = db.parent / f".{db.name}.a1b2c3.tmp.bak"
+    stray.write_text("old data", encoding="utf-8")
+    Store(db).close()
+    assert not stray.exists()
+
+
+def test_no_temp_file_is_left_after_writes(db):
+    store = Store(db)
+    for n in range(5):
+        store.save_session(session(f"s{n}"))
+        store.add_consultation(consultation(f"c{n}"))
+    store.close()
+    names = sorted(p.name for p in db.parent.iterdir())
+    assert {db.name, db.name + ".bak", archive_path(db).name,
+            archive_path(db).name + ".bak"} <= set(names)
+    assert [n for n in names if n.endswith((".tmp", ".tmp.bak"))] == []
