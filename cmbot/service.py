@@ -7,6 +7,7 @@ consultation. It knows nothing of Slack or the terminal.
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections.abc import Iterator
@@ -15,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from .consultation import Consultation, conclude, report
-from .interview import Flow, Interview, Session, load_flows
+from .interview import Flow, FlowError, Interview, Session, load_flows
+from .interview.flow import builtin_flows_dir
 from .store import Store
+
+log = logging.getLogger("cmbot")
 
 
 class UnknownFlow(KeyError):
@@ -26,10 +30,51 @@ class UnknownFlow(KeyError):
 class Desk:
     def __init__(self, store: Store, flows_dir: str | Path | None = None):
         self.store = store
+        self.flows_dir = flows_dir
+        self._flow_files = self._flow_stamp()
         self.flows: dict[str, Flow] = load_flows(flows_dir)
         self.interviews = {fid: Interview(flow) for fid, flow in self.flows.items()}
         self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
+
+    def _flow_stamp(self) -> tuple[tuple[str, int, int], ...]:
+        folders = [builtin_flows_dir()] + ([Path(self.flows_dir)] if self.flows_dir else [])
+        return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
+                     for folder in folders for p in sorted(folder.glob("*.y*ml")))
+
+    def reload_flows(self) -> None:
+        """Pick up edited flow files. A broken edit is refused (and logged): the last good
+        flows keep serving, so one typo never takes the bot down."""
+        stamp = self._flow_stamp()
+        if stamp == self._flow_files:
+            return
+        self._flow_files = stamp
+        try:
+            flows = load_flows(self.flows_dir)
+        except FlowError as exc:
+            log.warning("flow files changed but were refused; still serving the last good ones: %s",
+                        exc)
+            return
+        self.interviews = {fid: Interview(flow) for fid, flow in flows.items()}
+        self.flows = flows
+        log.info("flows reloaded: %s", ", ".join(f"{f.id} v{f.version}" for f in flows.values()))
+
+    def migrate(self, session: Session) -> Session:
+        """A session saved under an older version of its flow, replayed on the current one:
+        answers that still fit are kept (with who gave them), the rest is asked again."""
+        interview = self.interviews[session.flow_id]
+        fresh = interview.start(id=session.id, lang=session.lang, started_by=session.started_by,
+                                where=session.where, team=session.team, parent_id=session.parent_id,
+                                created_at=session.created_at, meta=session.meta)
+        interview.prefill(fresh, session.values(), by=session.started_by)
+        for sid, answer in fresh.answers.items():
+            old = session.answers.get(sid)
+            if old is not None and old.value == answer.value:
+                fresh.answers[sid] = old
+        fresh.meta["migrated_from"] = session.flow_version
+        log.info("session %s moved from %s v%s to v%s", session.id, session.flow_id,
+                 session.flow_version, fresh.flow_version)
+        return fresh
 
     def interview(self, flow_id: str) -> Interview:
         try:
@@ -60,7 +105,12 @@ class Desk:
         """
         with self.lock(session_id):
             saved = self.store.get_session(session_id)
-            yield Session.from_dict(saved) if saved else None
+            session = Session.from_dict(saved) if saved else None
+            if session is not None and session.flow_id not in self.interviews:
+                session = None  # its flow is gone (a user flow removed): nothing to resume
+            elif session is not None and session.flow_version != self.flow(session.flow_id).version:
+                session = self.migrate(session)
+            yield session
 
     def save(self, session: Session) -> Consultation | None:
         """Persist a step; a finished session becomes a consultation, a cancelled one goes."""

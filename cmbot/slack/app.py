@@ -78,9 +78,9 @@ def malformed(body: dict[str, Any]) -> bool:
     if kind == "event_callback":
         event = body.get("event")
         return not isinstance(event, dict) or not isinstance(event.get("type"), str)
-    if kind in ("block_actions", "shortcut", "view_submission", "view_closed"):
-        if not isinstance((body.get("user") or {}).get("id"), str):
-            return True
+    user = (body.get("user") or {}).get("id")
+    if kind in ("block_actions", "shortcut", "view_submission", "view_closed") and not isinstance(user, str):
+        return True
     if kind == "block_actions":
         actions = body.get("actions")
         return not isinstance(actions, list) or not all(

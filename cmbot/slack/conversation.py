@@ -233,7 +233,8 @@ class Conductor:
 
     def _gate(self, session: Session | None, user: str, channel: str,
               thread_ts: str | None) -> bool:
-        """May this person act on this interview? Tell them privately when not."""
+        """May this person act on this interview? Tell them privately when not. An interview
+        whose flow changed since it started is shown again first, on the new flow."""
         lang = self.lang_for(user)
         if session is None:
             self.ephemeral(channel, user, t("slack.over", lang), thread_ts)
@@ -241,6 +242,13 @@ class Conductor:
         if not self.may_answer(session, user):
             self.ephemeral(channel, user, t("slack.not_yours", lang, user=session.started_by),
                            thread_ts)
+            return False
+        if session.meta.pop("migrated_from", None) is not None:
+            self._retire(session, f"_{t('slack.flow_updated_short', session.lang)}_")
+            self._post(session, [bk.section(t("slack.flow_updated", session.lang))],
+                       t("slack.flow_updated", session.lang))
+            self._ask(session)
+            self.desk.save(session)
             return False
         return True
 
@@ -271,9 +279,7 @@ class Conductor:
             handled = session.meta.setdefault("handled", [])
             if ts in handled:
                 return True  # the same message delivered twice
-            if not self.may_answer(session, user):
-                self.ephemeral(channel, user, t("slack.not_yours", self.lang_for(user),
-                                                user=session.started_by), thread_ts)
+            if not self._gate(session, user, channel, thread_ts):
                 return True
             session.meta["handled"] = [*handled, ts][-HANDLED_KEEP:]
             question = self.desk.interview(session.flow_id).question(session)

@@ -1,4 +1,5 @@
-"""Interviews left half-way: one gentle reminder after `CMBOT_REMIND_AFTER`, closed after
+"""The housekeeping thread of `cmbot serve`: edited flow files picked up, and interviews left
+half-way: one gentle reminder after `CMBOT_REMIND_AFTER`, closed after
 `CMBOT_EXPIRE_AFTER`.
 
 A thread inside `cmbot serve` sweeps the sessions in progress; what it did is saved with each
@@ -38,6 +39,8 @@ class Reminders:
             with desk.session(record["id"]) as session:
                 if session is None:
                     continue
+                if "migrated_from" in session.meta:
+                    desk.save(session)  # moved to a new flow version: keep it that way
                 idle = idle_for(session, now)
                 if idle >= self.expire_after:
                     self.conductor.expire(session)
@@ -58,6 +61,7 @@ class Reminders:
     def run(self) -> None:
         while not self._stop.wait(self.every):
             try:
+                self.conductor.desk.reload_flows()
                 self.sweep()
             except Exception:  # a bad sweep must not end the thread
                 log.exception("reminder sweep failed")
