@@ -11,15 +11,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .db_cli import db_app
 from .export import FORMATS, render
+from .flows_cli import flows_app
 from .i18n import LANGUAGES, default_lang, normalise_lang, t
 from .interview import FlowError
 from .service import Desk, UnknownFlow
 from .store import CorruptDatabase, Store
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
-flows_app = typer.Typer(help="Interview definitions (flows).", no_args_is_help=True)
 app.add_typer(flows_app, name="flows")
+app.add_typer(db_app, name="db")
 out = Console()
 
 
@@ -167,14 +169,6 @@ def serve(
         raise fail(f"cmbot serve: {exc}") from exc
     setup_logging()
     run(settings, open_desk())
-
-
-@flows_app.command("list")
-def flows_list() -> None:
-    """List the flows cmbot knows (built-in and from CMBOT_FLOWS)."""
-    for flow in open_desk().flows.values():
-        out.print(f"{flow.id}\tv{flow.version}\t{flow.title['en']}\t{','.join(flow.languages)}"
-                  f"\t{flow.source}", highlight=False, markup=False)
 
 
 def main() -> None:

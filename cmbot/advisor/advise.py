@@ -29,7 +29,7 @@ def score_place(facts: Facts, place: str) -> Score:
 
 
 def advise(answers: Mapping[str, Any]) -> Recommendation:
-    facts = Facts(dict(answers))
+    facts = Facts.of(answers)
     scores = [score_place(facts, place) for place in candidates(facts)]
     if facts.get("dedicated_possible") == "yes":
         # The article's ideal, and a DESIGN invariant: a unit of its own when it can have one.
@@ -44,7 +44,7 @@ def advise(answers: Mapping[str, Any]) -> Recommendation:
     if facts.get("dedicated_possible") == "yes":
         ranked.sort(key=lambda s: s.place != "dedicated")
     placement, runner_up = ranked[0].place, ranked[1].place
-    risks = tuple(rid for rid, test in RISKS if test(facts, placement))
+    risks = tuple(risk.id for risk in RISKS if risk.applies(facts, placement))
     reframed = tuple(
         Reframe(o, facts.get("objectives_other") if o == "other" else None)
         for o in facts.objectives

@@ -9,7 +9,7 @@ Each rule names a reason key whose text lives in the message catalogues (`reason
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,14 +39,34 @@ OBJECTIVE_FIT = {
 }
 
 
+# Other flows ask about the same things under their own state ids; the rules read these names.
+# (`objectives_review` asks where the role sits now: that is the host the rules weigh.)
+ALIASES = {"current_host": "proposed_host"}
+
+
 @dataclass(frozen=True)
 class Facts:
     """The answers, named the way the rules talk about them."""
 
     answers: dict[str, Any]
 
+    @classmethod
+    def of(cls, answers: Mapping[str, Any]) -> Facts:
+        """Facts from any flow's answers: aliases read as the default flow's names, and what a
+        flow did not ask but its answers imply (a role that has a unit of its own can have one)."""
+        facts = dict(answers)
+        for name, meaning in ALIASES.items():
+            if name in facts:
+                facts.setdefault(meaning, facts[name])
+        if facts.get("proposed_host") == "dedicated":
+            facts.setdefault("dedicated_possible", "yes")
+        return cls(facts)
+
     def get(self, key: str, default: Any = None) -> Any:
         return self.answers.get(key, default)
+
+    def asked(self, key: str) -> bool:
+        return key in self.answers
 
     @property
     def objectives(self) -> list[str]:
@@ -66,7 +86,10 @@ class Facts:
 
     @property
     def departments(self) -> list[str]:
-        return list(self.get("departments") or [])
+        """The company's departments; a flow that does not ask knows at least the host's."""
+        if self.asked("departments"):
+            return list(self.get("departments") or [])
+        return [self.host] if self.host in DEPARTMENTS else []
 
     @property
     def host(self) -> str | None:
@@ -139,16 +162,31 @@ def _isolated(f: Facts) -> bool:
     return len(f.collaboration) < min(2, len(f.departments))
 
 
-RISKS: tuple[tuple[str, Callable[[Facts, str], bool]], ...] = (
-    ("quantitative_objectives",
-     lambda f, placement: bool(f.quantitative) and (f.host in BUSINESS or placement in BUSINESS)),
-    ("budget_owner_pressure", lambda f, _: f.host_pays and f.host in BUSINESS),
-    ("no_budget_for_volume_targets",
-     lambda f, _: f.get("budget_amount") == 0 and bool(f.quantitative)),
-    ("unrealistic_audience_target",
-     lambda f, _: "fans" in f.objectives and f.get("content") in ("none", "little")
-     and f.get("brand_reach") != "household"),
-    ("isolated_role", lambda f, _: _isolated(f)),
-    ("reporting_mismatch", lambda f, _: f.get("reporting") in ("volume", "sales")),
+@dataclass(frozen=True)
+class Risk:
+    """`id` is raised when `test(facts, placement)` holds. `needs` are the answers the test reads:
+    a flow that does not ask one of them (objectives_review asks no collaboration, no amount)
+    cannot tell, so the risk is not raised rather than guessed."""
+
+    id: str
+    needs: tuple[str, ...]
+    test: Callable[[Facts, str], bool]
+
+    def applies(self, facts: Facts, placement: str) -> bool:
+        return all(facts.asked(k) for k in self.needs) and self.test(facts, placement)
+
+
+RISKS: tuple[Risk, ...] = (
+    Risk("quantitative_objectives", ("objectives",),
+         lambda f, placement: bool(f.quantitative) and (f.host in BUSINESS or placement in BUSINESS)),
+    Risk("budget_owner_pressure", ("budget_owner", "proposed_host"),
+         lambda f, _: f.host_pays and f.host in BUSINESS),
+    Risk("no_budget_for_volume_targets", ("budget_amount", "objectives"),
+         lambda f, _: f.get("budget_amount") == 0 and bool(f.quantitative)),
+    Risk("unrealistic_audience_target", ("objectives", "content", "brand_reach"),
+         lambda f, _: "fans" in f.objectives and f.get("content") in ("none", "little")
+         and f.get("brand_reach") != "household"),
+    Risk("isolated_role", ("collaboration",), lambda f, _: _isolated(f)),
+    Risk("reporting_mismatch", ("reporting",), lambda f, _: f.get("reporting") in ("volume", "sales")),
 )
 

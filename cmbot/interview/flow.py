@@ -130,11 +130,18 @@ class Flow:
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping, so errors can point at it."""
+    """SafeLoader that remembers the line of every mapping, so errors can point at it, and of
+    each top-level key (`__keys__`), so "start names unknown state" points at `start:`."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self.root = node
+        return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
         mapping = super().construct_mapping(node, deep=deep)
         mapping["__line__"] = node.start_mark.line + 1
+        if node is getattr(self, "root", None):
+            mapping["__keys__"] = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
         return mapping
 
 
@@ -200,8 +207,10 @@ TOP_HINTS = {
 }
 
 
-def _line(node: Any) -> int | None:
-    return node.get("__line__") if isinstance(node, Mapping) else None
+def _line(node: Any, key: str | None = None) -> int | None:
+    if not isinstance(node, Mapping):
+        return None
+    return node.get("__keys__", {}).get(key) or node.get("__line__")
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str | None:
@@ -242,8 +251,8 @@ class _Parser:
         self.languages: tuple[str, ...] = LANGUAGES
 
     def error(self, message: str, state: str | None = None, node: Any = None, hint: str | None = None,
-              structural: bool = False) -> None:
-        self.errors.append(FlowError(self.source, message, state, _line(node), hint, structural))
+              structural: bool = False, key: str | None = None) -> None:
+        self.errors.append(FlowError(self.source, message, state, _line(node, key), hint, structural))
 
     def flow(self, raw: Any) -> Flow | None:
         if not isinstance(raw, Mapping):
@@ -253,16 +262,20 @@ class _Parser:
         for key, hint in TOP_HINTS.items():
             if key not in raw:
                 self.error(f"missing '{key}'", node=raw, hint=hint, structural=True)
+        if "id" in raw and not _is_id(raw["id"]):
+            self.error(f"flow id {raw['id']!r} is not a valid id", node=raw, hint=ID_HINT, structural=True,
+                       key="id")
         self.read_languages(raw)
         version = raw.get("version", 0)
         if not _whole(version):
-            self.error("'version' must be a whole number", node=raw, hint="version: 1", structural=True)
+            self.error("'version' must be a whole number", node=raw, hint="version: 1", structural=True,
+                       key="version")
             version = 0
         outcome = raw.get("outcome", "full")
         if outcome not in OUTCOMES:
             self.error(f"'outcome' must be one of {', '.join(OUTCOMES)}", node=raw, structural=True,
-                       hint="full: placement, scores, risks and objectives; objectives: risks and "
-                            "objectives only")
+                       key="outcome", hint="full (placement, scores, risks, objectives) or objectives "
+                                           "(risks and objectives only)")
         states, nodes = self.states(raw)
         flow = Flow(
             id=str(raw.get("id", "")),
@@ -284,13 +297,13 @@ class _Parser:
             return
         languages = raw["languages"]
         if not isinstance(languages, list) or not languages or not all(map(_is_id, languages)):
-            self.error("'languages' must be a non-empty list, e.g. [en, fr]", node=raw,
+            self.error("'languages' must be a non-empty list, e.g. [en, fr]", node=raw, key="languages",
                        hint="languages: [en, fr]", structural=True)
             return
         self.languages = tuple(languages)
         missing = [lang for lang in LANGUAGES if lang not in languages]
         if missing:
-            self.error(f"'languages' lacks {' and '.join(missing)}", node=raw,
+            self.error(f"'languages' lacks {' and '.join(missing)}", node=raw, key="languages",
                        hint=f"cmbot asks every flow in {' and '.join(LANGUAGES)}; translate every text")
 
     def text(self, node: Mapping, key: str, state: str | None, required: bool = True) -> Text:
@@ -315,7 +328,7 @@ class _Parser:
         if not isinstance(items, list) or not items:
             if "states" in raw:
                 self.error("'states' must be a non-empty list", node=raw, hint=TOP_HINTS["states"],
-                           structural=True)
+                           key="states", structural=True)
             return states, nodes
         for node in items:
             question = self.question(node)
@@ -331,7 +344,9 @@ class _Parser:
 
     def question(self, node: Any) -> Question | None:
         if not isinstance(node, Mapping) or not _is_id(node.get("id")):
-            self.error("every state needs an 'id'", node=node, structural=True,
+            has_id = isinstance(node, Mapping) and "id" in node
+            message = f"state id {node['id']!r} is not a valid id" if has_id else "every state needs an 'id'"
+            self.error(message, node=node, structural=True,
                        hint=f"begin each state with '- id: some_name'; {ID_HINT}")
             return None
         sid = node["id"]
@@ -375,8 +390,10 @@ class _Parser:
         options: list[Option] = []
         for opt in raw:
             if not isinstance(opt, Mapping) or not _is_id(opt.get("id")):
-                where = opt if isinstance(opt, Mapping) else node
-                self.error("every option needs an 'id'", sid, where, hint=ID_HINT, structural=True)
+                has_id = isinstance(opt, Mapping) and "id" in opt
+                message = f"option id {opt['id']!r} is not valid" if has_id else "every option needs an 'id'"
+                self.error(message, sid, opt if isinstance(opt, Mapping) else node, hint=ID_HINT,
+                           structural=True)
                 continue
             oid = opt["id"]
             if any(o.id == oid for o in options):
@@ -428,7 +445,7 @@ class _Parser:
         """Targets exist, conditions read earlier answers, and every state leads to confirm."""
         states = flow.states
         if "start" in raw and flow.start not in states:
-            self.error(f"'start' names unknown state '{flow.start}'", node=raw,
+            self.error(f"'start' names unknown state '{flow.start}'", node=raw, key="start",
                        hint=did_you_mean(flow.start, states) or "start: the id of the first question")
         confirms = [q.id for q in states.values() if q.kind == "confirm"]
         if not confirms:

@@ -10,9 +10,11 @@ then fsyncs the folder. A file that does not parse is never overwritten: reading
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from tinydb.storages import Storage
 
 class CorruptDatabase(RuntimeError):
     def __init__(self, path: Path, reason: str):
-        self.path = path
+        self.path, self.reason = path, reason
         backup = backup_path(path)
         hint = (f"a backup is at {backup} (`cmbot db restore` puts it back)"
                 if backup.exists() else "no backup exists")
@@ -34,10 +36,29 @@ def backup_path(path: Path) -> Path:
 
 
 def remove_stray_temp_files(path: Path) -> None:
-    """Temp files left by a crash mid-write are never the real data; clear them at start-up."""
-    for stray in path.parent.glob(f".{path.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stray.unlink()
+    """Temp files left by a crash mid-write are never the real data; clear them at start-up.
+
+    Only safe when no other process is writing this database (see `Store`): a live writer's temp
+    file looks exactly like a stray one.
+    """
+    for pattern in (f".{path.name}.*.tmp", f".{path.name}.*.tmp.bak"):
+        for stray in path.parent.glob(pattern):
+            with contextlib.suppress(OSError):
+                stray.unlink()
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Parsing a large archive creates millions of containers, and the cyclic garbage collector
+    rescans them again and again while it runs (12 s instead of 4.6 s at 100 000 consultations);
+    JSON has no cycles to collect, so pause it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -47,22 +68,44 @@ def read_json(path: Path) -> dict[str, Any] | None:
         return None
     except OSError as exc:
         raise CorruptDatabase(path, exc.strerror or str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise CorruptDatabase(path, f"not UTF-8 text at byte {exc.start}") from exc
     if not text.strip():
         raise CorruptDatabase(path, "the file is empty")
     try:
-        data = json.loads(text)
+        with gc_paused():
+            data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CorruptDatabase(path, f"not valid JSON at line {exc.lineno}") from exc
-    if not isinstance(data, dict):
+    if not (isinstance(data, dict) and all(
+            isinstance(table, dict) and all(isinstance(doc, dict) for doc in table.values())
+            for table in data.values())):
         raise CorruptDatabase(path, "not a TinyDB document")
     return data
+
+
+def json_chunks(data: Any, depth: int) -> Iterator[str]:
+    """The text `json.dump` would write, but each document encoded by the C encoder.
+
+    `json.dump` falls back to the pure-Python encoder (3x slower on a large archive) and
+    `json.dumps` builds the whole file as one string; encoding table by table, document by
+    document, is as fast as the latter with the memory of the former.
+    """
+    if depth == 0 or not isinstance(data, dict) or not data:
+        yield json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return
+    yield "{"
+    for n, (key, value) in enumerate(data.items()):
+        yield ("," if n else "") + json.dumps(str(key), ensure_ascii=False) + ":"
+        yield from json_chunks(value, depth - 1)
+    yield "}"
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
+            handle.writelines(json_chunks(data, depth=2))
             handle.flush()
             os.fsync(handle.fileno())
         if path.exists():
@@ -84,11 +127,15 @@ def write_json_atomic(path: Path, data: Any) -> None:
 class AtomicJSONStorage(Storage):
     """TinyDB storage: whole-file JSON, replaced atomically on every write."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, clean_temp: bool = True):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stray_temp_files(self.path)
-        read_json(self.path)  # fail now, before anything is written over a corrupt file
+        if clean_temp:
+            remove_stray_temp_files(self.path)
+        from .stream import iter_documents  # (stream builds on this module)
+
+        for _ in iter_documents(self.path):  # fail now, before anything is written over a corrupt
+            pass  # file; one document at a time, so a large archive costs no memory to check
 
     def read(self) -> dict[str, Any] | None:
         return read_json(self.path)

@@ -33,3 +33,24 @@ def test_whole_interview_in_french_then_back_to_english(bot):
     driver.message(USER, DM, "start")
     again = wait_question(fake, "org_size", after=mark)
     assert "How many people" in again.text
+
+
+def test_objectives_review_flow_in_slack(bot):
+    """`/cmbot start objectives_review`: a short interview answered with risks and reframes only."""
+    from test_dm_interview import run_interview as run
+
+    fake, driver = bot.fake, bot.driver
+    status, _ = driver.command("start objectives_review", channel=DM)
+    assert status == 200
+    answers = {"current_host": "sales", "budget_owner": "host",
+               "objectives": ["fans", "awareness"], "reporting": "volume", "content": "none",
+               "brand_reach": "niche"}
+    result = run(bot, answers)
+    payload = result.params["metadata"]["event_payload"]
+    assert payload["flow"] == "objectives_review"
+    assert [r["from"] for r in payload["reframed"]] == ["fans", "awareness"]
+    assert {"quantitative_objectives", "budget_owner_pressure", "unrealistic_audience_target",
+            "reporting_mismatch"} <= set(payload["risks"])
+    assert "isolated_role" not in payload["risks"]  # this flow never asks about collaboration
+    text = str(result.params["blocks"])
+    assert "Recommended placement" not in text and "Risks" in text

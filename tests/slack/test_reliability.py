@@ -80,5 +80,6 @@ def test_kill_9_at_random_moments_loses_no_posted_consultation(bot):
         saved = archive(bot)
         missing = consultation_ids(bot.fake) - set(saved)
         assert not missing, f"round {round_}: posted but not saved: {missing}"
+    print(f"{KILLS} kills, {interviews} interviews finished, {len(consultation_ids(bot.fake))} posted")
     assert interviews >= KILLS // 2  # the kills did land amid finished interviews
     assert len(consultation_ids(bot.fake)) >= interviews

@@ -1,0 +1,177 @@
+"""`cmbot db`: export, import, check and restore the database (CMBOT_DB and its archive).
+
+The logic lives in `cmbot.store` (transfer, recovery, lock); this module only reads options,
+prints messages from the catalogues (`db.*` keys) and picks exit codes: 0 done, 1 refused or
+something unreadable, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .i18n import default_lang, t
+from .store import CorruptDatabase, DatabaseBusy, Store, default_db_path
+from .store.recovery import check, restore
+from .store.transfer import (
+    FORMAT_VERSION,
+    ExportError,
+    ImportRefused,
+    Problem,
+    export,
+    import_records,
+    present_ids,
+    read_export,
+)
+
+db_app = typer.Typer(help="The database: export, import, check, restore.", no_args_is_help=True)
+
+
+def say(key: str, **params: Any) -> str:
+    return t(f"db.{key}", default_lang(), **params)
+
+
+def problem_text(problem: Problem) -> str:
+    params = dict(problem.params)
+    if "expected" in params:
+        params["expected"] = say(f"type.{params['expected']}")
+    return say(f"problem.{problem.key}", **params)
+
+
+def stop(message: str, code: int = 1) -> typer.Exit:
+    sys.stderr.write(message + "\n")
+    return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _written_atomically(path: Path) -> Iterator[Any]:
+    """A half-written export must not pass for a whole one: write beside it, then swap it in."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@db_app.command("export")
+def export_cmd(
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write to this file, not stdout.")] = None,
+    sessions: Annotated[bool, typer.Option("--sessions", help="Include interviews in progress.")] = False,
+) -> None:
+    """Every consultation (and with --sessions, every interview in progress) as JSON Lines."""
+    try:
+        with _written_atomically(output) if output else contextlib.nullcontext(sys.stdout) as out:
+            counts = export(default_db_path(), out, sessions=sessions)
+    except BrokenPipeError:  # `cmbot db export | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
+    except CorruptDatabase as exc:
+        raise stop(str(exc)) from exc
+    except ExportError as exc:
+        raise stop(say("export.bad_record", file=exc.path, id=exc.record_id,
+                       reason=problem_text(exc.problem))) from exc
+    if output:
+        sys.stderr.write(say("export.done", file=output, consultations=counts["consultation"],
+                             sessions=counts["session"]) + "\n")
+
+
+@db_app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="A file written by `cmbot db export`.")],
+) -> None:
+    """Import an export: every line is checked first (all or nothing); ids already there are skipped."""
+    try:
+        store = Store(default_db_path(), exclusive=True)
+    except (DatabaseBusy, CorruptDatabase) as exc:
+        raise stop(str(exc)) from exc
+    try:
+        present = present_ids(store)
+        with _progress(say("import.checking", file=file.name), file.stat().st_size) as advance:
+            parsed = read_export(file, advance, present)
+        with _progress(say("import.writing", file=store.path.name), None):
+            summary = import_records(store, parsed)
+    except ImportRefused as exc:
+        lines = [say("line", file=file, line=p.line, reason=problem_text(p)) for p in exc.problems]
+        if exc.more:
+            lines.append(say("import.more", count=exc.more))
+        raise stop("\n".join([*lines, say("import.refused")])) from exc
+    except CorruptDatabase as exc:
+        raise stop(str(exc)) from exc
+    finally:
+        store.close()
+    if summary.version < FORMAT_VERSION:
+        print(say("import.migrated", file=file, version=summary.version, current=FORMAT_VERSION))
+    for table, key in (("consultations", "import.consultations"), ("sessions", "import.sessions")):
+        print(say(key, imported=summary.imported[table], skipped=summary.skipped[table]))
+
+
+@contextlib.contextmanager
+def _progress(label: str, total: int | None) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal; nothing in pipes, logs and tests."""
+    if not sys.stderr.isatty():
+        yield lambda done: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+@db_app.command("check")
+def check_cmd() -> None:
+    """Read both database files and their backups; exit 1 if one is unreadable or lost."""
+    report = check(default_db_path())
+    for health in report:
+        state, backup = health.file, health.backup
+        if state.readable:
+            print(say("check.ok", file=state.path, count=state.records))
+        elif state.exists:
+            print(say("check.unreadable", file=state.path, reason=state.error))
+        else:
+            print(say("check.lost" if backup.exists else "check.missing", file=state.path))
+        if backup.readable:
+            print(say("check.backup_ok", file=backup.path))
+        elif backup.exists:
+            print(say("check.backup_bad", file=backup.path, reason=backup.error))
+        elif state.exists:
+            print(say("check.no_backup"))
+    good = all(h.good for h in report)
+    print(say("check.good" if good else "check.bad"))
+    raise typer.Exit(0 if good else 1)
+
+
+@db_app.command("restore")
+def restore_cmd() -> None:
+    """Put back the backup of every unreadable file, keeping the bad one aside as .corrupt-<time>."""
+    try:
+        restored, refused = restore(default_db_path())
+    except DatabaseBusy as exc:
+        raise stop(str(exc)) from exc
+    for done in restored:
+        file, backup = done.health.file.path, done.health.backup.path
+        print(say("restore.restored", file=file, backup=backup, aside=done.aside) if done.aside
+              else say("restore.recovered", file=file, backup=backup))
+    for health in refused:
+        backup = health.backup
+        sys.stderr.write((say("restore.backup_bad", file=health.file.path, backup=backup.path,
+                              reason=backup.error) if backup.exists
+                          else say("restore.no_backup", file=health.file.path)) + "\n")
+    if not restored and not refused:
+        print(say("restore.nothing"))
+    raise typer.Exit(1 if refused else 0)

@@ -1,0 +1,116 @@
+"""`cmbot db check` / `cmbot db restore`: find an unreadable database file and put its backup back.
+
+Every write keeps the previous good file as `<name>.bak` (see `atomic`). `restore` never deletes
+anything: the unreadable file is kept aside as `<name>.corrupt-<UTC timestamp>` (a hard link, so
+the database path always holds a file), then the backup is copied over it atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .atomic import CorruptDatabase, backup_path
+from .lock import DatabaseLock
+from .store import archive_path
+from .stream import count_documents
+
+
+@dataclass(frozen=True)
+class FileState:
+    """One file as read from disk: missing, readable with `records` documents, or `error`."""
+
+    path: Path
+    exists: bool
+    records: int = 0
+    error: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        return self.exists and self.error is None
+
+
+def inspect(path: Path) -> FileState:
+    if not path.exists():
+        return FileState(path, exists=False)
+    try:
+        return FileState(path, exists=True, records=count_documents(path))
+    except CorruptDatabase as exc:
+        return FileState(path, exists=True, error=exc.reason)
+
+
+@dataclass(frozen=True)
+class Health:
+    file: FileState
+    backup: FileState
+
+    @property
+    def good(self) -> bool:
+        """Readable, or not created yet (a missing file with a backup was lost: not good)."""
+        return self.file.readable or (not self.file.exists and not self.backup.exists)
+
+    @property
+    def restorable(self) -> bool:
+        return not self.good and self.backup.readable
+
+
+def check(db_path: Path) -> list[Health]:
+    """Both files of the database (sessions and preferences, then the consultations archive)."""
+    return [Health(inspect(p), inspect(backup_path(p))) for p in (db_path, archive_path(db_path))]
+
+
+@dataclass(frozen=True)
+class Restored:
+    health: Health
+    aside: Path | None  # where the unreadable file was kept (None when it was missing)
+
+
+def _aside_path(path: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    candidate = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        n += 1
+    return candidate
+
+
+def _put_back(health: Health) -> Restored:
+    path, backup = health.file.path, health.backup.path
+    aside = None
+    if health.file.exists:
+        aside = _aside_path(path)
+        try:
+            os.link(path, aside)
+        except OSError:  # a file system without hard links
+            shutil.copy2(path, aside)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, backup.open("rb") as source:
+            shutil.copyfileobj(source, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return Restored(health, aside)
+
+
+def restore(db_path: Path) -> tuple[list[Restored], list[Health]]:
+    """Put back the readable backup of every unreadable (or lost) file, holding the database's
+    lock (`DatabaseBusy` while a bot runs). Returns what was restored and what could not be."""
+    with DatabaseLock(db_path):
+        bad = [h for h in check(db_path) if not h.good]
+        return [_put_back(h) for h in bad if h.restorable], [h for h in bad if not h.restorable]
