@@ -17,7 +17,7 @@ from .flows_cli import flows_app
 from .i18n import LANGUAGES, default_lang, normalise_lang, t
 from .interview import FlowError
 from .service import Desk, UnknownFlow
-from .store import CorruptDatabase, Store
+from .store import CorruptDatabase, DatabaseBusy, Store
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 app.add_typer(flows_app, name="flows")
@@ -39,10 +39,11 @@ def pick_lang(lang: str | None) -> str:
     return chosen
 
 
-def open_desk() -> Desk:
+def open_desk(exclusive: bool = False) -> Desk:
+    """The desk on the configured database; `serve` holds it exclusively (one bot per file)."""
     try:
-        return Desk(Store(), os.environ.get("CMBOT_FLOWS") or None)
-    except (CorruptDatabase, FlowError) as exc:
+        return Desk(Store(exclusive=exclusive), os.environ.get("CMBOT_FLOWS") or None)
+    except (CorruptDatabase, DatabaseBusy, FlowError) as exc:
         raise fail(str(exc)) from exc
 
 
@@ -168,7 +169,7 @@ def serve(
     except ConfigError as exc:
         raise fail(f"cmbot serve: {exc}") from exc
     setup_logging()
-    run(settings, open_desk())
+    run(settings, open_desk(exclusive=True))
 
 
 def main() -> None:

@@ -109,11 +109,6 @@ def test_a_deleted_consultation_is_gone_from_the_file(db):
     assert Store(db).get_consultation("gone") is None
 
 
-@pytest.mark.xfail(
-    reason="BUG: the deleted consultation survives in the archive's .bak file (the copy of "
-    "the file before the delete), so 'delete' leaves it on disk",
-    strict=True,
-)
 def test_a_deleted_consultation_leaves_no_copy_in_the_folder(db):
     store = Store(db)
     store.add_consultation(consultation("keep"))

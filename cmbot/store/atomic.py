@@ -101,18 +101,25 @@ def json_chunks(data: Any, depth: int) -> Iterator[str]:
     yield "}"
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
+def _link_as_backup(source: Path, tmp: str, path: Path) -> None:
+    os.link(source, tmp + ".bak")
+    os.replace(tmp + ".bak", backup_path(path))
+
+
+def write_json_atomic(path: Path, data: Any, scrub: bool = False) -> None:
+    """Swap `data` in; the old file becomes the backup, or with `scrub` the new one does
+    (after a delete, so what was deleted leaves no copy behind)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines(json_chunks(data, depth=2))
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            bak_tmp = tmp + ".bak"
-            os.link(path, bak_tmp)
-            os.replace(bak_tmp, backup_path(path))
+        if path.exists() and not scrub:
+            _link_as_backup(path, tmp, path)
         os.replace(tmp, path)
+        if scrub:
+            _link_as_backup(path, tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -140,8 +147,11 @@ class AtomicJSONStorage(Storage):
     def read(self) -> dict[str, Any] | None:
         return read_json(self.path)
 
+    scrub_next = False  # set before a delete: the next write leaves no backup of the old data
+
     def write(self, data: dict[str, Any]) -> None:
-        write_json_atomic(self.path, data)
+        write_json_atomic(self.path, data, scrub=self.scrub_next)
+        self.scrub_next = False
 
     def close(self) -> None:
         pass

@@ -139,7 +139,11 @@ class Store:
 
     def delete_consultation(self, consultation_id: str) -> bool:
         with self._lock:
-            return bool(self._consultations.remove(Query().id == consultation_id))
+            self._archive.storage.scrub_next = True
+            try:
+                return bool(self._consultations.remove(Query().id == consultation_id))
+            finally:
+                self._archive.storage.scrub_next = False
 
     # --- preferences ------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ def test_objectives_review_flow_in_slack(bot):
     """`/cmbot start objectives_review`: a short interview answered with risks and reframes only."""
     from test_dm_interview import run_interview as run
 
-    fake, driver = bot.fake, bot.driver
+    driver = bot.driver
     status, _ = driver.command("start objectives_review", channel=DM)
     assert status == 200
     answers = {"current_host": "sales", "budget_owner": "host",

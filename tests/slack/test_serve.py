@@ -78,3 +78,10 @@ def test_tokens_never_logged(bot):
     wait_question(bot.fake, "org_size")
     bot.stop()
     assert "xoxb-test-token" not in bot.logs()
+
+
+def test_a_second_bot_on_the_same_database_refuses_to_start(bot):
+    result = run_serve(bot.env, "--port", "0")
+    assert result.returncode == 2
+    assert str(bot.db_path) in result.stderr and "Traceback" not in result.stderr
+    assert bot.driver.healthz() == 200
