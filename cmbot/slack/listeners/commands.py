@@ -71,7 +71,7 @@ def register(app: App, conductor: Conductor) -> None:
         elif sub == "help":
             ack(text=t("slack.usage", lang))
         else:
-            ack(text=t("slack.unknown_command", lang, command=bk.esc(sub)) + "\n\n"
+            ack(text=t("slack.unknown_command", lang, command=bk.esc(sub[:40])) + "\n\n"
                 + t("slack.usage", lang))
 
 
