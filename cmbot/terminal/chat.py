@@ -69,7 +69,7 @@ def run_interactive(desk: Desk, session: Session, prompts: Prompts, console: Con
     """Ask until the interview ends or the person quits; every step is saved."""
     interview = desk.interview(session.flow_id)
     lang, user = session.lang, local_user()
-    console.print(t("terminal.welcome", lang), highlight=False)
+    console.print(t("terminal.welcome", lang, title=interview.flow.title[lang]), highlight=False)
     while not session.finished:
         question = interview.question(session)
         assert question is not None
