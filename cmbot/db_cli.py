@@ -135,7 +135,8 @@ def _progress(label: str, total: int | None) -> Iterator[Any]:
 
 @db_app.command("check")
 def check_cmd() -> None:
-    """Read both database files and their backups; exit 1 if one is unreadable or lost."""
+    """Read every database file (CMBOT_DB, each shard of the archive) and their backups; exit 1
+    if one is unreadable or lost."""
     report = check(default_db_path())
     for health in report:
         state, backup = health.file, health.backup

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from cmbot.i18n import t
+from cmbot.store import Store
 
 CMBOT = Path(sys.executable).parent / "cmbot"
 
@@ -227,10 +228,13 @@ def names(state: str, message: str) -> bool:
 
 
 def nothing_saved(cli: Cli) -> bool:
-    archive = cli.db.with_name(cli.db.stem + ".consultations.json")
-    consultations = (json.loads(archive.read_text(encoding="utf-8")).get("consultations", {})
-                     if archive.exists() else {})
-    return consultations == {} and cli.sessions_on_disk() == {}
+    """No consultation in the archive (read through the store) and no session on disk."""
+    store = Store(cli.db)
+    try:
+        consultations = store.consultations()
+    finally:
+        store.close()
+    return consultations == [] and cli.sessions_on_disk() == {}
 
 
 def test_a_bad_answer_exits_2_and_history_stays_empty(cli):

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from cmbot.store import CorruptDatabase, DatabaseBusy, Store, archive_path
+from cmbot.store.archive import shard_name
 from cmbot.store.atomic import json_chunks, write_json_atomic
 from cmbot.store.recovery import check
 from cmbot.store.stream import iter_documents
@@ -60,18 +61,40 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "cmbot.json"
 
 
+def twin_id(cid: str) -> str:
+    """An id that lands in the same shard of the archive as `cid`."""
+    n = 0
+    while shard_name(f"{cid}-{n}") != shard_name(cid):
+        n += 1
+    return f"{cid}-{n}"
+
+
+def shard(db: Path, ids: list[str]) -> Path:
+    """The shard file holding the consultations of `saved`."""
+    return archive_path(db) / shard_name(ids[0])
+
+
 @pytest.fixture(scope="module")
 def two(tmp_path_factory) -> tuple[Path, list[str]]:
-    """A database with two consultations (so the archive has a backup); copied by tests."""
+    """A database with two consultations in one shard (so that shard has a backup); copied by
+    tests."""
     db = tmp_path_factory.mktemp("two") / "cmbot.json"
-    return db, consult(db, 2)
+    first = consult(db)[0]
+    store = Store(db)
+    record = store.get_consultation(first)
+    store.add_consultation(dict(record, id=twin_id(first), finished_at="2999-01-01T00:00:00+00:00"))
+    store.close()
+    return db, [first, twin_id(first)]
 
 
 @pytest.fixture
 def saved(two, tmp_path) -> tuple[Path, list[str]]:
     source, ids = two
-    for path in source.parent.glob(source.stem + "*.json*"):
-        (tmp_path / path.name).write_bytes(path.read_bytes())
+    for path in source.parent.rglob("*"):
+        if path.is_file() and path.suffix != ".yaml":
+            target = tmp_path / path.relative_to(source.parent)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
     return tmp_path / source.name, ids
 
 
@@ -79,12 +102,12 @@ def saved(two, tmp_path) -> tuple[Path, list[str]]:
 
 
 def test_check_a_good_database(saved):
-    db, _ = saved
+    db, ids = saved
     result = cmbot(db, "db", "check")
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{db}: OK, 0 records." in result.stdout
-    assert f"{archive_path(db)}: OK, 2 records." in result.stdout
-    assert f"backup {bak(archive_path(db))}: readable." in result.stdout
+    assert f"{shard(db, ids)}: OK, 2 records." in result.stdout
+    assert f"backup {bak(shard(db, ids))}: readable." in result.stdout
     assert "Every database file is readable." in result.stdout
 
 
@@ -96,15 +119,15 @@ def test_check_a_database_not_created_yet(db):
 
 
 def test_check_a_corrupt_archive(saved):
-    db, _ = saved
-    archive_path(db).write_bytes(TRUNCATED)
+    db, ids = saved
+    shard(db, ids).write_bytes(TRUNCATED)
     result = cmbot(db, "db", "check")
     assert result.returncode == 1
-    assert f"{archive_path(db)}: UNREADABLE (the file ends too early at character" in result.stdout
-    assert f"backup {bak(archive_path(db))}: readable." in result.stdout
+    assert f"{shard(db, ids)}: UNREADABLE (the file ends too early at character" in result.stdout
+    assert f"backup {bak(shard(db, ids))}: readable." in result.stdout
     assert "cmbot db restore" in result.stdout
     assert f"{db}: OK" in result.stdout
-    assert archive_path(db).read_bytes() == TRUNCATED
+    assert shard(db, ids).read_bytes() == TRUNCATED
 
 
 CORRUPT = [
@@ -123,9 +146,8 @@ CORRUPT = [
 def test_check_finds_every_kind_of_corruption(db, content):
     Store(db).close()
     db.write_bytes(content)
-    hot, archive = check(db)
+    [hot] = check(db)  # no shard yet
     assert not hot.good and hot.file.error
-    assert archive.good and not archive.file.exists
     with pytest.raises(CorruptDatabase) as caught:  # and the store refuses it, naming it
         Store(db)
     assert str(db) in str(caught.value)
@@ -134,13 +156,13 @@ def test_check_finds_every_kind_of_corruption(db, content):
 
 def test_a_lost_file_with_a_backup_is_not_good(saved):
     db, ids = saved
-    archive_path(db).unlink()
+    shard(db, ids).unlink()
     result = cmbot(db, "db", "check")
     assert result.returncode == 1
-    assert f"{archive_path(db)}: MISSING, but its backup is there." in result.stdout
+    assert f"{shard(db, ids)}: MISSING, but its backup is there." in result.stdout
     restored = cmbot(db, "db", "restore")
     assert restored.returncode == 0, restored.stderr
-    assert f"{archive_path(db)}: was missing; restored from {bak(archive_path(db))}." in restored.stdout
+    assert f"{shard(db, ids)}: was missing; restored from {bak(shard(db, ids))}." in restored.stdout
     assert history(db) == ids[:1]
 
 
@@ -149,14 +171,14 @@ def test_a_lost_file_with_a_backup_is_not_good(saved):
 
 def test_restore_puts_the_backup_back_and_keeps_the_bad_file(saved):
     db, ids = saved
-    archive = archive_path(db)
+    archive = shard(db, ids)
     backup = bak(archive).read_bytes()
     archive.write_bytes(TRUNCATED)
     assert "cmbot db restore" in cmbot(db, "history").stderr  # the advice people are given…
 
     result = cmbot(db, "db", "restore")  # … works
     assert result.returncode == 0, result.stderr
-    aside = [p for p in db.parent.iterdir() if p.name.startswith(archive.name + ".corrupt-")]
+    aside = [p for p in archive.parent.iterdir() if p.name.startswith(archive.name + ".corrupt-")]
     assert len(aside) == 1
     assert aside[0].read_bytes() == TRUNCATED
     assert (f"{archive}: restored from {bak(archive)}; the unreadable file was kept as {aside[0]}."
@@ -169,8 +191,8 @@ def test_restore_puts_the_backup_back_and_keeps_the_bad_file(saved):
 
 
 def test_restore_refuses_when_the_backup_is_unreadable_too(saved):
-    db, _ = saved
-    archive = archive_path(db)
+    db, ids = saved
+    archive = shard(db, ids)
     archive.write_bytes(TRUNCATED)
     bak(archive).write_bytes(b"garbage{")
     result = cmbot(db, "db", "restore")
@@ -178,37 +200,39 @@ def test_restore_refuses_when_the_backup_is_unreadable_too(saved):
     assert f"{archive}: unreadable, and so is its backup {bak(archive)}" in result.stderr
     assert archive.read_bytes() == TRUNCATED
     assert bak(archive).read_bytes() == b"garbage{"
-    assert not [p for p in db.parent.iterdir() if ".corrupt-" in p.name]
+    assert not [p for p in db.parent.rglob("*") if ".corrupt-" in p.name]
 
 
 def test_restore_refuses_without_a_backup(db):
-    write_json_atomic(archive_path(db), {"consultations": {}})
-    archive_path(db).write_bytes(b"garbage{")
+    archive = archive_path(db) / "0000.json"
+    archive.parent.mkdir()
+    write_json_atomic(archive, {"consultations": {}})
+    archive.write_bytes(b"garbage{")
     result = cmbot(db, "db", "restore")
     assert result.returncode == 1
-    assert f"{archive_path(db)}: unreadable and without a backup; left as it is." in result.stderr
-    assert archive_path(db).read_bytes() == b"garbage{"
+    assert f"{archive}: unreadable and without a backup; left as it is." in result.stderr
+    assert archive.read_bytes() == b"garbage{"
 
 
 def test_restore_with_nothing_to_restore(saved):
     db, _ = saved
-    before = {p.name: p.read_bytes() for p in db.parent.iterdir() if p.is_file()}
+    before = {str(p): p.read_bytes() for p in db.parent.rglob("*") if p.is_file()}
     result = cmbot(db, "db", "restore")
     assert result.returncode == 0
     assert "Nothing to restore" in result.stdout
-    after = {p.name: p.read_bytes() for p in db.parent.iterdir() if p.is_file()}
+    after = {str(p): p.read_bytes() for p in db.parent.rglob("*") if p.is_file()}
     assert {k: v for k, v in after.items() if not k.endswith(".lock")} == before
 
 
 def test_restore_is_refused_while_a_bot_holds_the_database(saved):
-    db, _ = saved
+    db, ids = saved
     running = Store(db, exclusive=True)  # a bot, running when its archive went bad
-    archive_path(db).write_bytes(TRUNCATED)
+    shard(db, ids).write_bytes(TRUNCATED)
     try:
         result = cmbot(db, "db", "restore")
         assert result.returncode == 1
         assert f"The database {db} is in use by another cmbot process" in result.stderr
-        assert archive_path(db).read_bytes() == TRUNCATED
+        assert shard(db, ids).read_bytes() == TRUNCATED
     finally:
         running.close()
     assert cmbot(db, "db", "restore").returncode == 0

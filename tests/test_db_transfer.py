@@ -20,6 +20,7 @@ from cmbot.consultation import Consultation
 from cmbot.interview.session import Session
 from cmbot.service import Desk
 from cmbot.store import Store, archive_path
+from cmbot.store.archive import INDEX, shard_files, shard_name
 from cmbot.store.transfer import (
     CONSULTATION,
     FORMAT_VERSION,
@@ -89,9 +90,11 @@ def import_into(db: Path, path: Path):
 
 
 def files(db: Path) -> dict[str, bytes]:
-    """Every file of the database folder, to show that a refused import changed nothing."""
-    return {p.name: p.read_bytes() for p in sorted(db.parent.iterdir())
-            if p.name.startswith(db.stem) and not p.name.endswith(".lock")}
+    """Every file of the database (the archive's folder included), to show that a refused
+    import changed nothing."""
+    return {str(p.relative_to(db.parent)): p.read_bytes() for p in sorted(db.parent.rglob("*"))
+            if p.is_file() and (p.name.startswith(db.stem) or p.parent == archive_path(db))
+            and not p.name.endswith(".lock")}
 
 
 def body(lines: list[str]) -> list[str]:
@@ -120,7 +123,8 @@ def test_an_export_is_a_header_then_one_consultation_per_line(source):
     assert [r["type"] for r in rows] == ["consultation"] * 3
     assert all(list(r) == ["type", *CONSULTATION] for r in rows)
     assert all(line.endswith("\n") and "\n" not in line[:-1] for line in lines)
-    stored = {c["id"]: c for c in Store(source).consultations()}
+    store = Store(source)
+    stored = {c["id"]: store.get_consultation(c["id"]) for c in store.consultations()}
     for row in rows:
         assert {k: v for k, v in row.items() if k != "type"} == stored[row["id"]]
     assert {r["lang"] for r in rows} == {"en", "fr"}
@@ -166,8 +170,8 @@ def test_round_trip_gives_the_same_lines(source, tmp_path):
 
 
 def test_import_writes_each_file_once(source, tmp_path):
-    """TinyDB rewrites the whole file per write; the backup left by the import's only write is
-    the file as it was before the import."""
+    """TinyDB rewrites the whole file per write; the backup left by the import's only write of a
+    shard is the shard as it was before the import, and the index gets one line per new record."""
     lines = export_file(source, tmp_path / "all.jsonl", sessions=False)
     (tmp_path / "one.jsonl").write_text("".join(lines[:2]), encoding="utf-8")
     target = tmp_path / "b" / "cmbot.json"
@@ -175,10 +179,20 @@ def test_import_writes_each_file_once(source, tmp_path):
     finish(desk, ARTICLE)
     desk.store.close()
     assert import_into(target, tmp_path / "one.jsonl").imported["consultations"] == 1
-    before = archive_path(target).read_bytes()
+    before = {p.name: p.read_bytes() for p in shard_files(archive_path(target))}
     summary = import_into(target, tmp_path / "all.jsonl")
     assert (summary.imported["consultations"], summary.skipped["consultations"]) == (2, 1)
-    assert Path(str(archive_path(target)) + ".bak").read_bytes() == before
+    after = shard_files(archive_path(target))
+    expected = set(before) | {shard_name(json.loads(line)["id"]) for line in lines[1:]}
+    assert {p.name for p in after} == expected
+    for shard in after:
+        backup = Path(str(shard) + ".bak")
+        if shard.name in before:
+            assert not backup.exists() or backup.read_bytes() == before[shard.name]
+        else:
+            assert not backup.exists()  # written once
+    index = (archive_path(target) / INDEX).read_text(encoding="utf-8").splitlines()
+    assert len(index) == 4
     assert len(Store(target).consultations()) == 4
 
 
@@ -285,7 +299,7 @@ def test_a_missing_or_unknown_header_imports_nothing(source, tmp_path, first, me
     result = cmbot(target, "db", "import", str(bad))
     assert result.returncode == 1
     assert f"{bad}:{message}" in result.stderr
-    assert not archive_path(target).exists()
+    assert not shard_files(archive_path(target))
 
 
 # --- format version 0 -------------------------------------------------------------------------
@@ -293,8 +307,9 @@ def test_a_missing_or_unknown_header_imports_nothing(source, tmp_path, first, me
 
 def test_a_format_version_0_file_is_migrated(source, tmp_path):
     """Version 0: no header, bare consultations, `team` and `parent_id` possibly absent."""
-    stored = Store(source).consultations()
-    old = [dict(c) for c in stored]
+    store = Store(source)
+    stored = store.consultations()
+    old = [store.get_consultation(c["id"]) for c in stored]
     del old[0]["team"], old[0]["parent_id"]
     v0 = tmp_path / "v0.jsonl"
     v0.write_text("".join(json.dumps(c) + "\n" for c in old), encoding="utf-8")
@@ -333,7 +348,7 @@ def test_the_cli_round_trip(tmp_path):
     assert exported.stdout == ""
     assert "consultations: 2" in exported.stderr
     lines = dump.read_text(encoding="utf-8").splitlines(keepends=True)
-    assert [json.loads(line)["id"] for line in lines[1:]] == ids
+    assert sorted(json.loads(line)["id"] for line in lines[1:]) == sorted(ids)  # by shard
 
     imported = cmbot(b, "db", "import", str(dump))
     assert imported.returncode == 0, imported.stderr
@@ -372,11 +387,12 @@ def test_import_is_refused_while_a_bot_holds_the_database(source, tmp_path):
 
 
 def test_export_of_an_unreadable_archive_fails_and_writes_no_file(source, tmp_path):
-    archive_path(source).write_bytes(b'{"consultations":{"1":{"id":"x"')
+    shard = shard_files(archive_path(source))[-1]
+    shard.write_bytes(b'{"consultations":{"1":{"id":"x"')
     out = tmp_path / "out.jsonl"
     result = cmbot(source, "db", "export", "--output", str(out))
     assert result.returncode == 1
-    assert str(archive_path(source)) in result.stderr
+    assert str(shard) in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []

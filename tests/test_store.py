@@ -9,6 +9,11 @@ from pathlib import Path
 import pytest
 
 from cmbot.store import CorruptDatabase, Store, archive_path
+from cmbot.store.archive import shard_name
+
+
+def shard(db: Path, cid: str) -> Path:
+    return archive_path(db) / shard_name(cid)
 
 
 @pytest.fixture
@@ -76,9 +81,7 @@ def test_consultations_are_archived_apart_from_sessions(db):
     store.add_consultation(consultation("c1", placement="management"), finished_session="c1")
     assert store.get_consultation("c1")["placement"] == "management"
     assert store.get_session("c1") is None  # the finished session is forgotten
-    archive = archive_path(db)
-    assert archive != db
-    assert [r["id"] for r in on_disk(archive)["consultations"].values()] == ["c1"]
+    assert [r["id"] for r in on_disk(shard(db, "c1"))["consultations"].values()] == ["c1"]
     assert on_disk(db)["sessions"] == {}
     store.close()
 
@@ -102,9 +105,8 @@ def test_a_deleted_consultation_is_gone_from_the_file(db):
     assert store.delete_consultation("gone") is True
     assert store.get_consultation("gone") is None
     assert store.delete_consultation("gone") is False
-    text = archive_path(db).read_text(encoding="utf-8")
-    assert "SECRET-PLAN" not in text
-    assert "keep" in text
+    assert "SECRET-PLAN" not in shard(db, "gone").read_text(encoding="utf-8")
+    assert "keep" in shard(db, "keep").read_text(encoding="utf-8")
     store.close()
     assert Store(db).get_consultation("gone") is None
 
@@ -115,8 +117,8 @@ def test_a_deleted_consultation_leaves_no_copy_in_the_folder(db):
     store.add_consultation(consultation("gone", answers={"objectives_other": "SECRET-PLAN"}))
     store.delete_consultation("gone")
     store.close()
-    leftovers = [p.name for p in db.parent.iterdir()
-                 if "SECRET-PLAN" in p.read_text(encoding="utf-8", errors="replace")]
+    leftovers = [p.name for p in db.parent.rglob("*") if p.is_file()
+                 and "SECRET-PLAN" in p.read_text(encoding="utf-8", errors="replace")]
     assert leftovers == []
 
 
@@ -153,10 +155,18 @@ def test_a_corrupt_database_is_refused_and_left_untouched(db, content):
 
 @pytest.mark.parametrize("content", CORRUPT)
 def test_a_corrupt_archive_is_refused_and_left_untouched(db, content):
-    Store(db).close()
-    archive = archive_path(db)
+    store = Store(db)
+    store.add_consultation(consultation("c1"))
+    archive = shard(db, "c1")
     archive.write_bytes(content)
     with pytest.raises(CorruptDatabase) as caught:
+        store.get_consultation("c1")
+    assert str(archive) in str(caught.value)
+    with pytest.raises(CorruptDatabase):
+        store.add_consultation(consultation("c1", note="new"))
+    assert archive.read_bytes() == content
+    store.close()
+    with pytest.raises(CorruptDatabase) as caught:  # just written: re-read (and refused) at open
         Store(db)
     assert str(archive) in str(caught.value)
     assert archive.read_bytes() == content
@@ -214,7 +224,7 @@ def test_the_corrupt_message_points_at_the_backup(db):
 def test_stray_temp_files_are_removed_at_start(db):
     Store(db).close()
     strays = [db.parent / f".{db.name}.a1b2c3.tmp",
-              db.parent / f".{archive_path(db).name}.d4e5f6.tmp"]
+              archive_path(db) / ".01af.json.d4e5f6.tmp", archive_path(db) / ".index.jsonl.x.tmp"]
     for stray in strays:
         stray.write_text("half-written", encoding="utf-8")
     unrelated = db.parent / "notes.tmp"
@@ -243,7 +253,7 @@ def test_no_temp_file_is_left_after_writes(db):
         store.save_session(session(f"s{n}"))
         store.add_consultation(consultation(f"c{n}"))
     store.close()
-    names = sorted(p.name for p in db.parent.iterdir())
-    assert {db.name, db.name + ".bak", archive_path(db).name,
-            archive_path(db).name + ".bak"} <= set(names)
+    names = sorted(p.name for p in db.parent.rglob("*"))
+    assert {db.name, db.name + ".bak", archive_path(db).name, "index.jsonl"} <= set(names)
+    assert {shard_name(f"c{n}") for n in range(5)} <= set(names)
     assert [n for n in names if n.endswith((".tmp", ".tmp.bak"))] == []

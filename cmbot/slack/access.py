@@ -8,6 +8,7 @@ not exist, so ids cannot be probed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -50,22 +51,10 @@ def visible(desk: Desk, client: WebClient, user: str, consultation_id: str) -> C
     return Consultation.from_dict(found)
 
 
-def history(desk: Desk, client: WebClient, user: str) -> list[dict[str, Any]]:
-    """Consultations the user may see, newest first (membership looked up once per channel)."""
-    membership: dict[str, bool] = {}
-
-    def allowed(record: dict[str, Any]) -> bool:
-        if record.get("started_by") == user:
-            return True
-        where = record.get("where", {})
-        if where.get("kind") != "channel":
-            return False
-        channel = where["channel"]
-        if channel not in membership:
-            membership[channel] = user in channel_members(client, channel)
-        return membership[channel]
-
-    return desk.store.consultations(allowed)
+def history(desk: Desk, client: WebClient, user: str) -> Sequence[dict[str, Any]]:
+    """Consultations the user may see, newest first (membership looked up once per channel),
+    served from the archive's indexes; summaries are built only for the rows read."""
+    return desk.store.consultations_for(user, lambda channel: user in channel_members(client, channel))
 
 
 def upload_export(desk: Desk, client: WebClient, consultation: Consultation, fmt: str,

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .archive import archive_path, lost_shards, shard_files
 from .atomic import CorruptDatabase, backup_path
 from .lock import DatabaseLock
-from .store import archive_path
 from .stream import count_documents
 
 
@@ -60,8 +60,12 @@ class Health:
 
 
 def check(db_path: Path) -> list[Health]:
-    """Both files of the database (sessions and preferences, then the consultations archive)."""
-    return [Health(inspect(p), inspect(backup_path(p))) for p in (db_path, archive_path(db_path))]
+    """Every file of the database: sessions and preferences, then each shard of the archive
+    (including one whose file is gone but whose backup is there). The archive's index is not
+    checked: it is rebuilt from the shards whenever it is missing or unreadable."""
+    folder = archive_path(db_path)
+    paths = [db_path, *sorted({*shard_files(folder), *lost_shards(folder)})]
+    return [Health(inspect(p), inspect(backup_path(p))) for p in paths]
 
 
 @dataclass(frozen=True)

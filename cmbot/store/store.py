@@ -1,8 +1,10 @@
 """Where cmbot keeps things: interviews in progress, finished consultations, preferences.
 
-Two TinyDB files, because TinyDB rewrites a whole file on every write: the small, hot one
-(`CMBOT_DB`: sessions in progress and user preferences) changes at every answer; the growing
-archive (`<name>.consultations.json`) changes only when an interview finishes or is deleted.
+TinyDB rewrites a whole file on every write, so the small, hot file (`CMBOT_DB`: sessions in
+progress and user preferences) that changes at every answer is kept apart from the growing
+archive, a folder of small shard files with a summary index (`<name>.consultations/`, see
+`archive`): archiving, reading or deleting one consultation touches one small shard, and
+listings read the index held in memory, whatever the size of the archive.
 One lock serialises every access, since TinyDB is not thread-safe.
 """
 
@@ -16,9 +18,9 @@ from typing import Any
 
 from platformdirs import user_data_dir
 from tinydb import Query, TinyDB
-from tinydb.table import Table
 
-from .atomic import AtomicJSONStorage, gc_paused
+from .archive import Archive, Listing, summary
+from .atomic import AtomicJSONStorage
 from .lock import DatabaseLock, is_locked
 from .stream import iter_documents
 
@@ -30,12 +32,8 @@ def default_db_path() -> Path:
     return Path(configured) if configured else Path(user_data_dir("cmbot")) / "cmbot.json"
 
 
-def archive_path(db_path: Path) -> Path:
-    return db_path.with_name(db_path.stem + ".consultations.json")
-
-
 class Store:
-    """Both files of one database.
+    """The hot file and the archive of one database.
 
     `exclusive=True` (for `cmbot serve`, `db import`, `db restore`) first takes the database's
     lock, or raises `DatabaseBusy` at once when another process holds it; `close()` releases it.
@@ -52,13 +50,12 @@ class Store:
         clean = exclusive or not is_locked(self.path)
         try:
             self._hot = TinyDB(self.path, storage=AtomicJSONStorage, clean_temp=clean)
-            self._archive = TinyDB(archive_path(self.path), storage=AtomicJSONStorage, clean_temp=clean)
+            self._archive = Archive(self.path, writable=clean)
         except BaseException:
             self._db_lock.release()
             raise
         self._sessions = self._hot.table("sessions")
         self._prefs = self._hot.table("prefs")
-        self._consultations = self._archive.table("consultations")
 
     def lock_exclusive(self) -> None:
         """Hold the database's lock until `close()`; raises `DatabaseBusy` if another process has it."""
@@ -93,57 +90,68 @@ class Store:
     def add_consultation(self, consultation: Record, finished_session: str | None = None) -> None:
         """Archive a consultation, then forget the session it came from."""
         with self._lock:
-            self._consultations.upsert(consultation, Query().id == consultation["id"])
+            self._archive.add(consultation)
             if finished_session:
                 self._sessions.remove(Query().id == finished_session)
 
     def get_consultation(self, consultation_id: str) -> Record | None:
+        """The whole stored consultation (read from its shard)."""
         with self._lock:
-            found = self._consultations.get(Query().id == consultation_id)
-        return dict(found) if found else None
+            return self._archive.get(consultation_id)
 
     def consultations(self, where: Callable[[Record], bool] = lambda _: True) -> list[Record]:
-        """Consultations matching `where`, newest first."""
+        """Summaries of the consultations matching `where`, newest first: `id`, `flow_id`,
+        `lang`, `started_by`, `where`, `finished_at`, `parent_id` and
+        `recommendation: {"placement": …}` (`get_consultation` gives the whole record)."""
         with self._lock:
-            found = [dict(r) for r in self._consultations.all() if where(r)]
-        return sorted(found, key=lambda r: (r.get("finished_at", ""), r["id"]), reverse=True)
+            rows = self._archive.rows()
+        return [s for s in map(summary, rows) if where(s)]
 
-    def _table(self, table_name: str) -> tuple[Table, Path]:
-        if table_name == "consultations":
-            return self._consultations, archive_path(self.path)
-        if table_name == "sessions":
-            return self._sessions, self.path
-        raise KeyError(table_name)
+    def consultations_for(self, user: str | None,
+                          channel_ok: Callable[[str], bool] | None = None) -> Listing:
+        """Summaries (as `consultations`) of what `user` started plus the channel consultations
+        of every channel `channel_ok` allows (asked once per channel), newest first. Served from
+        in-memory indexes by person and by channel; summaries are built only for the rows read."""
+        with self._lock:
+            return self._archive.listing(user, channel_ok)
 
     def ids(self, table_name: str) -> set[str]:
-        """The ids in `consultations` or `sessions`, read from the file one record at a time
-        (TinyDB would hold the whole archive in memory to list them)."""
-        table, path = self._table(table_name)
+        """The ids in `consultations` (from the index) or `sessions` (read from the file one
+        record at a time)."""
         with self._lock:
-            return {doc.get("id") for name, _, doc in iter_documents(path) if name == table.name}
+            if table_name == "consultations":
+                return self._archive.ids()
+            if table_name != "sessions":
+                raise KeyError(table_name)
+            return {doc.get("id") for name, _, doc in iter_documents(self.path)
+                    if name == self._sessions.name}
 
     def insert_new(self, table_name: str, records: list[Record]) -> int:
-        """Add to `consultations` or `sessions` the records whose id is not there yet, in one write
-        (TinyDB rewrites the whole file per write); returns how many were added. Nothing is
-        written when none is new."""
+        """Add to `consultations` or `sessions` the records whose id is not there yet (one write
+        per file: the hot file, or each touched shard plus one index append); returns how many
+        were added. Nothing is written when none is new."""
         if not records:
             return 0
-        table, _ = self._table(table_name)
         with self._lock:
+            if table_name == "consultations":
+                return self._archive.insert_new(records)
             present = self.ids(table_name)
             fresh = [r for r in records if r["id"] not in present]
             if fresh:
-                with gc_paused():
-                    table.insert_multiple(fresh)
-        return len(fresh)
+                self._sessions.insert_multiple(fresh)
+            return len(fresh)
 
     def delete_consultation(self, consultation_id: str) -> bool:
+        """Gone from its shard, the shard's backup and the index, and from the hot file's backup,
+        which may still hold the session it was finished from (no copy left)."""
         with self._lock:
-            self._archive.storage.scrub_next = True
+            removed = self._archive.delete(consultation_id)
+            self._hot.storage.scrub_next = True
             try:
-                return bool(self._consultations.remove(Query().id == consultation_id))
+                self._sessions.remove(Query().id == consultation_id)  # writes: the backup goes
             finally:
-                self._archive.storage.scrub_next = False
+                self._hot.storage.scrub_next = False
+            return removed
 
     # --- preferences ------------------------------------------------------------------------
 

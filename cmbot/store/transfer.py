@@ -4,10 +4,13 @@ Format version 1 (what `export` writes):
 
 - line 1, the header: `{"format": "cmbot-export", "format_version": 1, "cmbot_version": …,
   "exported_at": …}`;
-- then one object per line: `{"type": "consultation", …}` for every finished consultation, in
-  the order they were archived, then `{"type": "session", …}` for interviews in progress (only
-  with `--sessions`). Their fields are `CONSULTATION` and `SESSION` below, always all of them, in
-  that order; a field is never added or removed without a new format version.
+- then one object per line: `{"type": "consultation", …}` for every finished consultation,
+  shard by shard of the archive (shard files in name order, each in the order its
+  consultations were archived; a consultation's shard depends only on its id, so an export
+  imported into an empty database exports again line for line the same), then
+  `{"type": "session", …}` for interviews in progress (only with `--sessions`). Their fields
+  are `CONSULTATION` and `SESSION` below, always all of them, in that order; a field is never
+  added or removed without a new format version.
 
 Format version 0 (an earlier draft): no header, one bare consultation object per line, `team`
 and `parent_id` possibly absent. `MIGRATIONS` upgrades each line to the current version.
@@ -26,8 +29,9 @@ from typing import Any, TextIO
 
 from .. import __version__
 from ..interview.session import now_iso
+from .archive import export_records
 from .atomic import gc_paused
-from .store import Record, Store, archive_path
+from .store import Record, Store
 from .stream import iter_documents
 
 FORMAT = "cmbot-export"
@@ -135,39 +139,39 @@ def header(exported_at: str | None = None) -> dict[str, Any]:
             "exported_at": exported_at or now_iso()}
 
 
-def _lines(path: Path, table: str, line_type: str) -> Iterator[str]:
+def _check_export(path: Path, record: Record, line_type: str) -> str:
     fields = LINE_TYPES[line_type][1]
-    for name, _, record in iter_documents(path):
-        if name != table:
-            continue
-        problems = check_fields(0, record, fields)
-        if problems:
-            raise ExportError(path, str(record.get("id")), problems[0])
-        yield _dumps({"type": line_type, **{f: record[f] for f in fields}})
+    problems = check_fields(0, record, fields)
+    if problems:
+        raise ExportError(path, str(record.get("id")), problems[0])
+    return _dumps({"type": line_type, **{f: record[f] for f in fields}})
 
 
-def _sources(db_path: Path, sessions: bool) -> list[tuple[str, Path, str]]:
-    """(line type, file, table) in export order."""
-    found = [("consultation", archive_path(db_path), "consultations")]
-    return [*found, ("session", db_path, "sessions")] if sessions else found
+def _lines(db_path: Path, sessions: bool) -> Iterator[tuple[str, str]]:
+    """(line type, line) in export order: consultations shard by shard, then sessions."""
+    for path, record in export_records(db_path):
+        yield "consultation", _check_export(path, record, "consultation")
+    if sessions:
+        for name, _, record in iter_documents(db_path):
+            if name == "sessions":
+                yield "session", _check_export(db_path, record, "session")
 
 
 def export_lines(db_path: Path, sessions: bool = False) -> Iterator[str]:
     """The export, line by line, read straight from the files (no lock needed: a write replaces a
-    file, so the open one stays the snapshot being read); memory is one record at a time."""
+    file, so an open one stays the snapshot being read); memory is one shard at a time."""
     yield _dumps(header())
-    for line_type, path, table in _sources(db_path, sessions):
-        yield from _lines(path, table, line_type)
+    for _, line in _lines(db_path, sessions):
+        yield line
 
 
 def export(db_path: Path, out: TextIO, sessions: bool = False) -> dict[str, int]:
     """Write the export to `out`; returns how many lines of each type were written."""
     out.write(_dumps(header()))
     counts = dict.fromkeys(LINE_TYPES, 0)
-    for line_type, path, table in _sources(db_path, sessions):
-        for line in _lines(path, table, line_type):
-            out.write(line)
-            counts[line_type] += 1
+    for line_type, line in _lines(db_path, sessions):
+        out.write(line)
+        counts[line_type] += 1
     return counts
 
 
@@ -291,7 +295,8 @@ def _read_export(path: Path, progress: Callable[[int], None] | None,
 
 
 def import_records(store: Store, parsed: Parsed) -> Summary:
-    """Write checked records, one bulk write per file, skipping ids the database already has."""
+    """Write checked records, one bulk write per file (per touched shard of the archive, plus one
+    index append), skipping ids the database already has."""
     imported = {table: store.insert_new(table, records) for table, records in parsed.records.items()}
     skipped = {table: parsed.skipped[table] + len(parsed.records[table]) - n
                for table, n in imported.items()}

@@ -87,8 +87,9 @@ def variants(count: int, scratch: Path) -> list[dict[str, Any]]:
 
 
 def seed(db: Path, n: int, scratch: Path) -> None:
-    """An archive of `n` consultations written in one go, as the bot would have left it."""
-    from cmbot.store import archive_path
+    """An archive of `n` consultations: written in one go in the old one-file layout, then
+    moved into shards by opening the store (the migration every older database goes through)."""
+    from cmbot.store import Store, legacy_archive_path
     from cmbot.store.atomic import write_json_atomic
 
     base = variants(min(n, 300), scratch)
@@ -98,8 +99,10 @@ def seed(db: Path, n: int, scratch: Path) -> None:
         day = f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00+00:00"
         record.update(id=f"{i:08x}", created_at=day, finished_at=day)
         table[str(i + 1)] = record
-    write_json_atomic(archive_path(db), {"consultations": table})
+    write_json_atomic(legacy_archive_path(db), {"consultations": table})
     write_json_atomic(db, {"sessions": {}, "prefs": {}})
+    del table
+    Store(db).close()
 
 
 # --- one step in a child process --------------------------------------------------------------

@@ -60,10 +60,11 @@ def template_consultation(env: dict) -> dict:
                           str(HERE.parents[1] / "examples" / "article-case.yaml"), "--json"],
                          env=env, capture_output=True, text=True, check=True)
     report = json.loads(out.stdout)
-    db = Path(env["CMBOT_DB"])
-    archive = json.loads(db.with_name(db.stem + ".consultations.json").read_text())
-    for row in archive["consultations"].values():
-        if row["id"] == report["consultation_id"]:
+    dump = subprocess.run([str(CMBOT_EXE), "db", "export"], env=env, capture_output=True,
+                          text=True, check=True)
+    for line in dump.stdout.splitlines()[1:]:
+        row = json.loads(line)
+        if row.pop("type") == "consultation" and row["id"] == report["consultation_id"]:
             return row
     raise SystemExit("could not read the template consultation")
 

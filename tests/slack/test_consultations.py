@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from archive import saved_consultations
 from interview_steps import ARTICLE, answer_block, click, wait_question
 from test_dm_interview import run_interview
 
@@ -43,8 +44,7 @@ def test_rerun_with_one_change_shows_what_changed(bot):
     text = str(result.params["blocks"])
     assert f"What changed since consultation {parent}" in text
     assert "Could the role have a unit of its own" in text
-    saved = json.loads((bot.db_path.parent / "cmbot.consultations.json").read_text())
-    child = next(r for r in saved["consultations"].values() if r["id"] == payload["consultation_id"])
+    child = saved_consultations(bot.db_path)[payload["consultation_id"]]
     assert child["parent_id"] == parent
 
 

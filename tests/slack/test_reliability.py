@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from archive import saved_consultations
 from interview_steps import ARTICLE
 from test_dm_interview import run_interview
 
@@ -21,10 +21,7 @@ def consultation_ids(fake):
 
 
 def archive(bot):
-    path = bot.db_path.with_name(bot.db_path.stem + ".consultations.json")
-    if not path.exists():
-        return {}
-    return {row["id"]: row for row in json.loads(path.read_text())["consultations"].values()}
+    return saved_consultations(bot.db_path)
 
 
 def test_twenty_interviews_at_once_all_finish_with_the_right_advice(bot):

@@ -41,7 +41,7 @@ def home_view(conductor: Conductor, user: str) -> dict[str, Any]:
     if not running:
         blocks.append(bk.context(t("slack.home_none", lang)))
     blocks += [{"type": "divider"}, bk.section(f"*{t('slack.home_recent', lang)}*")]
-    recent = desk.store.consultations(lambda r: r.get("started_by") == user)[:RECENT]
+    recent = desk.store.consultations_for(user)[:RECENT]
     for row in recent:
         blocks.append(bk.section(
             f"`{row['id']}` · {row['finished_at'][:10]} · "
