@@ -32,7 +32,7 @@ from typing import Any, overload
 
 from tinydb import Query, TinyDB
 
-from .atomic import AtomicJSONStorage, backup_path, gc_paused
+from .atomic import AtomicJSONStorage, backup_path, fsync_dir, gc_paused
 from .stream import iter_documents
 
 Record = dict[str, Any]
@@ -120,14 +120,6 @@ class ShardStorage(AtomicJSONStorage):
 
     def __init__(self, path: str | Path):  # no super().__init__: see above
         self.path = Path(path)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Listing(Sequence[Record]):
@@ -373,7 +365,7 @@ class Archive:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         stat = self.index_path.stat()
         self._seen = (stat.st_ino, stat.st_size)
 
@@ -455,7 +447,7 @@ class Archive:
         for old in (backup_path(self.legacy), self.legacy):
             if old.exists():
                 os.replace(old, old.with_name(old.name.replace(".json", ".json.migrated", 1)))
-        _fsync_dir(self.legacy.parent)
+        fsync_dir(self.legacy.parent)
 
     # --- listings -------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .archive import archive_path, lost_shards, shard_files
-from .atomic import CorruptDatabase, backup_path
+from .atomic import CorruptDatabase, backup_path, fsync_dir
 from .lock import DatabaseLock
 from .stream import count_documents
 
@@ -104,11 +104,7 @@ def _put_back(health: Health) -> Restored:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(path.parent)
     return Restored(health, aside)
 
 
