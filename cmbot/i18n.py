@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 from babel import Locale
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency
 
 LANGUAGES = ("en", "fr")
 DEFAULT_LANG = "en"
@@ -81,10 +81,6 @@ def amount(value: int, lang: str) -> str:
     """`€12,000` in English, `12 000 €` in French."""
     return format_currency(value, "EUR", locale=lang, format=t("format.currency", lang),
                            currency_digits=False)
-
-
-def number(value: int, lang: str) -> str:
-    return format_decimal(value, locale=lang)
 
 
 def join(items: list[str], lang: str) -> str:

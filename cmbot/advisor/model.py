@@ -35,9 +35,6 @@ class Recommendation:
     reframed: tuple[Reframe, ...]
     facts: dict[str, Any] = field(default_factory=dict)  # values the risk texts cite
 
-    def score_of(self, place: str) -> int:
-        return next(s.score for s in self.scores if s.place == place)
-
 
 def to_dict(rec: Recommendation) -> dict[str, Any]:
     """Plain JSON shape, stored with each consultation (ids and numbers, no words)."""

@@ -81,9 +81,6 @@ class Flow:
     states: dict[str, Question] = field(hash=False)
     source: str = ""
 
-    def question(self, state_id: str) -> Question:
-        return self.states[state_id]
-
     def options(self, question: Question, answers: Mapping[str, Any]) -> list[Option]:
         """The options offered now: those picked in `options_from`, then the fixed ones."""
         offered: list[Option] = []

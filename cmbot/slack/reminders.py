@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from ..i18n import t
@@ -30,7 +31,6 @@ class Reminders:
                  every: float):
         self.conductor = conductor
         self.remind_after, self.expire_after, self.every = remind_after, expire_after, every
-        self._stop = threading.Event()
 
     def sweep(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
@@ -59,7 +59,8 @@ class Reminders:
         self.conductor.post(session, blocks, text)
 
     def run(self) -> None:
-        while not self._stop.wait(self.every):
+        while True:
+            time.sleep(self.every)
             try:
                 self.conductor.desk.reload_flows()
                 self.sweep()
@@ -74,6 +75,3 @@ class Reminders:
         thread = threading.Thread(target=self.run, name="cmbot-reminders", daemon=True)
         thread.start()
         return thread
-
-    def stop(self) -> None:
-        self._stop.set()
