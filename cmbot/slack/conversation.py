@@ -268,6 +268,19 @@ class Conductor:
                 return
             self._answer(session, raw, user, by_click=True)
 
+    def remember_ticks(self, user: str, channel: str, message_ts: str, thread_ts: str | None,
+                       state: str, picked: list[str]) -> None:
+        """Checkbox changes on the current multi question, kept until `cmbot_submit`."""
+        session_id = self.find(channel, message_ts, thread_ts)
+        if session_id is None:
+            return
+        with self.desk.session(session_id) as session:
+            if (session is None or not self.may_answer(session, user) or state != session.state
+                    or message_ts != session.meta.get("question_ts")):
+                return  # the click on the submit button will say what is wrong
+            session.meta["ticks"] = {state: picked}
+            self.desk.save(session)
+
     def reply(self, user: str, channel: str, text: str, ts: str, thread_ts: str | None) -> bool:
         """A plain message in a DM or an interview thread; True when it was for an interview."""
         session_id = self.find(channel, None, thread_ts)
@@ -313,6 +326,7 @@ class Conductor:
                 self._ask(session)
                 self.desk.save(session)
             return
+        session.meta.pop("ticks", None)
         ts = session.meta.get("question_ts")
         if ts:
             value = session.answers[state].value if state in session.answers else raw

@@ -107,3 +107,22 @@ def test_question_blocks_follow_the_contract(bot):
     nav_ids = [e["action_id"] for b in call.params["blocks"] if b.get("block_id") == "cmbot_nav"
                for e in b["elements"]]
     assert nav_ids == ["cmbot_back", "cmbot_restart", "cmbot_cancel"]
+
+
+def test_ticks_sent_as_change_actions_count_when_submit_has_no_state(bot):
+    """The selection may come from earlier checkbox actions instead of `state.values`."""
+    fake, driver = bot.fake, bot.driver
+    driver.message(USER, DM, "start")
+    click(driver, USER, wait_question(fake, "org_size"), "org_size", "small")
+    call = wait_question(fake, "departments")
+    ts = call.response["ts"]
+    for picked in (["sales"], ["communication", "sales"]):
+        driver.block_action(USER, DM, ts, "cmbot_multi", selected_options=picked,
+                            block_id="departments")
+    nav = next(b for b in call.params["blocks"] if b.get("block_id") == "cmbot_nav")
+    session_id = nav["elements"][0]["value"]
+    mark = fake.mark()
+    driver.block_action(USER, DM, ts, "cmbot_submit", value=session_id, block_id="cmbot_nav")
+    host = wait_question(fake, "proposed_host", after=mark)
+    offered = [e["value"] for e in answer_block(host, "proposed_host")["elements"]]
+    assert offered == ["communication", "sales", "management", "undecided"]

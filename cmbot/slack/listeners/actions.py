@@ -46,8 +46,12 @@ def register(app: App, conductor: Conductor) -> None:
         conductor.click(user, channel, ts, thread, action.get("block_id", ""), value)
 
     @app.action("cmbot_multi")
-    def on_multi_change(ack: Ack) -> None:
-        ack()  # the selection is read from `state.values` when `cmbot_submit` is clicked
+    def on_multi_change(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Ticks are remembered too, for a submit whose payload carries no `state.values`."""
+        ack()
+        user, channel, ts, thread = _where(body)
+        picked = [o["value"] for o in action.get("selected_options") or []]
+        conductor.remember_ticks(user, channel, ts, thread, action.get("block_id", ""), picked)
 
     @app.action("cmbot_submit")
     def on_submit(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -57,6 +61,8 @@ def register(app: App, conductor: Conductor) -> None:
         saved = desk.store.get_session(session_id) if session_id else None
         state = saved["state"] if saved else ""
         picked = _selected(body, state)
+        if picked is None and saved:
+            picked = saved.get("meta", {}).get("ticks", {}).get(state)
         conductor.click(user, channel, ts, thread, state, picked if picked is not None else [],
                         session_id=session_id)
 
