@@ -50,7 +50,7 @@ def register(app: App, conductor: Conductor) -> None:
         if event.get("subtype") or event.get("bot_id") or "user" not in event:
             return  # edits, joins, and our own messages
         user, channel, text = event["user"], event["channel"], event.get("text", "")
-        is_dm = event.get("channel_type") == "im"
+        is_dm = event.get("channel_type") == "im" or channel.startswith("D")
         parsed = start_words(text) if is_dm else None
         if parsed is None and conductor.reply(user, channel, text, event["ts"], event.get("thread_ts")):
             return
