@@ -93,38 +93,7 @@ def test_builtin_flow_is_the_repository_file_and_builds_a_machine():
 
 # A small valid flow; each test below breaks it in one way. Line numbers matter: the error
 # must point at the line of the state (or option) that is wrong.
-BASE = """\
-id: tiny
-version: 1
-languages: [en, fr]
-title: {en: Tiny, fr: Petit}
-start: size
-states:
-  - id: size
-    kind: choice
-    prompt: {en: "How big?", fr: "Quelle taille ?"}
-    options:
-      - id: small
-        label: {en: Small, fr: Petite}
-      - id: large
-        label: {en: Large, fr: Grande}
-    next:
-      - if: {answer: size, is: large}
-        goto: detail
-      - goto: confirm
-  - id: detail
-    kind: text
-    prompt: {en: Tell me more, fr: Dites-en plus}
-    next: confirm
-  - id: confirm
-    kind: confirm
-    prompt: {en: "Shall I go on?", fr: "Je continue ?"}
-    options:
-      - id: confirm
-        label: {en: Go, fr: Allez}
-      - id: edit
-        label: {en: Change, fr: Modifier}
-"""
+BASE = (Path(__file__).parent / "data" / "tiny_flow.yaml").read_text(encoding="utf-8")
 
 
 CONFIRM_STATE = "  - id: confirm\n    kind: confirm\n"
