@@ -12,7 +12,7 @@ from typing import Any
 
 from ..consultation import change_lines
 from ..i18n import t
-from ..interview import Flow, Question, Session
+from ..interview import Flow, Interview, Question, Session
 from ..interview.wording import describe
 
 Block = dict[str, Any]
@@ -23,6 +23,13 @@ NAV_BLOCK = "cmbot_nav"
 def esc(text: Any) -> str:
     """Escape what people typed before it reaches Slack: no `<!channel>`, no fake links."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def where_label(where: dict[str, Any], lang: str) -> str:
+    """Where an interview ran, as history lines and the App Home show it."""
+    if where.get("kind") == "channel":
+        return t("slack.where_channel", lang, channel=where.get("channel"))
+    return t("slack.where_dm", lang)
 
 
 def plain(text: str) -> dict[str, Any]:
@@ -95,18 +102,17 @@ def answer_block(flow: Flow, question: Question, session: Session) -> Block | No
     return None  # text and number: answered by a reply
 
 
-def question_blocks(flow: Flow, session: Session, progress: tuple[int, int],
-                    in_thread: bool) -> list[Block]:
+def question_blocks(interview: Interview, session: Session, in_thread: bool) -> list[Block]:
+    flow = interview.flow
     question = flow.states[session.state]
     lang = session.lang
     blocks: list[Block] = []
     if question.kind == "confirm":
         lines = [f"• *{q.prompt[lang]}* {esc(describe(flow, q.id, v, lang))}"
-                 for q in flow.questions if (v := session.values().get(q.id)) is not None
-                 and q.id in flow.path(session.values())]
+                 for q, v in interview.summary(session)]
         blocks.append(section(t("slack.confirm_title", lang) + "\n" + "\n".join(lines)))
     else:
-        n, total = progress
+        n, total = interview.progress(session)
         blocks.append(context(t("slack.progress", lang, n=n, total=total)))
     blocks.append(section(f"*{question.prompt[lang]}*"))
     if question.help[lang]:
@@ -133,11 +139,9 @@ def answered_blocks(flow: Flow, session: Session, state_id: str, value: Any, use
     ]
 
 
-def edit_picker(flow: Flow, session: Session) -> list[Block]:
+def edit_picker(interview: Interview, session: Session) -> list[Block]:
     lang = session.lang
-    values = session.values()
-    options = [option(q.prompt[lang], q.id) for q in flow.questions
-               if q.id in values and q.id in flow.path(values)]
+    options = [option(q.prompt[lang], q.id) for q, _ in interview.summary(session)]
     return [
         section(t("nav.edit_which", lang)),
         {"type": "actions", "block_id": "cmbot_edit", "elements": [{

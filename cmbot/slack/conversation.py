@@ -213,7 +213,7 @@ class Conductor:
         question = interview.question(session)
         if question is None:
             return
-        blocks = bk.question_blocks(interview.flow, session, interview.progress(session),
+        blocks = bk.question_blocks(interview, session,
                                     in_thread=bool(session.where.get("thread_ts")))
         self._post(session, blocks, question.prompt[session.lang], state=session.state)
 
@@ -311,7 +311,7 @@ class Conductor:
         if flow.states[state].kind == "confirm" and raw == "edit":
             self._retire(session, t("slack.answered_by", session.lang,
                                     answer=flow.label(state, "edit", session.lang), user=user))
-            self._post(session, bk.edit_picker(flow, session), t("nav.edit_which", session.lang),
+            self._post(session, bk.edit_picker(interview, session), t("nav.edit_which", session.lang),
                        state=state)
             self.desk.save(session)
             return

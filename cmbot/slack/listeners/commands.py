@@ -22,9 +22,7 @@ def history_blocks(conductor: Conductor, client: WebClient, user: str, offset: i
         return [bk.section(t("slack.history_empty", lang))]
     lines = []
     for row in rows[offset:offset + PAGE]:
-        where = row.get("where", {})
-        place = (t("slack.where_channel", lang, channel=where.get("channel"))
-                 if where.get("kind") == "channel" else t("slack.where_dm", lang))
+        place = bk.where_label(row.get("where", {}), lang)
         lines.append(t("slack.history_line", lang, id=row["id"], date=row["finished_at"][:10],
                        user=row["started_by"], where=place, flow=row["flow_id"],
                        placement=t(f"place.{row['recommendation']['placement']}", lang)))

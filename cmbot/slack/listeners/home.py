@@ -25,14 +25,13 @@ def home_view(conductor: Conductor, user: str) -> dict[str, Any]:
         {"type": "divider"},
         bk.section(f"*{t('slack.home_in_progress', lang)}*"),
     ]
-    running = desk.store.sessions(lambda r: r.get("started_by") == user)[:RECENT]
+    running = desk.store.sessions(
+        lambda r: r.get("started_by") == user and r.get("flow_id") in desk.flows)[:RECENT]
     for record in running:
         session = Session.from_dict(record)
         interview = desk.interview(session.flow_id)
         n, total = interview.progress(session)
-        where = session.where
-        place = (t("slack.where_channel", lang, channel=where.get("channel"))
-                 if where.get("kind") == "channel" else t("slack.where_dm", lang))
+        place = bk.where_label(session.where, lang)
         line = t("slack.home_progress_line", lang, title=interview.flow.title[lang], n=n,
                  total=total, where=place)
         blocks.append({"type": "section", "text": bk.mrkdwn(line),
