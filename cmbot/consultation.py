@@ -9,7 +9,7 @@ from .advisor import advise
 from .advisor.explain import explain, place_label
 from .advisor.model import from_dict, to_dict
 from .i18n import t
-from .interview import Flow, Session
+from .interview import Flow, Interview, Session
 from .interview.session import now_iso
 
 
@@ -38,10 +38,10 @@ class Consultation:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def conclude(session: Session, flow: Flow) -> Consultation:
-    """Advice for a finished session, with the session's answers in the flow's order."""
-    values = session.values()
-    ordered = {sid: values[sid] for sid in flow.path(values) if sid in values}
+def conclude(session: Session, interview: Interview) -> Consultation:
+    """Advice for a finished session, with the session's answers in the order they were asked."""
+    flow = interview.flow
+    ordered = {question.id: value for question, value in interview.summary(session)}
     return Consultation(
         id=session.id,
         flow_id=flow.id,

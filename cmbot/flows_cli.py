@@ -15,8 +15,8 @@ from typing import Annotated
 import typer
 
 from .interview.check import BUILT_IN, NAMED, USER, FlowFile, check_files, known_files
-from .interview.conditions import Condition
 from .interview.flow import Flow, FlowError, load_flow
+from .interview.machine import mermaid
 
 flows_app = typer.Typer(help="Interview definitions (flows): list, check, draw.", no_args_is_help=True)
 
@@ -107,7 +107,7 @@ def check(
 
 @flows_app.command("graph")
 def graph(flow_id: Annotated[str, typer.Argument(metavar="ID", help="A flow id, or a flow file.")]) -> None:
-    """Print a flow as a Mermaid stateDiagram-v2 (paste it in Markdown between ```mermaid fences)."""
+    """Print a flow's state machine as Mermaid (paste it in Markdown between ```mermaid fences)."""
     if flow_id.endswith((".yaml", ".yml")) and Path(flow_id).is_file():
         try:
             flow = load_flow(flow_id)
@@ -123,33 +123,3 @@ def graph(flow_id: Annotated[str, typer.Argument(metavar="ID", help="A flow id, 
             raise typer.Exit(2)
         flow = found[flow_id]
     typer.echo(mermaid(flow), nl=False)
-
-
-def mermaid(flow: Flow) -> str:
-    """The flow as Mermaid text, written straight from the Flow rather than through transitions'
-    `GraphMachine(graph_engine="mermaid")`: that one draws the engine's machine, so it adds the
-    `done`/`cancelled` states, the `revisit_*`/`restart`/`cancel` triggers and style classes, and
-    labels transitions `advance [function name]`, while authors want their states and their
-    conditions as written. The confirm step's `edit` (back to any question) is left out."""
-    lines = ["stateDiagram-v2"]
-    lines += [f"    {q.id} : {q.kind}" for q in flow.states.values()]
-    lines.append(f"    [*] --> {flow.start}")
-    for q in flow.states.values():
-        branching = len(q.next) > 1
-        for rule in q.next:
-            label = condition_text(rule.when) if rule.when else ("otherwise" if branching else "")
-            lines.append(f"    {q.id} --> {rule.goto}" + (f" : {label}" if label else ""))
-        if q.kind == "confirm":
-            lines.append(f"    {q.id} --> [*]")
-    return "\n".join(lines) + "\n"
-
-
-def condition_text(condition: Condition, nested: bool = False) -> str:
-    """`objectives has other`, `size in small, large`, `not (a is x)`, `a is x and b has y`."""
-    if condition.op == "not":
-        return f"not ({condition_text(condition.parts[0])})"
-    if condition.op in ("all", "any"):
-        joined = (" and " if condition.op == "all" else " or ").join(
-            condition_text(p, nested=True) for p in condition.parts)
-        return f"({joined})" if nested and len(condition.parts) > 1 else joined
-    return f"{condition.answer} {condition.op} {', '.join(condition.values)}"

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 from babel import Locale
+from babel.lists import format_list
 from babel.numbers import format_currency
 
 LANGUAGES = ("en", "fr")
@@ -84,7 +85,6 @@ def amount(value: int, lang: str) -> str:
 
 
 def join(items: list[str], lang: str) -> str:
-    """`a, b and c` / `a, b et c`."""
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + t("format.and", lang) + items[-1]
+    """`a, b and c` / `a, b et c`, by the CLDR list pattern of the catalogue's `format.list_locale`
+    (British English has no comma before "and")."""
+    return format_list(items, locale=t("format.list_locale", lang)) if items else ""

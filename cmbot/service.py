@@ -115,7 +115,7 @@ class Desk:
     def save(self, session: Session) -> Consultation | None:
         """Persist a step; a finished session becomes a consultation, a cancelled one goes."""
         if session.state == "done":
-            consultation = conclude(session, self.flow(session.flow_id))
+            consultation = conclude(session, self.interview(session.flow_id))
             self.store.add_consultation(consultation.to_dict(), finished_session=session.id)
             return consultation
         if session.state == "cancelled":

@@ -250,7 +250,7 @@ def test_edit_that_removes_a_branch_drops_its_answer():
     assert IV.progress(session) == (10, 10)
     IV.answer(session, "confirm")
     assert "budget_amount" not in session.values()
-    consultation = conclude(session, FLOW)
+    consultation = conclude(session, IV)
     assert "budget_amount" not in consultation.answers
 
 
@@ -323,7 +323,7 @@ def test_each_answer_records_who_gave_it():
     expected = {state: people[n % 3] for n, state in enumerate(WITHOUT_BRANCHES)}
     assert {sid: a.by for sid, a in session.answers.items()} == expected
     assert all(a.at for a in session.answers.values())
-    assert conclude(session, FLOW).answered_by == expected
+    assert conclude(session, IV).answered_by == expected
 
 
 def test_a_changed_answer_records_the_new_author():
@@ -495,3 +495,31 @@ def test_progress_without_the_budget_amount():
     assert IV.progress(session) == (5, 10)
     IV.back(session)
     assert IV.progress(session) == (4, 10)
+
+
+# --- the machine is the one source of the path -------------------------------------------------
+
+
+def test_the_machines_answer_transitions_carry_the_flows_branching():
+    to_objectives, to_amount = IV.machine.get_transitions("answer", "budget_owner")
+    assert (to_objectives.dest, [c.func.__name__ for c in to_objectives.conditions]) == (
+        "objectives", ["budget_owner is unknown"])
+    assert (to_amount.dest, to_amount.conditions) == ("budget_amount", [])
+
+
+def test_a_condition_changed_on_the_machine_changes_the_path_everywhere():
+    """Nothing re-derives the path from the flow data: drop the machine's condition on the
+    budget owner and the budget amount is never asked, counted, summed up or gone back to."""
+    interview = Interview(FLOW)
+    to_objectives = interview.machine.get_transitions("answer", "budget_owner", "objectives")[0]
+    to_objectives.conditions.clear()
+    session = interview.start()
+    assert interview.progress(session) == (1, 10)
+    while session.state != "confirm":
+        assert session.state != "budget_amount"
+        assert interview.answer(session, ARTICLE[session.state]).ok
+    assert [q.id for q, _ in interview.summary(session)] == [
+        s for s in WITHOUT_BRANCHES if s != "budget_amount"]
+    assert interview.edit(session, "objectives").ok
+    assert interview.back(session).ok and session.state == "budget_owner"
+    assert interview.answer(session, "host").ok and session.state == "objectives"

@@ -249,17 +249,20 @@ def test_graph_of_a_three_state_flow_is_exact(tmp_path):
     (flows / "tiny.yaml").write_text(BASE, encoding="utf-8")
     result = cmbot("flows", "graph", "tiny", cwd=tmp_path, CMBOT_FLOWS=str(flows))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [
-        "stateDiagram-v2",
-        "    size : choice",
-        "    detail : text",
-        "    confirm : confirm",
-        "    [*] --> size",
-        "    size --> detail : size is large",
-        "    size --> confirm : otherwise",
-        "    detail --> confirm",
-        "    confirm --> [*]",
+    lines = result.stdout.splitlines()
+    assert lines[:4] == ["---", "tiny", "---", "stateDiagram-v2"]
+    assert [line for line in lines if line.startswith("  state ")] == [
+        '  state "size" as size', '  state "detail" as detail', '  state "confirm" as confirm',
+        '  state "done" as done',
     ]
+    assert [line for line in lines if "-->" in line] == [
+        "  size --> detail: answer [size is large]",
+        "  size --> confirm: answer",
+        "  detail --> confirm: answer",
+        "  confirm --> done: answer [confirmed]",
+        "  [*] --> size",
+    ]
+    assert "s_active" not in result.stdout.split("classDef s_active")[1]  # no state drawn as current
     from_file = cmbot("flows", "graph", str(flows / "tiny.yaml"), cwd=tmp_path)
     assert from_file.stdout == result.stdout
 
@@ -268,12 +271,12 @@ def test_graph_of_the_default_flow(tmp_path):
     result = cmbot("flows", "graph", "community_manager", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "stateDiagram-v2"
-    assert "    [*] --> org_size" in lines
-    assert "    objectives --> objectives_other : objectives has other" in lines
-    assert "    budget_owner --> objectives : budget_owner is unknown" in lines
-    assert "    budget_owner --> budget_amount : otherwise" in lines
-    assert lines[-1] == "    confirm --> [*]"
+    assert lines[3] == "stateDiagram-v2"
+    assert "  [*] --> org_size" in lines
+    assert "  objectives --> objectives_other: answer [objectives has other]" in lines
+    assert "  budget_owner --> objectives: answer [budget_owner is unknown]" in lines
+    assert "  budget_owner --> budget_amount: answer" in lines
+    assert "  confirm --> done: answer [confirmed]" in lines
 
 
 def test_graph_of_an_unknown_flow_exits_2(tmp_path):
@@ -336,7 +339,7 @@ def test_a_user_flow_overrides_a_builtin_one_by_id(tmp_path):
     report = json.loads(result.stdout)
     assert (report["flow"], report["answers"]) == ("community_manager", {"size": "small"})
     graph = cmbot("flows", "graph", "community_manager", cwd=tmp_path, CMBOT_FLOWS=str(flows))
-    assert "    [*] --> size" in graph.stdout.splitlines()
+    assert "  [*] --> size" in graph.stdout.splitlines()
 
 
 # --- the objectives_review flow ------------------------------------------------------------------

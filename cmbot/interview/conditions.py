@@ -38,12 +38,6 @@ class Condition:
             return isinstance(value, list) and self.values[0] in value
         return str(value) in self.values  # "is" and "in"
 
-    def references(self) -> list[tuple[str, tuple[str, ...]]]:
-        """Every (state id, option ids) the condition names, for the flow checker."""
-        if self.parts:
-            return [ref for p in self.parts for ref in p.references()]
-        return [(self.answer or "", self.values)]
-
 
 def parse_condition(raw: Any) -> Condition:
     if not isinstance(raw, Mapping):

@@ -1,21 +1,27 @@
 """The interview engine: one `transitions` machine per flow, shared by every session.
 
+Why a state machine: an interview is a set of questions with branches, and a person moves
+through it one answer at a time, goes back, edits from the summary, resumes days later. Written
+as transitions data (`machine.py`) the flow's branching is declared once, as conditions on the
+`answer` trigger, and everything that happens on the way is a callback the machine runs at the
+right moment: recording the answer before the conditions read it, keeping still-valid answers
+while an edit returns to the confirm step, forgetting answers that fell off the path.
+
 A session is attached to the machine only while one of its steps runs (`add_model` with the
 saved state, then `remove_model`), so thousands of saved interviews cost nothing and a step is
-a fraction of a millisecond. Callers serialise steps of one session (see `cmbot.locks`).
+a fraction of a millisecond. Callers serialise steps of one session (the service's lock).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from transitions import Machine
+from transitions import EventData, Machine
 
 from .answers import Problem, Verdict, validate
-from .flow import Flow, Question
+from .machine import ANSWER, answer_transitions, walk
+from .model import Flow, Question
 from .session import CANCELLED, DONE, Answer, Session, now_iso
 
 
@@ -48,46 +54,111 @@ class _Cursor:
     def state(self, value: str) -> None:
         self.session.state = value
 
+    def values(self) -> dict[str, Any]:
+        return self.session.values()
+
+
+@dataclass(frozen=True)
+class _CameFrom:
+    """`back` condition: the last answered question is `state` (history is the path walked)."""
+
+    state: str
+
+    def __call__(self, event: EventData) -> bool:
+        history = event.model.session.history
+        return bool(history) and history[-1] == self.state
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    """`edit` condition: the question the person picked on the summary."""
+
+    state: str
+
+    def __call__(self, event: EventData) -> bool:
+        return event.kwargs.get("target") == self.state
+
 
 class Interview:
     """Runs sessions of one flow. Holds the flow and its machine; no per-session state."""
 
     def __init__(self, flow: Flow):
         self.flow = flow
-        self.confirm_state = next(q.id for q in flow.states.values() if q.kind == "confirm")
-        self.machine = Machine(
-            model=None,
-            states=[*flow.states, DONE, CANCELLED],
-            initial=flow.start,
-            auto_transitions=False,
-            send_event=True,
-        )
-        for question in flow.states.values():
-            for rule in question.next:
-                conditions = [self._holds(rule.when)] if rule.when else []
-                self.machine.add_transition("advance", question.id, rule.goto, conditions=conditions)
-            self.machine.add_transition(f"revisit_{question.id}", "*", question.id)
-        self.machine.add_transition("finish", self.confirm_state, DONE)
-        self.machine.add_transition("restart", "*", flow.start)
+        self.confirm_state = flow.confirm
+        questions = [q.id for q in flow.states.values() if q.kind != "confirm"]
+        states = [{"name": q, "on_enter": [self._keep_while_editing]} for q in questions]
+        states += [{"name": self.confirm_state, "on_enter": [self._end_edit]}, DONE, CANCELLED]
+        self.machine = Machine(model=None, states=states, initial=flow.start, auto_transitions=False,
+                               send_event=True, ignore_invalid_triggers=True)
+        for spec in answer_transitions(flow):
+            if spec["source"] == self.confirm_state:
+                self.machine.add_transition(**spec)
+                continue
+            self.machine.add_transition(**spec, prepare=[self._record], after=[self._drop_off_path])
+            self.machine.add_transition("back", spec["dest"], spec["source"],
+                                        conditions=[_CameFrom(spec["source"])], before=[self._step_back])
+        for question in questions:
+            self.machine.add_transition("edit", self.confirm_state, question,
+                                        conditions=[_Chosen(question)], after=[self._begin_edit])
+        self.machine.add_transition("restart", "*", flow.start, before=[self._forget])
         self.machine.add_transition("cancel", "*", CANCELLED)
 
-    @staticmethod
-    def _holds(condition):  # type: ignore[no-untyped-def]
-        return lambda event: condition.holds(event.model.session.values())
-
-    @contextmanager
-    def _attached(self, session: Session) -> Iterator[_Cursor]:
+    def _fire(self, session: Session, trigger: str, **kwargs: Any) -> bool:
         cursor = _Cursor(session)
         self.machine.add_model(cursor, initial=session.state)
         try:
-            yield cursor
+            return bool(cursor.trigger(trigger, **kwargs))  # type: ignore[attr-defined]
         finally:
             self.machine.remove_model(cursor)
             session.updated_at = now_iso()
 
-    def _fire(self, session: Session, trigger: str) -> None:
-        with self._attached(session) as cursor:
-            cursor.trigger(trigger)  # type: ignore[attr-defined]
+    # --- callbacks the machine runs -------------------------------------------------------------
+
+    @staticmethod
+    def _record(event: EventData) -> None:
+        """Before the conditions read it: the answer, and the question on the walked path."""
+        session, question = event.model.session, event.transition.source
+        session.answers[question] = event.kwargs["answer"]
+        if question in session.history:
+            session.history = session.history[: session.history.index(question)]
+        session.history.append(question)
+
+    def _keep_while_editing(self, event: EventData) -> None:
+        """Entering a question while an edit returns to the confirm step: an answer that still
+        fits the changed ones is kept (with who gave it) and the interview moves straight on."""
+        session = event.model.session
+        if event.event.name != ANSWER or not session.editing:
+            return
+        previous = session.answers.get(session.state)
+        if previous is not None and self.check(session, previous.value).ok:
+            event.model.trigger(ANSWER, answer=previous)
+
+    @staticmethod
+    def _end_edit(event: EventData) -> None:
+        event.model.session.editing = False
+
+    def _drop_off_path(self, event: EventData) -> None:
+        """Forget answers the new answers took off the path, so they are asked if it comes back."""
+        session = event.model.session
+        path = set(self.path(session.values()))
+        session.answers = {k: v for k, v in session.answers.items() if k in path}
+
+    @staticmethod
+    def _step_back(event: EventData) -> None:
+        session = event.model.session
+        session.history.pop()
+        session.editing = False
+
+    @staticmethod
+    def _begin_edit(event: EventData) -> None:
+        session = event.model.session
+        session.history = session.history[: session.history.index(event.kwargs["target"])]
+        session.editing = True
+
+    @staticmethod
+    def _forget(event: EventData) -> None:
+        session = event.model.session
+        session.answers, session.history, session.editing = {}, [], False
 
     # --- what the front doors call -----------------------------------------------------------
 
@@ -113,61 +184,32 @@ class Interview:
         return validate(self.flow, question, raw, session.values())
 
     def answer(self, session: Session, raw: Any, by: str = "local") -> Step:
-        """Record an answer to the current question and move on (or say why not)."""
+        """Record an answer to the current question and move on (or say why not).
+
+        At the confirm step, "confirm" finishes; "edit" keeps the person there and the front
+        door asks which question to change."""
         verdict = self.check(session, raw)
         if not verdict.ok:
             return Step(False, verdict.problem)
-        question = self.flow.states[session.state]
-        if question.kind == "confirm":
-            if verdict.value == "confirm":
-                self._fire(session, "finish")
-            return ACCEPTED  # "edit": the front door then asks which question to change
-        session.answers[question.id] = Answer(verdict.value, by, now_iso())
-        if question.id in session.history:
-            session.history = session.history[: session.history.index(question.id)]
-        session.history.append(question.id)
-        self._fire(session, "advance")
-        while session.editing and session.state != self.confirm_state and self._still_valid(session):
-            session.history.append(session.state)
-            self._fire(session, "advance")
-        if session.state == self.confirm_state:
-            session.editing = False
-        self._drop_off_path(session)
+        self._fire(session, ANSWER, answer=Answer(verdict.value, by, now_iso()))
         return ACCEPTED
-
-    def _drop_off_path(self, session: Session) -> None:
-        """Forget answers the new answers took off the path, so they are asked if it comes back."""
-        path = set(self.flow.path(session.values()))
-        session.answers = {k: v for k, v in session.answers.items() if k in path}
-
-    def _still_valid(self, session: Session) -> bool:
-        """During an edit, later answers are kept (skipped) while they still fit the new ones."""
-        previous = session.answers.get(session.state)
-        return previous is not None and self.check(session, previous.value).ok
 
     def back(self, session: Session) -> Step:
         if session.finished:
             return Step.refused("answer.finished")
-        if not session.history:
+        if not session.history or not self._fire(session, "back"):
             return Step.refused("nav.at_first")
-        target = session.history.pop()
-        session.editing = False
-        self._fire(session, f"revisit_{target}")
         return ACCEPTED
 
     def edit(self, session: Session, state_id: str) -> Step:
         """From the confirm step, go back to one question; the others are kept."""
         if session.state != self.confirm_state:
             return Step.refused("nav.edit_only_at_confirm")
-        if state_id not in session.history:
+        if state_id not in session.history or not self._fire(session, "edit", target=state_id):
             return Step.refused("nav.edit_unknown")
-        session.history = session.history[: session.history.index(state_id)]
-        session.editing = True
-        self._fire(session, f"revisit_{state_id}")
         return ACCEPTED
 
     def restart(self, session: Session) -> Step:
-        session.answers, session.history, session.editing = {}, [], False
         self._fire(session, "restart")
         return ACCEPTED
 
@@ -177,9 +219,13 @@ class Interview:
         self._fire(session, "cancel")
         return ACCEPTED
 
+    def path(self, values: dict[str, Any]) -> list[str]:
+        """The states a person with these answers goes through, start to confirm step."""
+        return walk(self.machine, self.flow.start, self.confirm_state, values)
+
     def progress(self, session: Session) -> tuple[int, int]:
         """(number of the current question, questions on the path) — "question 4 of 12"."""
-        path = [s for s in self.flow.path(session.values())
+        path = [s for s in self.path(session.values())
                 if self.flow.states[s].kind != "confirm"]
         if session.state in path:
             return path.index(session.state) + 1, len(path)
@@ -188,4 +234,4 @@ class Interview:
     def summary(self, session: Session) -> list[tuple[Question, Any]]:
         """The answers on the current path, in flow order (for the confirm step)."""
         values = session.values()
-        return [(self.flow.states[s], values[s]) for s in self.flow.path(values) if s in values]
+        return [(self.flow.states[s], values[s]) for s in self.path(values) if s in values]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,7 @@ import yaml
 
 from ..i18n import LANGUAGES
 from .conditions import Condition, ConditionError, parse_condition
-
-KINDS = ("choice", "multi", "number", "text", "confirm")
-RESERVED = ("done", "cancelled")  # the machine's own end states
-OUTCOMES = ("full", "objectives")
-Text = Mapping[str, str]  # language -> sentence
+from .model import KINDS, OUTCOMES, RESERVED, Flow, Option, Question, Rule, Text
 
 
 class FlowError(ValueError):
@@ -38,89 +33,6 @@ class FlowError(ValueError):
         where = source + (f":{line}" if line else "")
         text = f"{where}: " + (f"state '{state}': " if state else "") + message
         super().__init__(text + (f" (hint: {hint})" if hint else ""))
-
-
-@dataclass(frozen=True)
-class Option:
-    id: str
-    label: Text
-
-
-@dataclass(frozen=True)
-class Rule:
-    goto: str
-    when: Condition | None = None
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    kind: str
-    prompt: Text
-    help: Text
-    options: tuple[Option, ...] = ()
-    options_from: str | None = None
-    next: tuple[Rule, ...] = ()
-    min: int | None = None
-    max: int | None = None
-    min_length: int = 1
-    max_length: int = 500
-    unit: str | None = None
-    line: int | None = None
-
-
-@dataclass(frozen=True)
-class Flow:
-    id: str
-    version: int
-    title: Text
-    description: Text
-    languages: tuple[str, ...]
-    start: str
-    outcome: str
-    states: dict[str, Question] = field(hash=False)
-    source: str = ""
-
-    def options(self, question: Question, answers: Mapping[str, Any]) -> list[Option]:
-        """The options offered now: those picked in `options_from`, then the fixed ones."""
-        offered: list[Option] = []
-        if question.options_from:
-            source = self.states[question.options_from]
-            picked = answers.get(source.id) or []
-            offered = [o for o in source.options if o.id in picked]
-        return offered + list(question.options)
-
-    def label(self, state_id: str, option_id: str, lang: str) -> str:
-        """The label of an option wherever it is defined (own options or `options_from`)."""
-        question = self.states[state_id]
-        pools = [question.options]
-        if question.options_from:
-            pools.append(self.states[question.options_from].options)
-        for pool in pools:
-            for option in pool:
-                if option.id == option_id:
-                    return option.label[lang]
-        return option_id
-
-    def next_state(self, state_id: str, answers: Mapping[str, Any]) -> str | None:
-        """Where the flow goes after `state_id` given `answers` (None after the last state)."""
-        for rule in self.states[state_id].next:
-            if rule.when is None or rule.when.holds(answers):
-                return rule.goto
-        return None
-
-    def path(self, answers: Mapping[str, Any]) -> list[str]:
-        """The states a person with these answers walks through, from start to the end."""
-        seen: list[str] = []
-        state: str | None = self.start
-        while state is not None and state not in seen:
-            seen.append(state)
-            state = self.next_state(state, answers)
-        return seen
-
-    @property
-    def questions(self) -> list[Question]:
-        return [q for q in self.states.values() if q.kind != "confirm"]
 
 
 # --- loading --------------------------------------------------------------------------------
