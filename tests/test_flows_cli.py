@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from cmbot.advisor import advise
 from cmbot.advisor.rules import Facts
-from cmbot.interview import FlowError, load_flow, load_flows
+from cmbot.interview import FlowError, Interview, load_flow, load_flows
 from cmbot.interview.flow import builtin_flows_dir
 
 CMBOT = Path(sys.executable).parent / "cmbot"
@@ -371,7 +371,7 @@ def test_objectives_review_shares_the_default_flows_ids():
     assert [o.id for o in REVIEW.states["current_host"].options] == [*DEPARTMENTS, "management", "dedicated"]
     for sid in ("budget_owner", "objectives", "reporting", "content", "brand_reach", "confirm"):
         assert [o.id for o in REVIEW.states[sid].options] == [o.id for o in default.states[sid].options], sid
-    assert REVIEW.path({"objectives": ["other"]})[3] == "objectives_other"
+    assert Interview(REVIEW).path({"objectives": ["other"]})[3] == "objectives_other"
 
 
 def test_objectives_review_french_typography():
