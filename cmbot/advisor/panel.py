@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from statistics import median_low
 from typing import Any
 
+from ..interview.engine import Interview
 from ..interview.flow import Flow
 from .advise import advise
 from .model import Recommendation
@@ -209,7 +210,7 @@ def merge(flow: Flow, organisation: Mapping[str, Any], members: Sequence[Member]
         merged[state] = merged_split.value
         if len({_key(m.answers.get(state)) for m in members}) > 1:
             divergences.append(state)
-    merged = {s: merged[s] for s in flow.path(merged) if s in merged}
+    merged = {s: merged[s] for s in Interview(flow).path(merged) if s in merged}
     return PanelAdvice(
         members=tuple(names),
         organisation=dict(organisation),
