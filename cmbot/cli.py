@@ -101,6 +101,32 @@ def chat(
 
 
 @app.command()
+def panel(
+    files: Annotated[list[Path], typer.Argument(help="One answers file per member; the first "
+                                                 "also gives the organisation facts.")],
+    lang: LangOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the consultation as JSON.")] = False,
+) -> None:
+    """A panel consultation: each member's answers merged into one advice, disagreements shown."""
+    from .terminal.chat import AnswersError
+    from .terminal.panel import run_panel
+    from .terminal.render import show_report
+
+    chosen = pick_lang(lang)
+    desk = open_desk()
+    try:
+        report = run_panel(desk, "community_manager", chosen, files)
+    except AnswersError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        out.print_json(json.dumps(report, ensure_ascii=False))
+        return
+    show_report(out, report)
+    out.print(t("panel.saved", chosen, id=report["consultation_id"],
+                count=len(report["panel"]["members"])), highlight=False)
+
+
+@app.command()
 def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
     lang: LangOption = None,

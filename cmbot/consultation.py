@@ -8,9 +8,12 @@ from typing import Any
 from .advisor import advise
 from .advisor.explain import explain, place_label
 from .advisor.model import from_dict, to_dict
+from .advisor.panel import PanelAdvice
 from .i18n import t
 from .interview import Flow, Interview, Session
-from .interview.session import now_iso
+from .interview.session import new_id, now_iso
+from .panel import panel_report
+from .panel import record as panel_record
 
 
 @dataclass
@@ -28,6 +31,7 @@ class Consultation:
     parent_id: str | None = None
     created_at: str = field(default_factory=now_iso)
     finished_at: str = field(default_factory=now_iso)
+    panel: dict[str, Any] | None = None  # a panel's members and each one's answers
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,6 +59,25 @@ def conclude(session: Session, interview: Interview) -> Consultation:
         team=session.team,
         parent_id=session.parent_id,
         created_at=session.created_at,
+    )
+
+
+def conclude_panel(advice: PanelAdvice, flow: Flow, lang: str, started_by: str,
+                   where: dict[str, Any], facts_by: str,
+                   langs: dict[str, str] | None = None) -> Consultation:
+    """One consultation for a whole panel: the merged answers and their advice, the members and
+    each one's own answers. A fact was answered by `facts_by`, an opinion by the panel."""
+    return Consultation(
+        id=new_id(),
+        flow_id=flow.id,
+        flow_version=flow.version,
+        lang=lang,
+        answers=advice.merged,
+        answered_by={s: facts_by if s in advice.organisation else "panel" for s in advice.merged},
+        recommendation=to_dict(advice.recommendation),
+        started_by=started_by,
+        where={**where, "panel": list(advice.members)},
+        panel=panel_record(advice, facts_by, langs),
     )
 
 
@@ -86,6 +109,12 @@ def report(consultation: Consultation, flow: Flow, lang: str | None = None,
     With the consultation it re-ran (`parent`), it also says what changed."""
     lang = lang or consultation.lang
     extra = {"changes": changes(parent, consultation, flow, lang)} if parent else {}
+    advice = explain(from_dict(consultation.recommendation), flow, lang)
+    if consultation.panel:
+        extra["panel"] = panel_report(consultation.panel, flow, lang)
+        # The contract's risk ids: the advisor's, then the panel's disagreements (whose words
+        # are in `panel.disagreements`).
+        advice["risks"] += [d["id"] for d in extra["panel"]["disagreements"]]
     return {
         "consultation_id": consultation.id,
         "flow": consultation.flow_id,
@@ -98,7 +127,7 @@ def report(consultation: Consultation, flow: Flow, lang: str | None = None,
         "parent_id": consultation.parent_id,
         "created_at": consultation.created_at,
         "finished_at": consultation.finished_at,
-        **explain(from_dict(consultation.recommendation), flow, lang),
+        **advice,
         **extra,
     }
 

@@ -32,6 +32,9 @@ UNSETTLED = {"proposed_host": "undecided", "current_host": "undecided",
 # What each kind of question is merged with (the ids of the rules the memo states).
 RULE_OF_KIND = {"choice": "majority", "multi": "union", "number": "median", "text": "texts"}
 
+# Facts about the organisation: asked once, of the person who started the panel.
+ORGANISATION = frozenset({"org_size", "departments", "content", "brand_reach", "collaboration"})
+
 DISAGREEMENTS = ("payer_disagreement", "host_disagreement", "objectives_conflict")
 
 
@@ -81,6 +84,11 @@ class PanelAdvice:
     def risks(self) -> tuple[str, ...]:
         """The advisor's risks on the merged answers, then the panel's disagreements."""
         return (*self.recommendation.risks, *(d.id for d in self.disagreements))
+
+
+def organisation_states(flow: Flow) -> list[str]:
+    """The flow's organisation facts, in its order; every other question is an opinion."""
+    return [s for s in flow.states if s in ORGANISATION]
 
 
 def _key(value: Any) -> Any:

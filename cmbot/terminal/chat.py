@@ -118,15 +118,16 @@ def load_answers(path: Path, lang: str) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
-def run_answers(desk: Desk, flow_id: str, lang: str, path: Path) -> dict[str, Any]:
-    """Answer every question from a file; nothing is saved unless the whole file is good."""
-    interview = desk.interview(flow_id)
+def fill(interview: Interview, answers: dict[str, Any], lang: str, path: Path,
+         by: str) -> Session:
+    """Walk the interview answering from `answers` (read from `path`); nothing is saved.
+
+    Raises `AnswersError` naming the file and the state at the first missing or bad answer."""
     flow = interview.flow
-    answers = load_answers(path, lang)
     unknown = [k for k in answers if k not in flow.states]
     if unknown:
         raise AnswersError(t("cli.answers_unknown", lang, file=path, state=unknown[0]))
-    session = interview.start(lang=lang, started_by=local_user(), where=dict(TERMINAL))
+    session = interview.start(lang=lang, started_by=by, where=dict(TERMINAL))
     while not session.finished:
         question = interview.question(session)
         assert question is not None
@@ -136,11 +137,17 @@ def run_answers(desk: Desk, flow_id: str, lang: str, path: Path) -> dict[str, An
             raise AnswersError(t("cli.answers_missing", lang, file=path, state=question.id))
         else:
             raw = answers[question.id]
-        step = interview.answer(session, raw, by=session.started_by)
+        step = interview.answer(session, raw, by=by)
         if not step.ok and step.problem:
             problem = say_problem(step.problem, lang, flow, question.id)
             raise AnswersError(t("cli.answers_bad", lang, file=path, state=question.id,
                                  problem=problem))
+    return session
+
+
+def run_answers(desk: Desk, flow_id: str, lang: str, path: Path) -> dict[str, Any]:
+    """Answer every question from a file; nothing is saved unless the whole file is good."""
+    session = fill(desk.interview(flow_id), load_answers(path, lang), lang, path, local_user())
     desk.save(session)
     consultation = desk.consultation(session.id)
     assert consultation is not None

@@ -12,6 +12,7 @@ from rich.table import Table
 from ..consultation import change_lines
 from ..export import where_text
 from ..i18n import t
+from .panel_view import show_panel
 
 
 def bar(score: int, width: int = 20) -> str:
@@ -21,6 +22,8 @@ def bar(score: int, width: int = 20) -> str:
 
 def show_report(console: Console, report: dict[str, Any], full: bool = True) -> None:
     lang = report["lang"]
+    if "panel" in report:
+        show_panel(console, report["panel"], lang)
     if "changes" in report:
         title, lines = change_lines(report, lang)
         console.print(Panel("\n".join(f"• {escape(line)}" for line in lines), title=title,
