@@ -31,7 +31,12 @@ class Consultation:
     parent_id: str | None = None
     created_at: str = field(default_factory=now_iso)
     finished_at: str = field(default_factory=now_iso)
-    panel: dict[str, Any] | None = None  # a panel's members and each one's answers
+
+    @property
+    def panel(self) -> dict[str, Any] | None:
+        """A panel's members and each one's own answers, kept with the advice they led to (so
+        every storage engine and the export format carry it as they carry any advice)."""
+        return self.recommendation.get("panel")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,10 +79,10 @@ def conclude_panel(advice: PanelAdvice, flow: Flow, lang: str, started_by: str,
         lang=lang,
         answers=advice.merged,
         answered_by={s: facts_by if s in advice.organisation else "panel" for s in advice.merged},
-        recommendation=to_dict(advice.recommendation),
+        recommendation={**to_dict(advice.recommendation),
+                        "panel": panel_record(advice, facts_by, langs)},
         started_by=started_by,
         where={**where, "panel": list(advice.members)},
-        panel=panel_record(advice, facts_by, langs),
     )
 
 

@@ -187,3 +187,13 @@ def test_an_unreadable_file_is_refused(cli):
     first = cli.file("alice", {**ORGANISATION, **MIND})
     missing = cli.dir / "nobody.yaml"
     assert cli.refused("panel", first, missing).startswith(f"{missing}: cannot read")
+
+
+def test_a_panel_survives_a_database_export_and_import(workshop, tmp_path):
+    cli, report = workshop
+    dump = tmp_path / "export.jsonl"
+    assert cli("db", "export", "--output", dump).returncode == 0
+    elsewhere = Cli(tmp_path)
+    assert elsewhere("db", "import", dump).returncode == 0
+    moved = json.loads(elsewhere("export", report["consultation_id"], "--format", "json").stdout)
+    assert moved["panel"] == report["panel"] and moved["risks"] == report["risks"]
