@@ -14,8 +14,8 @@ from typing import Annotated
 
 import typer
 
+from .interview import Flow, FlowError, load_flow
 from .interview.check import BUILT_IN, NAMED, USER, FlowFile, check_files, known_files
-from .interview.flow import Flow, FlowError, load_flow
 from .interview.machine import mermaid
 
 flows_app = typer.Typer(help="Interview definitions (flows): list, check, draw.", no_args_is_help=True)

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .consultation import Consultation, conclude, report
-from .interview import Flow, FlowError, Interview, Session, load_flows
-from .interview.flow import builtin_flows_dir
+from .interview import Flow, FlowError, Interview, Session, builtin_flows_dir, load_flows
 from .store import Store
 
 log = logging.getLogger("cmbot")

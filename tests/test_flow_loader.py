@@ -1,20 +1,22 @@
-"""Flow files: the built-in interview is the DESIGN.md contract, and a broken flow file is
-refused with a `FlowError` that says which file, which state and which line."""
+"""Flow files: the built-in interview keeps the state and option ids the advisor reads, and a
+broken flow file is refused with a `FlowError` that says which file, which state and which line."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+import yaml
 
-from cmbot.interview import FlowError, Interview, load_flow, load_flows
-from cmbot.interview.flow import builtin_flows_dir
+from cmbot.interview import FlowError, Interview, builtin_flows_dir, load_flow, load_flows
+from cmbot.interview.source import parse_document
 
 REPO_FLOW = Path(__file__).resolve().parents[1] / "flows" / "community_manager.yaml"
 
 DEPARTMENTS = ["communication", "marketing", "web", "sales", "customer_service", "product", "hr"]
 
-# DESIGN.md, "The default flow `community_manager` — state and option ids are a contract".
+# The default flow `community_manager`: its state and option ids are a contract with the advisor,
+# the Slack blocks and saved consultations.
 CONTRACT: dict[str, tuple[str, list[str]]] = {
     "org_size": ("choice", ["micro", "small", "medium", "large"]),
     "departments": ("multi", DEPARTMENTS),
@@ -211,7 +213,7 @@ def test_condition_with_unknown_operator(tmp_path):
     path = write(tmp_path, text)
     error = load_error(path)
     assert_points_at(error, path, "size", line_of(text, "equals: large"))
-    assert "condition" in str(error)
+    assert "unknown key 'equals' in the condition" in error.reason
 
 
 def test_condition_that_is_not_a_mapping(tmp_path):
@@ -219,7 +221,7 @@ def test_condition_that_is_not_a_mapping(tmp_path):
     path = write(tmp_path, text)
     error = load_error(path)
     assert_points_at(error, path, "size", line_of(text, "if: size == large"))
-    assert "condition" in str(error)
+    assert "must be a mapping" in error.reason and error.hint.startswith("a condition: {answer: STATE")
 
 
 def test_condition_naming_an_unknown_state(tmp_path):
@@ -271,6 +273,14 @@ def test_empty_languages(tmp_path):
     text = BASE.replace("languages: [en, fr]\n", "languages: []\n")
     path = write(tmp_path, text)
     assert "languages" in str(load_error(path))
+
+
+def test_lines_come_from_the_yaml_tree_not_from_keys_mixed_into_the_data():
+    doc = parse_document(BASE, "tiny.yaml")
+    assert doc.data == yaml.safe_load(BASE)
+    assert doc.line(("states", 1)) == line_of(BASE, "- id: detail")
+    assert doc.line(("states", 0, "options", 1, "label")) == line_of(BASE, "label: {en: Large")
+    assert doc.line(("start",)) == line_of(BASE, "start: size")
 
 
 def test_unreadable_file_names_the_file(tmp_path):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..i18n import amount, join, t
-from ..interview.flow import Flow
+from ..interview.model import Flow
 from .model import Recommendation
 from .rules import DEPARTMENTS
 

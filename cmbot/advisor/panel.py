@@ -19,7 +19,7 @@ from statistics import median_low
 from typing import Any
 
 from ..interview.engine import Interview
-from ..interview.flow import Flow
+from ..interview.model import Flow
 from .advise import advise
 from .model import Recommendation
 

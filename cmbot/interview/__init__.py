@@ -1,11 +1,19 @@
-"""The interview: flow files, answer validation, sessions and the shared state machine."""
+"""The interview: flow files, answer validation, sessions and the shared state machine.
+
+`model` (what a flow is), `source`/`schema`/`rules`/`loader` (reading and checking flow files),
+`machine` (a flow as transitions data), `engine` (running sessions on it), `answers` (validating
+one answer), `session` (an interview in progress, as plain data).
+"""
 
 from .answers import Problem, Verdict, parse_number, validate
 from .engine import Interview, Step
-from .flow import Flow, FlowError, Option, Question, load_flow, load_flows
+from .loader import load_flow, load_flows
+from .model import Flow, Option, Question
 from .session import CANCELLED, DONE, Answer, Session
+from .source import FlowError, builtin_flows_dir
 
 __all__ = [
-    "CANCELLED", "DONE", "Answer", "Flow", "FlowError", "Interview", "Option", "Problem",
-    "Question", "Session", "Step", "Verdict", "load_flow", "load_flows", "parse_number", "validate",
+    "CANCELLED", "DONE", "Answer", "Flow", "FlowError", "Interview", "Option", "Problem", "Question",
+    "Session", "Step", "Verdict", "builtin_flows_dir", "load_flow", "load_flows", "parse_number",
+    "validate",
 ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .flow import Flow, Question
+from .model import Flow, Question
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 
-class ConditionError(ValueError):
-    """A condition mapping that does not follow the syntax above."""
-
-
 @dataclass(frozen=True)
 class Condition:
     op: str  # "is" | "in" | "has" | "not" | "all" | "any"
@@ -39,25 +35,13 @@ class Condition:
         return str(value) in self.values  # "is" and "in"
 
 
-def parse_condition(raw: Any) -> Condition:
-    if not isinstance(raw, Mapping):
-        raise ConditionError("a condition must be a mapping")
-    keys = set(raw) - {"__line__"}
-    if keys == {"not"}:
+def parse_condition(raw: Mapping[str, Any]) -> Condition:
+    """A condition mapping, as the flow schema's `condition` shape allows it, as a `Condition`."""
+    if "not" in raw:
         return Condition("not", parts=(parse_condition(raw["not"]),))
     for op in ("all", "any"):
-        if keys == {op}:
-            items = raw[op]
-            if not isinstance(items, list) or not items:
-                raise ConditionError(f"'{op}' needs a non-empty list of conditions")
-            return Condition(op, parts=tuple(parse_condition(i) for i in items))
-    ops = keys - {"answer"}
-    if "answer" not in keys or len(ops) != 1 or not ops <= {"is", "in", "has"}:
-        raise ConditionError(
-            "expected {answer: STATE, is|in|has: ...}, {not: ...}, {all: [...]} or {any: [...]}"
-        )
-    op = ops.pop()
+        if op in raw:
+            return Condition(op, parts=tuple(parse_condition(part) for part in raw[op]))
+    op = next(key for key in ("is", "in", "has") if key in raw)
     values = raw[op] if op == "in" else [raw[op]]
-    if not isinstance(values, list) or not values:
-        raise ConditionError(f"'{op}' needs a value")
     return Condition(op, answer=str(raw["answer"]), values=tuple(str(v) for v in values))

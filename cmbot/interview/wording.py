@@ -6,7 +6,7 @@ from typing import Any
 
 from ..i18n import amount, t
 from .answers import Problem
-from .flow import Flow
+from .model import Flow
 
 
 def describe(flow: Flow, state_id: str, value: Any, lang: str) -> str:
