@@ -14,7 +14,7 @@ from typing import Any
 from .advisor.explain import place_label
 from .advisor.panel import Disagreement, Member, PanelAdvice, Split, merge
 from .i18n import catalogue, join, t
-from .interview.flow import Flow
+from .interview import Flow
 from .interview.wording import describe
 
 
