@@ -338,6 +338,11 @@ class Conductor:
 
     def _continue(self, session: Session) -> None:
         """After a step: ask the next question, or post the recommendation."""
+        if session.meta.get("panel"):
+            from .panel import on_step  # panels build on this module, not the other way
+
+            if on_step(self, session):
+                return
         consultation = self.desk.save(session)
         if consultation is None:
             self._ask(session)

@@ -3,10 +3,10 @@
 from slack_bolt import App
 
 from ..conversation import Conductor
-from . import actions, commands, events, home, views
+from . import actions, commands, events, home, panel, views
 
 
 def register_listeners(app: App, conductor: Conductor) -> None:
-    for module in (commands, events, actions, views, home):
+    for module in (commands, events, actions, views, home, panel):
         module.register(app, conductor)
     actions.register_fallback(app)

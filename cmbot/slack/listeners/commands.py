@@ -1,4 +1,4 @@
-"""`/cmbot start|history|show|export|delete|lang|help`. Answers go back privately in the ack."""
+"""`/cmbot start|panel|history|show|export|delete|lang|help`. Answers go back privately in the ack."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from ...i18n import LANGUAGES, t
-from .. import access
+from .. import access, panel
 from .. import blocks as bk
 from ..conversation import Conductor, Place
 
@@ -55,6 +55,9 @@ def register(app: App, conductor: Conductor) -> None:
                 ack()
             else:
                 ack(text=t("slack.started_in_channel", lang, channel=channel))
+        elif sub == "panel":
+            problem = panel.start(conductor, user, channel, args)
+            ack(text=problem or t("panel.slack.started", lang, channel=channel))
         elif sub == "history":
             ack(blocks=history_blocks(conductor, client, user, 0), text=t("slack.history_title", lang))
         elif sub in ("show", "export", "delete"):
@@ -86,7 +89,10 @@ def consultation_command(conductor: Conductor, client: WebClient, user: str, sub
     if sub == "show":
         report = desk.report(consultation, lang)
         full = desk.flow(consultation.flow_id).outcome == "full"
-        return {"blocks": bk.recommendation_blocks(report, full), "text": bk.summary_text(report)}
+        blocks = bk.recommendation_blocks(report, full)
+        if "panel" in report:
+            blocks = panel.panel_blocks(report) + blocks
+        return {"blocks": blocks, "text": bk.summary_text(report)}
     if sub == "export":
         fmt = args[1].lower() if len(args) > 1 and args[1].lower() in ("md", "json") else "md"
         error = access.upload_export(desk, client, consultation, fmt, lang)

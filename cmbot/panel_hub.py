@@ -1,0 +1,95 @@
+"""A panel in progress: who is in it, who has answered and what, until the merged result.
+
+Front doors that run a panel over time (Slack: each member in their own DM) keep its state
+here, through the desk. Each member's interview is an ordinary session; when one finishes, its
+answers move into the hub (nobody else sees them) and the session goes. The starter's session
+gives the organisation facts, so the others are asked only for their opinions.
+The hub is stored as a preference record keyed `panel:<id>`, which every storage engine keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .advisor.panel import Member, merge, organisation_states
+from .consultation import Consultation, conclude_panel
+from .interview.session import new_id, now_iso
+from .service import Desk
+
+FACTS, OPEN, DONE, CANCELLED = "facts", "open", "done", "cancelled"
+
+
+@dataclass
+class Hub:
+    starter: str
+    members: list[str]
+    lang: str  # the starter's language: the result's
+    where: dict[str, Any]  # where the result goes (a channel and the root message's thread)
+    flow_id: str = "community_manager"
+    id: str = field(default_factory=new_id)
+    status: str = FACTS  # facts (the starter describes the organisation) -> open -> done | cancelled
+    organisation: dict[str, Any] = field(default_factory=dict)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # member -> opinions
+    sessions: dict[str, str] = field(default_factory=dict)  # member -> session in progress
+    langs: dict[str, str] = field(default_factory=dict)
+    consultation_id: str | None = None
+    created_at: str = field(default_factory=now_iso)
+
+    @property
+    def answered(self) -> list[str]:
+        return [m for m in self.members if m in self.answers]
+
+    @property
+    def pending(self) -> list[str]:
+        return [m for m in self.members if m not in self.answers]
+
+    @property
+    def live(self) -> bool:
+        return self.status in (FACTS, OPEN)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Hub:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def _key(hub_id: str) -> str:
+    return f"panel:{hub_id}"
+
+
+def load(desk: Desk, hub_id: str) -> Hub | None:
+    found = desk.store.get_pref(_key(hub_id), "hub")
+    return Hub.from_dict(found) if found else None
+
+
+def save(desk: Desk, hub: Hub) -> None:
+    desk.store.set_pref(_key(hub.id), "hub", hub.to_dict())
+
+
+def facts(desk: Desk, hub: Hub) -> list[str]:
+    return organisation_states(desk.flow(hub.flow_id))
+
+
+def record_answers(desk: Desk, hub: Hub, member: str, values: dict[str, Any]) -> None:
+    """A member finished: keep their opinions (and, from the starter, the organisation facts)."""
+    known = facts(desk, hub)
+    hub.answers[member] = {s: v for s, v in values.items() if s not in known}
+    hub.sessions.pop(member, None)
+    if member == hub.starter:
+        hub.organisation = {s: v for s, v in values.items() if s in known}
+        hub.status = OPEN
+
+
+def conclude(desk: Desk, hub: Hub) -> Consultation:
+    """Merge the members who answered into one consultation, saved; the hub is then done."""
+    flow = desk.flow(hub.flow_id)
+    members = [Member(m, hub.answers[m]) for m in hub.answered]
+    advice = merge(flow, hub.organisation, members)
+    consultation = conclude_panel(advice, flow, hub.lang, hub.starter, dict(hub.where),
+                                  facts_by=hub.starter, langs=hub.langs)
+    desk.store.add_consultation(consultation.to_dict())
+    hub.status, hub.consultation_id, hub.sessions = DONE, consultation.id, {}
+    return consultation

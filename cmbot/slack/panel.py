@@ -1,0 +1,300 @@
+"""Panels in Slack: `/cmbot panel @a @b @c` in a channel.
+
+A root message in the channel lists the members and who has answered (never what). Each member
+answers in a DM, in their own language: the starter first, with the organisation facts and
+their own view; then every other member, asked only for their opinions (the facts are filled in
+from the starter's). When everyone has answered — or when the starter closes the panel early,
+once at least two have — the merged advice is posted in the root message's thread, in the
+starter's language, with the `cmbot_panel_result` metadata.
+
+Lock order: a member's session, then the hub; closing or cancelling releases the hub before
+touching the sessions it ends, so the two never wait on each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from .. import panel_hub
+from ..i18n import join, t
+from ..interview import Session
+from ..panel_hub import Hub
+from . import blocks as bk
+from .conversation import Conductor
+
+log = logging.getLogger("cmbot.slack")
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+MAX_MEMBERS = 12
+MIN_TO_CLOSE = 2
+
+
+def parse_members(starter: str, args: list[str]) -> list[str] | None:
+    """The starter, then everyone mentioned once, in order; None if a word is not a mention."""
+    members = [starter]
+    for word in args:
+        found = MENTION.match(word)
+        if found is None:
+            return None
+        if found.group(1) not in members:
+            members.append(found.group(1))
+    return members
+
+
+# --- the root message ------------------------------------------------------------------------
+
+
+def _status_line(hub: Hub, member: str, lang: str) -> str:
+    if member in hub.answers:
+        key = "answered"
+    elif not hub.live:
+        key = "absent"
+    elif member in hub.sessions:
+        key = "answering"
+    else:
+        key = "waiting"
+    return t(f"panel.slack.status.{key}", lang, member=f"<@{member}>", starter=f"<@{hub.starter}>")
+
+
+def root_blocks(hub: Hub) -> tuple[list[dict[str, Any]], str]:
+    lang = hub.lang
+    members = join([f"<@{m}>" for m in hub.members], lang)
+    head = t(f"panel.slack.root.{hub.status}", lang, starter=f"<@{hub.starter}>", members=members,
+             count=len(hub.answered), total=len(hub.members))
+    progress = "\n".join(_status_line(hub, m, lang) for m in hub.members)
+    blocks = [bk.section(head), bk.section(progress)]
+    if hub.live:
+        blocks.append({"type": "actions", "block_id": "cmbot_panel", "elements": [
+            bk.button(t("panel.slack.close", lang), "cmbot_panel_close", hub.id, "primary"),
+            bk.button(t("panel.slack.cancel", lang), "cmbot_panel_cancel", hub.id, "danger")]})
+    return blocks, head
+
+
+def _refresh_root(conductor: Conductor, hub: Hub) -> None:
+    blocks, text = root_blocks(hub)
+    conductor._update(hub.where["channel"], hub.where["thread_ts"], blocks, text)
+
+
+# --- the result -----------------------------------------------------------------------------
+
+
+def panel_blocks(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The members' table and the disagreements, as a facilitator shows them first."""
+    lang, panel = report["lang"], report["panel"]
+    members = [f"<@{m}>" if re.fullmatch(r"[UW][A-Z0-9]+", m) else bk.esc(m)
+               for m in panel["members"]]
+    shown = dict(zip(panel["members"], members, strict=True))
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": bk.plain(t("panel.heading", lang))},
+        bk.section(t("panel.members_line", lang, members=join(members, lang),
+                     starter=shown.get(panel["starter"], bk.esc(panel["starter"])))),
+        bk.context("\n".join(f"• {line}" for line in panel["rule"])),
+    ]
+    rows = []
+    for row in panel["table"]:
+        mark = f" _({t('panel.differs', lang)})_" if row["divergent"] else ""
+        answers = " · ".join(f"{shown[m]}: {bk.esc(row['answers'][m])}" for m in panel["members"])
+        rows.append(f"*{bk.esc(row['question'])}*{mark}\n{answers}\n"
+                    f"→ *{t('panel.col_panel', lang)}*: {bk.esc(row['merged'])}")
+    alone = " · ".join(f"{shown[m]}: {panel['alone'][m]['label']}" for m in panel["members"])
+    rows.append(f"*{t('panel.alone_row', lang)}*\n{alone}")
+    blocks.append(bk.section(f"*{t('panel.table_heading', lang)}*"))
+    blocks += [bk.section(row) for row in rows]
+    found = [f":warning: *{d['title']}*\n{d['explanation']}" for d in panel["disagreements"]]
+    blocks.append(bk.section(f"*{t('panel.disagreements_heading', lang)}*\n"
+                             + ("\n\n".join(found) or t("panel.no_disagreement", lang))))
+    return blocks
+
+
+def result_metadata(report: dict[str, Any]) -> dict[str, Any]:
+    budget = report.get("budget") or {}
+    return {
+        "event_type": "cmbot_panel_result",
+        "event_payload": {
+            "consultation_id": report["consultation_id"],
+            "members": report["panel"]["members"],
+            "placement": report["placement"],
+            "runner_up": report["runner_up"],
+            "budget_owner": budget.get("owner", report["answers"].get("budget_owner")),
+            "divergences": report["panel"]["divergences"],
+            "risks": report["risks"],
+            "reframed": [{"from": r["from"], "to": r["to"]} for r in report["reframed"]],
+        },
+    }
+
+
+def _post_result(conductor: Conductor, hub: Hub) -> None:
+    """Merge, save, then tell the channel (in the root's thread) and every member."""
+    consultation = panel_hub.conclude(conductor.desk, hub)
+    panel_hub.save(conductor.desk, hub)
+    report = conductor.desk.report(consultation, hub.lang)
+    blocks = panel_blocks(report) + bk.recommendation_blocks(report, full=True)
+    try:
+        conductor.client.chat_postMessage(
+            channel=hub.where["channel"], thread_ts=hub.where["thread_ts"], blocks=blocks[:50],
+            text=bk.summary_text(report), metadata=result_metadata(report))
+    except SlackApiError as exc:
+        log.warning("panel %s: the result could not be posted: %s", hub.id,
+                    exc.response.get("error"))
+    _refresh_root(conductor, hub)
+    for member in hub.answered:
+        lang = hub.langs.get(member, hub.lang)
+        _dm(conductor, member, t("panel.slack.result_posted", lang,
+                                 channel=f"<#{hub.where['channel']}>", id=consultation.id))
+
+
+def _dm(conductor: Conductor, user: str, text: str) -> None:
+    try:
+        conductor.client.chat_postMessage(channel=conductor.open_dm(user), text=text,
+                                          blocks=[bk.section(text)])
+    except SlackApiError as exc:
+        log.warning("panel: cannot write to %s: %s", user, exc.response.get("error"))
+
+
+# --- members' interviews --------------------------------------------------------------------
+
+
+def _begin_member(conductor: Conductor, hub: Hub, member: str) -> None:
+    """Open the member's DM interview; anyone but the starter starts past the facts."""
+    desk = conductor.desk
+    lang = conductor.lang_for(member)
+    hub.langs[member] = lang
+    interview = desk.interview(hub.flow_id)
+    session = interview.start(lang=lang, started_by=member,
+                              where={"kind": "dm", "channel": conductor.open_dm(member)},
+                              meta={"panel": hub.id})
+    key = "intro_starter" if member == hub.starter else "intro_member"
+    intro = t(f"panel.slack.{key}", lang, starter=f"<@{hub.starter}>",
+              channel=f"<#{hub.where['channel']}>", count=len(hub.members) - 1)
+    conductor._post(session, [bk.section(intro)], intro)
+    if member != hub.starter:
+        interview.prefill(session, hub.organisation, by=hub.starter)
+    _skip_facts(conductor, hub, session)
+    with desk.lock(session.id):
+        conductor._ask(session)
+        desk.save(session)
+    hub.sessions[member] = session.id
+
+
+def _skip_facts(conductor: Conductor, hub: Hub, session: Session) -> None:
+    """A member other than the starter is never asked an organisation fact: the starter's
+    answer is filled in, and the interview moves on to the next opinion."""
+    if session.started_by == hub.starter:
+        return
+    interview = conductor.desk.interview(hub.flow_id)
+    known = panel_hub.facts(conductor.desk, hub)
+    while (question := interview.question(session)) is not None and question.id in known \
+            and question.id in hub.organisation:
+        if not interview.answer(session, hub.organisation[question.id], by=hub.starter).ok:
+            return
+
+
+def on_step(conductor: Conductor, session: Session) -> bool:
+    """Called after each answer of a panel member's interview. Returns True when the panel took
+    over (the member finished), False to let the interview ask its next question."""
+    hub_id = session.meta.get("panel")
+    desk = conductor.desk
+    if not session.finished:
+        hub = panel_hub.load(desk, hub_id)
+        if hub is not None:
+            _skip_facts(conductor, hub, session)
+        return False
+    with desk.lock(f"panel:{hub_id}"):
+        hub = panel_hub.load(desk, hub_id)
+        live = hub is not None and hub.live and session.started_by in hub.members
+        if live:
+            panel_hub.record_answers(desk, hub, session.started_by, session.values())
+            panel_hub.save(desk, hub)
+        desk.store.delete_session(session.id)
+        if not live:
+            conductor._post(session, [bk.section(t("panel.slack.too_late", session.lang))],
+                            t("panel.slack.too_late", session.lang))
+            return True
+        conductor._post(session, [bk.section(t("panel.slack.thanks", session.lang,
+                                               channel=f"<#{hub.where['channel']}>"))],
+                        t("panel.slack.thanks", session.lang, channel=f"<#{hub.where['channel']}>"))
+        if session.started_by == hub.starter:
+            for member in hub.pending:
+                _begin_member(conductor, hub, member)
+            panel_hub.save(desk, hub)
+        if not hub.pending:
+            _post_result(conductor, hub)
+        else:
+            _refresh_root(conductor, hub)
+    return True
+
+
+# --- the starter's commands -----------------------------------------------------------------
+
+
+def start(conductor: Conductor, starter: str, channel: str, args: list[str]) -> str | None:
+    """`/cmbot panel @a @b …`: the root message, then the starter's DM. An error text, or None."""
+    lang = conductor.lang_for(starter)
+    if channel.startswith("D"):
+        return t("panel.slack.channel_only", lang)
+    members = parse_members(starter, args)
+    if members is None or len(members) < 2:
+        return t("panel.slack.usage", lang)
+    if len(members) > MAX_MEMBERS:
+        return t("panel.slack.too_many", lang, max=MAX_MEMBERS)
+    hub = Hub(starter=starter, members=members, lang=lang,
+              where={"kind": "channel", "channel": channel})
+    blocks, text = root_blocks(hub)
+    try:
+        root = conductor.client.chat_postMessage(channel=channel, blocks=blocks, text=text)
+    except SlackApiError as exc:
+        log.warning("panel: cannot post in %s: %s", channel, exc.response.get("error"))
+        return t("slack.cannot_post", lang, channel=channel)
+    hub.where["thread_ts"] = root["ts"]
+    with conductor.desk.lock(f"panel:{hub.id}"):
+        _begin_member(conductor, hub, starter)
+        panel_hub.save(conductor.desk, hub)
+        _refresh_root(conductor, hub)
+    return None
+
+
+def _end_sessions(conductor: Conductor, session_ids: list[str], note_key: str,
+                  starter: str) -> None:
+    """Stop the interviews of members who had not finished, and tell each of them why."""
+    for session_id in session_ids:
+        with conductor.desk.session(session_id) as session:
+            if session is None:
+                continue
+            conductor.desk.interview(session.flow_id).cancel(session)
+            conductor.desk.save(session)
+            note = t(note_key, session.lang, starter=f"<@{starter}>")
+            conductor._retire(session, f"_{note}_")
+            conductor._post(session, [bk.section(note)], note)
+
+
+def close(conductor: Conductor, user: str, hub_id: str, channel: str, cancel: bool) -> None:
+    """The starter closes the panel early (at least two answers) or cancels it."""
+    desk = conductor.desk
+    lang = conductor.lang_for(user)
+    with desk.lock(f"panel:{hub_id}"):
+        hub = panel_hub.load(desk, hub_id)
+        problem = None
+        if hub is None or not hub.live:
+            problem = t("panel.slack.over", lang)
+        elif user != hub.starter:
+            problem = t("panel.slack.not_starter", lang, starter=f"<@{hub.starter}>")
+        elif not cancel and len(hub.answered) < MIN_TO_CLOSE:
+            problem = t("panel.slack.too_few_to_close", lang, count=len(hub.answered),
+                        min=MIN_TO_CLOSE)
+        if problem is not None:
+            conductor.ephemeral(channel, user, problem, hub.where["thread_ts"] if hub else None)
+            return
+        assert hub is not None
+        pending = list(hub.sessions.values())
+        if cancel:
+            hub.status, hub.sessions = panel_hub.CANCELLED, {}
+            panel_hub.save(desk, hub)
+            _refresh_root(conductor, hub)
+        else:
+            _post_result(conductor, hub)
+    _end_sessions(conductor, pending,
+                  "panel.slack.cancelled_note" if cancel else "panel.slack.closed_note",
+                  hub.starter)

@@ -1,0 +1,216 @@
+"""Panels over signed HTTP against the fake Slack: `/cmbot panel @b @c` in a channel, each member
+answering in their own DM, the root message's progress, closing early, cancelling, privacy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from interview_steps import click, submit, wait_question
+
+CHANNEL, STARTER, BEA, CARL, OUTSIDER = "C1", "U1", "U2", "U3", "U9"
+MULTI = {"departments", "objectives", "collaboration"}
+TYPED = {"budget_amount", "objectives_other"}
+FACTS = {"org_size": "medium", "departments": ["communication", "marketing", "sales"],
+         "content": "little", "brand_reach": "niche", "collaboration": ["communication", "sales"]}
+SALES = {"proposed_host": "sales", "budget_owner": "host", "budget_amount": "10 000",
+         "objectives": ["fans", "conversion"], "reporting": "sales", "dedicated_possible": "no"}
+COMMUNICATION = {"proposed_host": "communication", "budget_owner": "host",
+                 "budget_amount": "30k", "objectives": ["awareness", "advocates"],
+                 "reporting": "qualitative", "dedicated_possible": "maybe"}
+MANAGEMENT = {"proposed_host": "management", "budget_owner": "management",
+              "budget_amount": "20000", "objectives": ["conversion", "awareness"],
+              "reporting": "qualitative", "dedicated_possible": "maybe"}
+FLOW_ORDER = ["org_size", "departments", "proposed_host", "budget_owner", "budget_amount",
+              "objectives", "objectives_other", "reporting", "content", "brand_reach",
+              "collaboration", "dedicated_possible"]
+
+
+def dm(user: str) -> str:
+    return "D" + user
+
+
+def answer(bot, user: str, answers: dict[str, Any], after: int = 0) -> int:
+    """Answer, in the user's DM, every question in `answers` (in the flow's order), then confirm;
+    returns the mark after the confirm click."""
+    fake, driver = bot.fake, bot.driver
+    for state in [s for s in FLOW_ORDER if s in answers]:
+        call = wait_question(fake, state, after=after, channel=dm(user))
+        after = fake.mark()
+        value = answers[state]
+        if state in MULTI:
+            submit(driver, user, call, state, value)
+        elif state in TYPED:
+            driver.message(user, dm(user), value)
+        else:
+            click(driver, user, call, state, value)
+    call = wait_question(fake, "confirm", after=after, channel=dm(user))
+    after = fake.mark()
+    click(driver, user, call, "confirm", "confirm")
+    return after
+
+
+def start_panel(bot, members: str = f"<@{BEA}|bea> <@{CARL}>"):
+    reply = bot.driver.command(f"panel {members}", user=STARTER, channel=CHANNEL)
+    assert reply.status == 200
+    root = bot.fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == CHANNEL
+                             and not c.params.get("thread_ts"))
+    return reply, root
+
+
+def root_now(bot, root) -> dict[str, Any]:
+    return bot.fake.messages[(CHANNEL, root.response["ts"])]
+
+
+def root_text(bot, root) -> str:
+    return str(root_now(bot, root).get("blocks"))
+
+
+def button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
+    for block in message.get("blocks") or []:
+        for element in block.get("elements") or []:
+            if element.get("action_id") == action_id:
+                return element
+    raise AssertionError(f"no {action_id} in {message}")
+
+
+def press(bot, user: str, root, action_id: str) -> None:
+    value = button(root_now(bot, root), action_id)["value"]
+    reply = bot.driver.block_action(user, CHANNEL, root.response["ts"], action_id, value=value,
+                                    block_id="cmbot_panel")
+    assert reply.status == 200
+
+
+def result_of(bot, root, after: int = 0):
+    return bot.fake.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts")
+                             == root.response["ts"] and c.params.get("metadata"), after=after)
+
+
+def test_three_members_answer_on_their_own_and_the_result_shows_their_disagreements(bot):
+    fake = bot.fake
+    reply, root = start_panel(bot)
+    assert f"<#{CHANNEL}>" in reply.body
+    assert all(f"<@{u}>" in root.text for u in (STARTER, BEA, CARL))
+    # The starter is asked first, the facts included; the others wait for the facts.
+    wait_question(fake, "org_size", channel=dm(STARTER))
+    assert "once <@U1> has described" in root_text(bot, root)
+    fake.assert_no_call("chat.postMessage", lambda c: c.params["channel"] in (dm(BEA), dm(CARL)))
+    mark = facts_given = answer(bot, STARTER, {**FACTS, **SALES})
+    fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == dm(STARTER)
+                  and "answers are saved" in c.text, after=mark)
+    # Now Bea and Carl get their DMs, starting at their first opinion: no fact is asked again.
+    first_bea = wait_question(fake, "proposed_host", after=mark, channel=dm(BEA))
+    wait_question(fake, "proposed_host", after=mark, channel=dm(CARL))
+    assert "has answered" in root_text(bot, root) and "is answering" in root_text(bot, root)
+    # Nobody but Bea answers Bea's interview, not even another member.
+    before = fake.mark()
+    click(bot.driver, CARL, first_bea, "proposed_host", "sales")
+    refusal = fake.wait_for("chat.postEphemeral", after=before)
+    assert refusal.params["user"] == CARL
+    fake.assert_no_call("chat.update", lambda c: c.params.get("ts") == first_bea.response["ts"],
+                        after=before)
+    mark = answer(bot, BEA, COMMUNICATION, after=mark)
+    asked_bea = {c.params["blocks"][1].get("block_id") for c in fake.calls_to("chat.postMessage")
+                 if c.params["channel"] == dm(BEA) and len(c.params.get("blocks") or []) > 1}
+    assert not asked_bea & set(FACTS)
+    # Until the last member answers, the channel sees who answered, never what.
+    assert "Communication" not in root_text(bot, root) and "€" not in root_text(bot, root)
+    fake.assert_no_call("chat.postMessage", lambda c: c.params.get("metadata"), after=0)
+    # Carl finishes late: the result is posted in the root message's thread.
+    mark = answer(bot, CARL, MANAGEMENT, after=facts_given)
+    result = result_of(bot, root, after=mark)
+    meta = result.params["metadata"]
+    assert meta["event_type"] == "cmbot_panel_result"
+    payload = meta["event_payload"]
+    assert payload["members"] == [STARTER, BEA, CARL]
+    assert set(payload) >= {"consultation_id", "members", "placement", "runner_up",
+                            "budget_owner", "divergences", "risks", "reframed"}
+    assert {"proposed_host", "budget_owner", "objectives", "reporting"} <= set(
+        payload["divergences"])
+    assert {"payer_disagreement", "host_disagreement", "objectives_conflict"} <= set(
+        payload["risks"])
+    assert [r["from"] for r in payload["reframed"]] == ["fans", "conversion", "awareness",
+                                                        "advocates"]
+    text = str(result.params["blocks"])
+    assert "Each member's answers" in text and "sets the targets" in text
+    # The root says it is done and loses its buttons; every member is told where the result is.
+    done = root_now(bot, root)
+    assert "3 of 3 answered" in str(done["blocks"]) and "cmbot_panel_close" not in str(done)
+    for user in (STARTER, BEA, CARL):
+        fake.wait_for("chat.postMessage", lambda c, u=user: c.params["channel"] == dm(u)
+                      and payload["consultation_id"] in c.text)
+    # The panel is one consultation the channel's members can reopen.
+    fake.channel_members[CHANNEL] = [STARTER, BEA, CARL]
+    shown = bot.driver.command(f"show {payload['consultation_id']}", user=BEA, channel=CHANNEL)
+    assert shown.status == 200 and "Each member's answers" in shown.body
+
+
+def test_the_starter_closes_early_once_two_have_answered(bot):
+    fake = bot.fake
+    _, root = start_panel(bot)
+    mark = fake.mark()
+    press(bot, STARTER, root, "cmbot_panel_close")  # nobody has answered yet
+    refusal = fake.wait_for("chat.postEphemeral", after=mark)
+    assert "At least 2 members" in refusal.text and refusal.params["user"] == STARTER
+    mark = answer(bot, STARTER, {**FACTS, **SALES})
+    carl_question = wait_question(fake, "proposed_host", after=mark, channel=dm(CARL))
+    mark = answer(bot, BEA, COMMUNICATION, after=mark)
+    # Only the starter may close; a member or an outsider is told so, privately.
+    for user in (BEA, OUTSIDER):
+        before = fake.mark()
+        press(bot, user, root, "cmbot_panel_close")
+        told = fake.wait_for("chat.postEphemeral", after=before)
+        assert told.params["user"] == user and f"<@{STARTER}>" in told.text
+    mark = fake.mark()
+    press(bot, STARTER, root, "cmbot_panel_close")
+    payload = result_of(bot, root, after=mark).params["metadata"]["event_payload"]
+    assert payload["members"] == [STARTER, BEA]
+    assert "2 of 3 answered" in root_text(bot, root) and "did not answer" in root_text(bot, root)
+    fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == dm(CARL)
+                  and "closed the panel" in c.text, after=mark)
+    # Carl's question no longer takes answers.
+    before = fake.mark()
+    click(bot.driver, CARL, carl_question, "proposed_host", "management")
+    fake.wait_for("chat.postEphemeral", lambda c: c.params["user"] == CARL, after=before)
+    fake.assert_no_call("chat.postMessage", lambda c: c.params.get("metadata"), after=before)
+
+
+def test_the_starter_cancels_and_nothing_is_saved(bot):
+    fake = bot.fake
+    _, root = start_panel(bot)
+    mark = answer(bot, STARTER, {**FACTS, **SALES})
+    wait_question(fake, "proposed_host", after=mark, channel=dm(BEA))
+    mark = fake.mark()
+    press(bot, STARTER, root, "cmbot_panel_cancel")
+    fake.wait_for("chat.update", lambda c: c.params.get("ts") == root.response["ts"]
+                  and "cancelled" in c.text, after=mark)
+    fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == dm(BEA)
+                  and "cancelled the panel" in c.text, after=mark)
+    history = bot.driver.command("history", user=STARTER, channel=CHANNEL)
+    assert "No consultation yet" in history.body
+
+
+def test_each_member_in_their_own_language_the_result_in_the_starters(bot):
+    fake = bot.fake
+    fake.user_locales[BEA] = "fr-FR"
+    _, root = start_panel(bot, f"<@{BEA}>")
+    mark = answer(bot, STARTER, {**FACTS, **SALES})
+    question = wait_question(fake, "proposed_host", after=mark, channel=dm(BEA))
+    intro = fake.find("chat.postMessage", lambda c: c.params["channel"] == dm(BEA), after=mark)
+    assert intro is not None and "vous demande votre avis" in intro.text
+    assert "Où envisagiez-vous" in question.text
+    mark = answer(bot, BEA, COMMUNICATION, after=mark)
+    result = result_of(bot, root, after=mark)
+    assert "Each member's answers" in str(result.params["blocks"])
+    assert "\u00a0:" not in result.text
+
+
+def test_a_panel_needs_a_channel_and_named_members(bot):
+    driver = bot.driver
+    assert "runs in a channel" in driver.command(f"panel <@{BEA}>", user=STARTER,
+                                                 channel=dm(STARTER)).body
+    assert "Name the members" in driver.command("panel", user=STARTER, channel=CHANNEL).body
+    assert "Name the members" in driver.command("panel bea carl", user=STARTER,
+                                                channel=CHANNEL).body
+    assert "Name the members" in driver.command(f"panel <@{STARTER}>", user=STARTER,
+                                                channel=CHANNEL).body
+    bot.fake.assert_no_call("chat.postMessage")
