@@ -1,6 +1,7 @@
-"""Flow authoring, as an author meets it: the installed `cmbot flows check | list | graph` in a
-subprocess, on flow files written to a temporary folder; a flow of one's own run through
-`cmbot chat`; and the second built-in flow, `objectives_review`, with the advisor's rules."""
+"""Flow authoring, as an author meets it: `cmbot flows check | list | graph` on flow files written
+to a temporary folder (in this process through typer's runner, and once as the installed command);
+a flow of one's own run through the installed `cmbot chat`; and the second built-in flow,
+`objectives_review`, with the advisor's rules."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from cmbot.advisor import advise
 from cmbot.advisor.rules import Facts
+from cmbot.flows_cli import flows_app
 from cmbot.interview import FlowError, Interview, builtin_flows_dir, load_flow, load_flows
 
 CMBOT = Path(sys.executable).parent / "cmbot"
@@ -37,6 +40,13 @@ def cmbot(*args: str, cwd: Path, stdin: str = "", **env: str) -> subprocess.Comp
                  PYTHONIOENCODING="utf-8")
     return subprocess.run([str(CMBOT), *args], input=stdin, capture_output=True, text=True,
                           env={**clean, **env}, cwd=cwd, timeout=60)
+
+
+def cmbot_flows(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """`cmbot flows ...` in this process (typer's runner), with no CMBOT_FLOWS but `env`'s."""
+    result = CliRunner().invoke(flows_app, list(args), env={"CMBOT_FLOWS": None, **env})
+    return subprocess.CompletedProcess(["cmbot", "flows", *args], result.exit_code, result.stdout,
+                                       result.stderr)
 
 
 def line_of(text: str, fragment: str, occurrence: int = 1) -> int:
@@ -109,7 +119,7 @@ def checked(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     for name, text, *_ in CASES:
         (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
     files = [str(folder / f"{name}.yaml") for name, *_ in CASES]
-    return folder, cmbot("flows", "check", *files, cwd=folder)
+    return folder, cmbot_flows("check", *files)
 
 
 def errors_of(result: subprocess.CompletedProcess, path: Path) -> list[dict[str, Any]]:
@@ -149,7 +159,7 @@ def test_every_error_of_a_file_is_reported_not_only_the_first(tmp_path):
             .replace(CONFIRM, ORPHAN + CONFIRM))
     path = tmp_path / "many.yaml"
     path.write_text(text, encoding="utf-8")
-    result = cmbot("flows", "check", str(path), cwd=tmp_path)
+    result = cmbot_flows("check", str(path))
     assert result.returncode == 1
     errors = errors_of(result, path)
     expected = {
@@ -170,7 +180,7 @@ def test_every_error_of_a_file_is_reported_not_only_the_first(tmp_path):
 def test_a_good_file_is_ok_and_exits_0(tmp_path):
     path = tmp_path / "tiny.yaml"
     path.write_text(BASE, encoding="utf-8")
-    result = cmbot("flows", "check", str(path), cwd=tmp_path)
+    result = cmbot_flows("check", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [f"{path}: OK (tiny v1, 2 questions, en/fr, file)"]
 
@@ -179,14 +189,14 @@ def test_good_and_bad_files_together_exit_1_and_each_is_named(tmp_path):
     good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
     good.write_text(BASE, encoding="utf-8")
     bad.write_text(BASE.replace("start: size", "start: nowhere"), encoding="utf-8")
-    result = cmbot("flows", "check", str(good), str(bad), cwd=tmp_path)
+    result = cmbot_flows("check", str(good), str(bad))
     assert result.returncode == 1
     assert f"{good}: OK" in result.stdout
     assert f"{bad}:5: 'start' names unknown state 'nowhere'" in result.stdout
 
 
 def test_a_missing_file_is_an_error(tmp_path):
-    result = cmbot("flows", "check", str(tmp_path / "nope.yaml"), cwd=tmp_path)
+    result = cmbot_flows("check", str(tmp_path / "nope.yaml"))
     assert result.returncode == 1
     assert f"{tmp_path / 'nope.yaml'}: cannot read the file" in result.stdout
 
@@ -205,7 +215,7 @@ def test_objectives_review_and_a_user_folder_pass_check(tmp_path):
     flows.mkdir()
     (flows / "tiny.yaml").write_text(BASE, encoding="utf-8")
     review = installed_flows_dir(tmp_path) / "objectives_review.yaml"
-    result = cmbot("flows", "check", str(review), str(flows / "tiny.yaml"), cwd=tmp_path)
+    result = cmbot_flows("check", str(review), str(flows / "tiny.yaml"))
     assert result.returncode == 0, result.stdout
     assert f"{review}: OK (objectives_review v1, 7 questions, en/fr, file)" in result.stdout
 
@@ -215,7 +225,7 @@ def test_two_user_files_with_one_flow_id_are_an_error(tmp_path):
     flows.mkdir()
     (flows / "a.yaml").write_text(BASE, encoding="utf-8")
     (flows / "b.yaml").write_text("# the same id again\n" + BASE, encoding="utf-8")
-    result = cmbot("flows", "check", str(flows / "a.yaml"), str(flows / "b.yaml"), cwd=tmp_path)
+    result = cmbot_flows("check", str(flows / "a.yaml"), str(flows / "b.yaml"))
     assert result.returncode == 1
     assert f"{flows / 'b.yaml'}:2: flow id 'tiny' is also the id of {flows / 'a.yaml'}" in result.stdout
 
@@ -242,7 +252,7 @@ def test_graph_of_a_three_state_flow_is_exact(tmp_path):
     flows = tmp_path / "flows"
     flows.mkdir()
     (flows / "tiny.yaml").write_text(BASE, encoding="utf-8")
-    result = cmbot("flows", "graph", "tiny", cwd=tmp_path, CMBOT_FLOWS=str(flows))
+    result = cmbot_flows("graph", "tiny", CMBOT_FLOWS=str(flows))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:4] == ["---", "tiny", "---", "stateDiagram-v2"]
@@ -258,12 +268,12 @@ def test_graph_of_a_three_state_flow_is_exact(tmp_path):
         "  [*] --> size",
     ]
     assert "s_active" not in result.stdout.split("classDef s_active")[1]  # no state drawn as current
-    from_file = cmbot("flows", "graph", str(flows / "tiny.yaml"), cwd=tmp_path)
+    from_file = cmbot_flows("graph", str(flows / "tiny.yaml"))
     assert from_file.stdout == result.stdout
 
 
 def test_graph_of_the_default_flow(tmp_path):
-    result = cmbot("flows", "graph", "community_manager", cwd=tmp_path)
+    result = cmbot_flows("graph", "community_manager")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[3] == "stateDiagram-v2"
@@ -275,7 +285,7 @@ def test_graph_of_the_default_flow(tmp_path):
 
 
 def test_graph_of_an_unknown_flow_exits_2(tmp_path):
-    result = cmbot("flows", "graph", "nope", cwd=tmp_path)
+    result = cmbot_flows("graph", "nope")
     assert result.returncode == 2
     assert "Unknown flow 'nope'" in result.stderr and "community_manager" in result.stderr
 
@@ -295,7 +305,7 @@ def test_a_user_flow_is_listed_and_runs_through_chat(tmp_path):
     flows = tmp_path / "flows"
     flows.mkdir()
     (flows / "tiny.yaml").write_text(BASE, encoding="utf-8")
-    listed = cmbot("flows", "list", cwd=tmp_path, CMBOT_FLOWS=str(flows))
+    listed = cmbot_flows("list", CMBOT_FLOWS=str(flows))
     assert listed.returncode == 0, listed.stderr
     rows = list_rows(listed)
     assert rows["tiny"] == [["tiny", "v1", "user", "en,fr", "Tiny", str(flows / "tiny.yaml")]]
@@ -318,12 +328,12 @@ def test_a_user_flow_overrides_a_builtin_one_by_id(tmp_path):
     flows.mkdir()
     mine = flows / "mine.yaml"
     mine.write_text(BASE.replace("id: tiny", "id: community_manager"), encoding="utf-8")
-    rows = list_rows(cmbot("flows", "list", cwd=tmp_path, CMBOT_FLOWS=str(flows)))["community_manager"]
+    rows = list_rows(cmbot_flows("list", CMBOT_FLOWS=str(flows)))["community_manager"]
     assert {(r[2], r[5]) for r in rows} == {
         ("built-in, overridden by user", str(installed_flows_dir(tmp_path) / "community_manager.yaml")),
         ("user, overrides built-in", str(mine)),
     }
-    checked = cmbot("flows", "check", str(mine), cwd=tmp_path)
+    checked = cmbot_flows("check", str(mine))
     assert checked.returncode == 0, checked.stdout
     assert "overrides the built-in 'community_manager'" in checked.stdout
 
@@ -333,7 +343,7 @@ def test_a_user_flow_overrides_a_builtin_one_by_id(tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["flow"], report["answers"]) == ("community_manager", {"size": "small"})
-    graph = cmbot("flows", "graph", "community_manager", cwd=tmp_path, CMBOT_FLOWS=str(flows))
+    graph = cmbot_flows("graph", "community_manager", CMBOT_FLOWS=str(flows))
     assert "  [*] --> size" in graph.stdout.splitlines()
 
 

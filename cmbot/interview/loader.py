@@ -63,9 +63,9 @@ def build(doc: Document) -> Flow:
     listed = data.get("languages")
     languages = tuple(map(str, listed)) if isinstance(listed, list) and listed else LANGUAGES
     states: dict[str, Question] = {}
-    for index, node in enumerate(_list(data.get("states"))):
+    for node in _list(data.get("states")):
         if isinstance(node, dict) and isinstance(node.get("id"), str) and node["id"] not in states:
-            states[node["id"]] = _question(node, languages, doc.line(("states", index)))
+            states[node["id"]] = _question(node, languages)
     return Flow(
         id=str(data.get("id", "")),
         version=_whole(data.get("version")) or 0,
@@ -75,11 +75,10 @@ def build(doc: Document) -> Flow:
         start=str(data.get("start", "")),
         outcome=str(data.get("outcome", "full")),
         states=states,
-        source=doc.source,
     )
 
 
-def _question(node: Mapping[str, Any], languages: tuple[str, ...], line: int | None) -> Question:
+def _question(node: Mapping[str, Any], languages: tuple[str, ...]) -> Question:
     options_from = node.get("options_from")
     return Question(
         id=node["id"],
@@ -95,7 +94,6 @@ def _question(node: Mapping[str, Any], languages: tuple[str, ...], line: int | N
         min_length=_whole(node.get("min_length"), 1),
         max_length=_whole(node.get("max_length"), 500),
         unit=node.get("unit"),
-        line=line,
     )
 
 

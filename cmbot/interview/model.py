@@ -12,9 +12,7 @@ from typing import Any
 
 from .conditions import Condition
 
-KINDS = ("choice", "multi", "number", "text", "confirm")
 RESERVED = ("done", "cancelled")  # the machine's own end states
-OUTCOMES = ("full", "objectives")
 Text = Mapping[str, str]  # language -> sentence
 
 
@@ -44,7 +42,6 @@ class Question:
     min_length: int = 1
     max_length: int = 500
     unit: str | None = None
-    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,6 @@ class Flow:
     start: str
     outcome: str
     states: dict[str, Question] = field(hash=False)
-    source: str = ""
 
     def options(self, question: Question, answers: Mapping[str, Any]) -> list[Option]:
         """The options offered now: those picked in `options_from`, then the fixed ones."""
