@@ -12,7 +12,6 @@ from typing import Any
 
 from .conditions import Condition
 
-RESERVED = ("done", "cancelled")  # the machine's own end states
 Text = Mapping[str, str]  # language -> sentence
 
 

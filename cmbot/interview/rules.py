@@ -14,7 +14,8 @@ from typing import Any
 
 from ..i18n import LANGUAGES
 from .conditions import Condition
-from .model import RESERVED, Flow, Question
+from .model import Flow, Question
+from .session import CANCELLED, DONE
 from .source import Document, FlowError, Where, did_you_mean
 
 
@@ -78,7 +79,7 @@ class _Rules:
             first = self.doc.line(self.at(sid))
             self.error(where, "duplicate state id", sid,
                        hint=f"another '{sid}' starts at line {first}; rename one of them")
-        if sid in RESERVED:
+        if sid in (DONE, CANCELLED):  # the machine's own end states
             self.error(where, f"'{sid}' is reserved for the end of an interview", sid,
                        hint=f"rename the state, e.g. '{sid}_step'")
         self.translations(where, node, ("prompt", "help"), sid)
