@@ -72,15 +72,15 @@ class _Answers:
 def walk(machine: Machine, start: str, stop: str, values: Mapping[str, Any]) -> list[str]:
     """The states a person with `values` goes through from `start` to `stop` (or a loop's end),
     as the machine's `answer` transitions and their conditions decide."""
-    model = _Answers(values)
-    event = EventData(None, machine.events[ANSWER], machine, model, args=(), kwargs={})
+    answer = machine.events[ANSWER]  # its `transitions`: source state -> transitions, in order
+    event = EventData(None, answer, machine, _Answers(values), args=(), kwargs={})
     path: list[str] = []
     state: str | None = start
     while state is not None and state not in path:
         path.append(state)
         if state == stop:
             break
-        state = next((t.dest for t in machine.get_transitions(ANSWER, source=state)
+        state = next((t.dest for t in answer.transitions.get(state, [])
                       if all(c.check(event) for c in t.conditions)), None)
     return path
 
