@@ -77,13 +77,18 @@ def _multi(flow: Flow, q: Question, raw: Any, answers: Mapping[str, Any]) -> Ver
         return _bad("answer.multi_unknown", unknown=unknown, options=allowed)
     if len(set(picked)) != len(picked):
         return _bad("answer.multi_duplicate")
+    return _count(q, picked, allowed) or Verdict(sorted(picked, key=allowed.index))  # the flow's order
+
+
+def _count(q: Question, picked: list[str], allowed: list[str]) -> Verdict | None:
+    """Too few or too many picks for the question's `min`/`max` (at least one by default)."""
     lowest = q.min if q.min is not None else 1
     highest = q.max if q.max is not None else len(allowed)
     if len(picked) < lowest:
         return _bad("answer.multi_too_few", min=lowest)
     if len(picked) > highest:
         return _bad("answer.multi_too_many", max=highest)
-    return Verdict(sorted(picked, key=allowed.index))  # the flow's order, whatever the clicks
+    return None
 
 
 _CURRENCY = re.compile(r"(?i)(€|\$|£|eur(os?)?|usd|dollars?)")

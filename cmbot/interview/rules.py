@@ -132,7 +132,7 @@ class _Rules:
         self.paths(confirms[0] if confirms else None)
 
     def offers(self, q: Question) -> None:
-        """What a question offers fits its kind, and `options_from` reads an earlier multi."""
+        """What a question offers fits its kind."""
         where = self.at(q.id)
         if q.kind in ("choice", "multi", "confirm") and not q.options and not q.options_from:
             self.error(where, "a choice needs 'options' or 'options_from'", q.id,
@@ -143,16 +143,19 @@ class _Rules:
         if q.kind == "confirm" and {o.id for o in q.options} != {"confirm", "edit"}:
             self.error(where, "a confirm state offers exactly 'confirm' and 'edit'", q.id,
                        hint="options: [{id: confirm, label: ...}, {id: edit, label: ...}]")
-        if not q.options_from:
-            return
-        source = self.flow.states.get(q.options_from)
+        if q.options_from:
+            self.options_source(q, q.options_from)
+
+    def options_source(self, q: Question, name: str) -> None:
+        """`options_from` reads a multi question asked earlier."""
+        source = self.flow.states.get(name)
         if source is None or source.kind != "multi":
             multis = [s for s, other in self.flow.states.items() if other.kind == "multi"]
-            self.error(where, f"'options_from' must name a multi state, not '{q.options_from}'", q.id,
-                       hint=did_you_mean(q.options_from, multis) or "name a multi question asked earlier")
+            self.error(self.at(q.id), f"'options_from' must name a multi state, not '{name}'", q.id,
+                       hint=did_you_mean(name, multis) or "name a multi question asked earlier")
         elif source.id == q.id or not _reaches(self.flow, source.id, q.id):
-            self.error(where, f"'options_from' reads '{source.id}', which is not asked before this state",
-                       q.id, hint="move the question, or read a multi question asked earlier")
+            self.error(self.at(q.id), f"'options_from' reads '{source.id}', which is not asked before "
+                       "this state", q.id, hint="move the question, or read a multi question asked earlier")
 
     def limits(self, q: Question) -> None:
         where = self.at(q.id)
@@ -191,13 +194,16 @@ class _Rules:
         if leaf.op in ("is", "in") and target.kind == "multi":
             self.error(where, f"'{leaf.op}' never matches '{ref}', a multi question (its answer is a list)",
                        q.id, hint=f"use {{answer: {ref}, has: ...}}")
+        self.named_options(q, leaf, target)
+
+    def named_options(self, q: Question, leaf: Condition, target: Question) -> None:
         known = {o.id for o in target.options}
         if target.options_from in self.flow.states:
             known |= {o.id for o in self.flow.states[target.options_from].options}
         for value in leaf.values:
             if known and value not in known:
-                listed = f"options of '{ref}': {', '.join(sorted(known))}"
-                self.error(where, f"condition names unknown option '{value}' of '{ref}'", q.id,
+                listed = f"options of '{target.id}': {', '.join(sorted(known))}"
+                self.error(self.at(q.id), f"condition names unknown option '{value}' of '{target.id}'", q.id,
                            hint=did_you_mean(value, known) or listed)
 
     def paths(self, confirm: str | None) -> None:
