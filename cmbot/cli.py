@@ -1,4 +1,8 @@
-"""The `cmbot` command. Typer gives typed options, `--help` and completion for free."""
+"""cmbot advises a manager on where a community manager belongs, who should pay for the role and
+what it should aim for: an interview in this terminal (`cmbot chat`) or in Slack (`cmbot serve`).
+
+Exit codes: 0 done, 1 not found or refused, 2 bad input, 130 interrupted (Ctrl-C).
+"""
 
 from __future__ import annotations
 
@@ -14,12 +18,15 @@ from rich.console import Console
 from .db_cli import db_app
 from .export import FORMATS, render
 from .flows_cli import flows_app
-from .i18n import LANGUAGES, default_lang, normalise_lang, t
+from .help import PlainFlags
+from .i18n import LANGUAGES, default_lang, env_lang_problem, normalise_lang, t
 from .interview import FlowError
+from .output import OutputError, write_text
 from .service import Desk, UnknownFlow
 from .store import CorruptDatabase, DatabaseBusy, Store
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app = typer.Typer(help=__doc__, cls=PlainFlags, no_args_is_help=True, add_completion=False,
+                  epilog="Start with `cmbot chat`. More: `cmbot COMMAND --help`.")
 app.add_typer(flows_app, name="flows")
 app.add_typer(db_app, name="db")
 out = Console()
@@ -28,6 +35,14 @@ out = Console()
 def fail(message: str, code: int = 2) -> typer.Exit:
     sys.stderr.write(message + "\n")
     return typer.Exit(code)
+
+
+@app.callback()
+def root() -> None:
+    """A `CMBOT_LANG` that cmbot does not speak is an error, as `--lang de` is."""
+    problem = env_lang_problem()
+    if problem:
+        raise fail(problem)
 
 
 def pick_lang(lang: str | None) -> str:
@@ -39,65 +54,67 @@ def pick_lang(lang: str | None) -> str:
     return chosen
 
 
-def open_desk(exclusive: bool = False) -> Desk:
-    """The desk on the configured database; `serve` holds it exclusively (one bot per file)."""
+def open_desk(exclusive: bool = False, strict: bool = True) -> Desk:
+    """The desk on the configured database; `serve` holds it exclusively (one bot per file).
+
+    `strict=False` is for commands that only read what was saved (history, show, export,
+    delete): a broken file in `CMBOT_FLOWS` is then a one-line warning, not a wall between
+    the person and their own consultations, and only the built-in flows are loaded.
+    """
+    flows_dir = os.environ.get("CMBOT_FLOWS") or None
     try:
-        return Desk(Store(exclusive=exclusive), os.environ.get("CMBOT_FLOWS") or None)
-    except (CorruptDatabase, DatabaseBusy, FlowError) as exc:
+        store = Store(exclusive=exclusive)
+    except (CorruptDatabase, DatabaseBusy) as exc:
         raise fail(str(exc)) from exc
+    try:
+        return Desk(store, flows_dir)
+    except FlowError as exc:
+        if strict:
+            raise fail(str(exc)) from exc
+        sys.stderr.write(t("cli.flows_ignored", default_lang(), error=exc) + "\n")
+        return Desk(store, None)
 
 
-LangOption = Annotated[str | None, typer.Option("--lang", help=f"Language: {', '.join(LANGUAGES)}.")]
+LangOption = Annotated[str | None, typer.Option("--lang", metavar="LANG",
+                                                help=f"Language: {' or '.join(LANGUAGES)}.")]
 
 
 @app.command()
 def chat(
-    flow: Annotated[str, typer.Option(help="Which interview to run.")] = "community_manager",
+    flow: Annotated[str | None, typer.Option(
+        metavar="ID", help="Which interview to run (default: community_manager).")] = None,
     lang: LangOption = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the interview you quit.")] = False,
-    answers: Annotated[Path | None, typer.Option(help="Answer from a YAML file instead.")] = None,
-    rerun: Annotated[str | None, typer.Option(help="Start from a saved consultation's answers.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the consultation as JSON.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interview you quit.")] = False,
+    answers: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="Answer from a YAML file (state id: answer) instead of asking.")] = None,
+    rerun: Annotated[str | None, typer.Option(
+        metavar="ID", help="Start from a saved consultation's answers.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="With --answers: print the consultation "
+                                                          "as JSON.")] = False,
 ) -> None:
     """Run the interview in this terminal and save the consultation."""
-    from .terminal.chat import (
-        TERMINAL,
-        AnswersError,
-        local_user,
-        resumable,
-        run_answers,
-        run_interactive,
-    )
-    from .terminal.prompts import ArrowPrompts, PlainPrompts
+    from .terminal.chat import AnswersError, run_answers
     from .terminal.render import show_report
+    from .terminal.start import Start, run_chat
 
     chosen = pick_lang(lang)
     desk = open_desk()
-    if flow not in desk.flows:
-        raise fail(t("cli.flow_unknown", chosen, flow=flow, known=", ".join(sorted(desk.flows))))
-    if answers is not None:
-        try:
-            report = run_answers(desk, flow, chosen, answers)
-        except AnswersError as exc:
-            raise fail(str(exc)) from exc
-        if as_json:
-            out.print_json(json.dumps(report, ensure_ascii=False))
-        else:
-            show_report(out, report, full=desk.flow(flow).outcome == "full")
-            out.print(t("terminal.saved", chosen, id=report["consultation_id"]), highlight=False)
+    flow_id = flow or "community_manager"
+    if flow_id not in desk.flows:
+        raise fail(t("cli.flow_unknown", chosen, flow=flow_id, known=", ".join(sorted(desk.flows))))
+    if answers is None:
+        start = Start(flow=flow, lang=chosen if lang else None, default_lang=chosen, resume=resume,
+                      rerun=rerun)
+        raise typer.Exit(run_chat(desk, start, out))
+    try:
+        report = run_answers(desk, flow_id, chosen, answers)
+    except AnswersError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        out.print_json(json.dumps(report, ensure_ascii=False))
         return
-    session = resumable(desk, flow) if resume else None
-    if resume and session is None:
-        out.print(t("terminal.nothing_to_resume", chosen))
-    if rerun:
-        parent = desk.consultation(rerun)
-        if parent is None:
-            raise fail(t("terminal.not_found", chosen, id=rerun), code=1)
-        session = desk.rerun(parent, lang=chosen, started_by=local_user(), where=dict(TERMINAL))
-    if session is None:
-        session = desk.begin(flow, lang=chosen, started_by=local_user(), where=dict(TERMINAL))
-    prompts = ArrowPrompts(session.lang) if sys.stdin.isatty() else PlainPrompts(session.lang, out)
-    raise typer.Exit(run_interactive(desk, session, prompts, out))
+    show_report(out, report, full=desk.flow(flow_id).outcome == "full")
+    out.print(t("terminal.saved", chosen, id=report["consultation_id"]), highlight=False)
 
 
 @app.command()
@@ -134,7 +151,8 @@ def history(
     """List saved consultations, newest first."""
     from .terminal.render import show_history
 
-    rows = open_desk().store.consultations()
+    chosen = pick_lang(lang)
+    rows = open_desk(strict=False).store.consultations()
     if as_json:
         out.print_json(json.dumps([
             {"consultation_id": r["id"], "flow": r["flow_id"], "lang": r["lang"],
@@ -142,19 +160,27 @@ def history(
              "placement": r["recommendation"]["placement"]} for r in rows
         ], ensure_ascii=False))
         return
-    show_history(out, rows, pick_lang(lang))
+    show_history(out, rows, chosen)
 
 
 def _report(consultation_id: str, lang: str | None) -> tuple[Desk, dict]:
-    desk = open_desk()
+    chosen = pick_lang(lang)
+    desk = open_desk(strict=False)
     consultation = desk.consultation(consultation_id)
     if consultation is None:
-        raise fail(t("terminal.not_found", pick_lang(lang), id=consultation_id), code=1)
-    return desk, desk.report(consultation, pick_lang(lang) if lang else None)
+        raise fail(t("terminal.not_found", chosen, id=consultation_id), code=1)
+    if consultation.flow_id not in desk.flows:
+        raise fail(t("cli.flow_gone", chosen, id=consultation_id, flow=consultation.flow_id),
+                   code=1)
+    return desk, desk.report(consultation, chosen if lang else None)
+
+
+IdArgument = Annotated[str, typer.Argument(metavar="ID", help="A consultation id, as `cmbot "
+                                                                "history` lists them.")]
 
 
 @app.command()
-def show(consultation_id: str, lang: LangOption = None) -> None:
+def show(consultation_id: IdArgument, lang: LangOption = None) -> None:
     """Show a saved consultation's recommendation."""
     from .terminal.render import show_report
 
@@ -164,26 +190,49 @@ def show(consultation_id: str, lang: LangOption = None) -> None:
 
 @app.command()
 def export(
-    consultation_id: str,
-    fmt: Annotated[str, typer.Option("--format", help="md or json.")] = "md",
-    output: Annotated[Path | None, typer.Option(help="Write to this file, not stdout.")] = None,
+    consultation_id: IdArgument,
+    fmt: Annotated[str, typer.Option("--format", metavar="md|json",
+                                     help="A Markdown memo or JSON.")] = "md",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", metavar="FILE",
+        help="Write to this file (its folder is created if needed), not stdout.")] = None,
     lang: LangOption = None,
 ) -> None:
     """Export a consultation as a Markdown memo or JSON."""
     if fmt not in FORMATS:
-        raise fail(f"--format must be one of: {', '.join(FORMATS)}")
+        raise fail(t("cli.format_unknown", default_lang(), format=fmt, known=", ".join(FORMATS)))
     desk, report = _report(consultation_id, lang)
     text = render(report, desk.flow(report["flow"]), report["lang"], fmt)
-    if output:
-        output.write_text(text, encoding="utf-8")
-    else:
+    if output is None:
         sys.stdout.write(text)
+        return
+    try:
+        write_text(output, text, default_lang(), f"{consultation_id}.{fmt}")
+    except OutputError as exc:
+        raise fail(str(exc)) from exc
+    sys.stderr.write(t("cli.exported", default_lang(), id=consultation_id, file=output) + "\n")
+
+
+@app.command()
+def delete(
+    consultation_id: IdArgument,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation "
+                                                           "(for scripts).")] = False,
+    lang: LangOption = None,
+) -> None:
+    """Delete a saved consultation, after asking (it cannot be undone)."""
+    from .terminal.delete import confirm_and_delete
+
+    chosen = pick_lang(lang)
+    desk = open_desk(strict=False)
+    raise typer.Exit(confirm_and_delete(desk, consultation_id, chosen, yes, out))
 
 
 @app.command()
 def serve(
     http: Annotated[bool, typer.Option("--http", help="HTTP even if SLACK_APP_TOKEN is set.")] = False,
-    port: Annotated[int | None, typer.Option(help="HTTP port (default $PORT or 3000).")] = None,
+    port: Annotated[int | None, typer.Option(
+        metavar="PORT", help="HTTP port (default $PORT or 3000; 0 picks a free one).")] = None,
 ) -> None:
     """Run the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP at /slack/events."""
     from .slack.app import serve as run
@@ -202,7 +251,7 @@ def main() -> None:
     try:
         app()
     except UnknownFlow as exc:
-        sys.stderr.write(f"Unknown flow {exc}\n")
+        sys.stderr.write(t("cli.flow_unknown_short", default_lang(), flow=exc.args[0]) + "\n")
         sys.exit(2)
 
 

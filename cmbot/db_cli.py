@@ -10,14 +10,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from .help import PlainFlags
 from .i18n import default_lang, t
+from .output import OutputError, written_atomically
 from .store import CorruptDatabase, DatabaseBusy, Store, default_db_path
 from .store.recovery import check, restore
 from .store.transfer import (
@@ -31,7 +32,8 @@ from .store.transfer import (
     read_export,
 )
 
-db_app = typer.Typer(help="The database: export, import, check, restore.", no_args_is_help=True)
+db_app = typer.Typer(cls=PlainFlags, no_args_is_help=True,
+                     help="Back up, move and repair the database: export, import, check, restore.")
 
 
 def say(key: str, **params: Any) -> str:
@@ -45,39 +47,44 @@ def problem_text(problem: Problem) -> str:
     return say(f"problem.{problem.key}", **params)
 
 
+def problem_lines(file: Path, problems: list[Problem]) -> list[str]:
+    """One line per bad line of the file, however many things are wrong with it: a line that is
+    not a record at all would otherwise drown the others under a dozen "missing field" lines."""
+    by_line: dict[int, list[Problem]] = {}
+    for problem in problems:
+        by_line.setdefault(problem.line, []).append(problem)
+    lines = []
+    for number, found in by_line.items():
+        reason = problem_text(found[0])
+        if len(found) > 1:
+            reason += say("line_more", count=len(found) - 1)
+        lines.append(say("line", file=file, line=number, reason=reason))
+    return lines
+
+
 def stop(message: str, code: int = 1) -> typer.Exit:
     sys.stderr.write(message + "\n")
     return typer.Exit(code)
 
 
-@contextlib.contextmanager
-def _written_atomically(path: Path) -> Iterator[Any]:
-    """A half-written export must not pass for a whole one: write beside it, then swap it in."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            yield handle
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 @db_app.command("export")
 def export_cmd(
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Write to this file, not stdout.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", metavar="FILE",
+        help="Write to this file (its folder is created if needed), not stdout.")] = None,
     sessions: Annotated[bool, typer.Option("--sessions", help="Include interviews in progress.")] = False,
 ) -> None:
-    """Every consultation (and with --sessions, every interview in progress) as JSON Lines."""
+    """Write every consultation as JSON Lines (with --sessions, interviews in progress too)."""
     try:
-        with _written_atomically(output) if output else contextlib.nullcontext(sys.stdout) as out:
+        target = (written_atomically(output, default_lang(), "cmbot-export.jsonl") if output
+                  else contextlib.nullcontext(sys.stdout))
+        with target as out:
             counts = export(default_db_path(), out, sessions=sessions)
     except BrokenPipeError:  # `cmbot db export | head`: the reader has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(1) from None
+    except OutputError as exc:
+        raise stop(str(exc), code=2) from exc
     except CorruptDatabase as exc:
         raise stop(str(exc)) from exc
     except ExportError as exc:
@@ -93,7 +100,7 @@ def import_cmd(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
                                          help="A file written by `cmbot db export`.")],
 ) -> None:
-    """Import an export: every line is checked first (all or nothing); ids already there are skipped."""
+    """Add an export's records; every line is checked first (all or nothing), known ids are skipped."""
     try:
         store = Store(default_db_path(), exclusive=True)
     except (DatabaseBusy, CorruptDatabase) as exc:
@@ -105,7 +112,7 @@ def import_cmd(
         with _progress(say("import.writing", file=store.path.name), None):
             summary = import_records(store, parsed)
     except ImportRefused as exc:
-        lines = [say("line", file=file, line=p.line, reason=problem_text(p)) for p in exc.problems]
+        lines = problem_lines(file, exc.problems)
         if exc.more:
             lines.append(say("import.more", count=exc.more))
         raise stop("\n".join([*lines, say("import.refused")])) from exc
@@ -135,8 +142,9 @@ def _progress(label: str, total: int | None) -> Iterator[Any]:
 
 @db_app.command("check")
 def check_cmd() -> None:
-    """Read every database file (CMBOT_DB, each shard of the archive) and their backups; exit 1
-    if one is unreadable or lost."""
+    """Read every database file and its backup; exit 1 if one is unreadable or lost.
+
+    The files are CMBOT_DB and each shard of the consultations archive beside it."""
     report = check(default_db_path())
     for health in report:
         state, backup = health.file, health.backup
@@ -159,7 +167,9 @@ def check_cmd() -> None:
 
 @db_app.command("restore")
 def restore_cmd() -> None:
-    """Put back the backup of every unreadable file, keeping the bad one aside as .corrupt-<time>."""
+    """Put back the readable backup of every unreadable file.
+
+    The unreadable file is kept aside as <name>.corrupt-<UTC time>."""
     try:
         restored, refused = restore(default_db_path())
     except DatabaseBusy as exc:

@@ -14,11 +14,13 @@ from typing import Annotated
 
 import typer
 
+from .help import PlainFlags
 from .interview import Flow, FlowError, load_flow
 from .interview.check import BUILT_IN, NAMED, USER, FlowFile, check_files, known_files
 from .interview.machine import mermaid
 
-flows_app = typer.Typer(help="Interview definitions (flows): list, check, draw.", no_args_is_help=True)
+flows_app = typer.Typer(cls=PlainFlags, help="The interview definitions (flows): list, check, draw.",
+                        no_args_is_help=True)
 
 
 def _user_dir() -> str | None:
@@ -97,12 +99,36 @@ def check(
             note = result.file.origin
             if builtin.get(flow.id, result.file.path.resolve()) != result.file.path.resolve():
                 note += f", overrides the built-in '{flow.id}'"
-            typer.echo(f"{result.file.path}: OK ({flow.id} v{flow.version}, {len(flow.questions)} questions, "
+            typer.echo(f"{result.file.path}: OK ({flow.id} v{flow.version}, {question_count(flow)}, "
                        f"{'/'.join(flow.languages)}, {note})")
     if problems:
         bad = sum(1 for r in results if r.errors)
         sys.stderr.write(f"{problems} problem{'s' * (problems != 1)} in {bad} file{'s' * (bad != 1)}\n")
         raise typer.Exit(1)
+
+
+def question_count(flow: Flow) -> str:
+    """"12 questions, 10 to 12 asked": how many the file holds and how many one person answers
+    (the count a person sees in "question 4 of 11" is the one on their own path)."""
+    shortest, longest = path_lengths(flow)
+    asked = f"{shortest} to {longest}" if shortest != longest else str(longest)
+    return f"{len(flow.questions)} questions, {asked} asked"
+
+
+def path_lengths(flow: Flow) -> tuple[int, int]:
+    """The fewest and most questions on a way from the start to the confirm step."""
+    memo: dict[str, tuple[int, int]] = {}
+
+    def walk(state: str, seen: frozenset[str]) -> tuple[int, int]:
+        question = flow.states.get(state)
+        if question is None or question.kind == "confirm" or state in seen:
+            return 0, 0
+        if state not in memo:
+            ends = [walk(rule.goto, seen | {state}) for rule in question.next] or [(0, 0)]
+            memo[state] = (1 + min(e[0] for e in ends), 1 + max(e[1] for e in ends))
+        return memo[state]
+
+    return walk(flow.start, frozenset())
 
 
 @flows_app.command("graph")

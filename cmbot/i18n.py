@@ -7,7 +7,6 @@ chosen by the `count` parameter with the language's own rule (French: 0 and 1 ar
 
 from __future__ import annotations
 
-import locale as system_locale
 import os
 from functools import cache
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import yaml
 from babel import Locale
 from babel.lists import format_list
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 LANGUAGES = ("en", "fr")
 DEFAULT_LANG = "en"
@@ -55,14 +54,36 @@ def normalise_lang(lang: str | None) -> str | None:
     return short if short in LANGUAGES else None
 
 
-def default_lang() -> str:
-    """`CMBOT_LANG`, else the system locale, else English."""
-    for candidate in (os.environ.get("CMBOT_LANG"), system_locale.getlocale()[0],
-                      os.environ.get("LANG")):
+def system_lang() -> str | None:
+    """The language of the user's locale, read as gettext reads it: `LC_ALL`, then `LC_MESSAGES`,
+    then `LANG` (the first one set decides), and `LANGUAGE` before them unless that locale is C.
+
+    Read from the environment rather than `locale.getlocale()`: in a container whose system
+    locale is C.UTF-8, Python reports `en_US` even when the user set `LANG=fr_FR.UTF-8`.
+    """
+    chosen = next((os.environ[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG")
+                   if os.environ.get(name)), "")
+    if chosen.split(".")[0] in ("", "C", "POSIX"):
+        return None
+    for candidate in (*os.environ.get("LANGUAGE", "").split(":"), chosen):
         lang = normalise_lang(candidate)
         if lang:
             return lang
-    return DEFAULT_LANG
+    return None
+
+
+def env_lang_problem() -> str | None:
+    """A `CMBOT_LANG` cmbot cannot speak, as a one-line message (None when it is fine or unset):
+    a typo there must not silently become English."""
+    value = os.environ.get("CMBOT_LANG")
+    if not value or normalise_lang(value):
+        return None
+    return t("cli.env_lang_unknown", system_lang() or DEFAULT_LANG, lang=value)
+
+
+def default_lang() -> str:
+    """`CMBOT_LANG`, else the user's locale, else English."""
+    return normalise_lang(os.environ.get("CMBOT_LANG")) or system_lang() or DEFAULT_LANG
 
 
 def t(key: str, lang: str, /, **params: Any) -> Any:
@@ -82,6 +103,11 @@ def amount(value: int, lang: str) -> str:
     """`€12,000` in English, `12 000 €` in French."""
     return format_currency(value, "EUR", locale=lang, format=t("format.currency", lang),
                            currency_digits=False)
+
+
+def number(value: int, lang: str) -> str:
+    """`1,000,000,000` in English, `1 000 000 000` (narrow no-break spaces) in French."""
+    return format_decimal(value, locale=lang)
 
 
 def join(items: list[str], lang: str) -> str:

@@ -182,7 +182,7 @@ def test_a_good_file_is_ok_and_exits_0(tmp_path):
     path.write_text(BASE, encoding="utf-8")
     result = cmbot_flows("check", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines() == [f"{path}: OK (tiny v1, 2 questions, en/fr, file)"]
+    assert result.stdout.splitlines() == [f"{path}: OK (tiny v1, 2 questions, 1 to 2 asked, en/fr, file)"]
 
 
 def test_good_and_bad_files_together_exit_1_and_each_is_named(tmp_path):
@@ -217,7 +217,7 @@ def test_objectives_review_and_a_user_folder_pass_check(tmp_path):
     review = installed_flows_dir(tmp_path) / "objectives_review.yaml"
     result = cmbot_flows("check", str(review), str(flows / "tiny.yaml"))
     assert result.returncode == 0, result.stdout
-    assert f"{review}: OK (objectives_review v1, 7 questions, en/fr, file)" in result.stdout
+    assert f"{review}: OK (objectives_review v1, 7 questions, 6 to 7 asked, en/fr, file)" in result.stdout
 
 
 def test_two_user_files_with_one_flow_id_are_an_error(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..i18n import amount, t
+from ..i18n import amount, number, t
 from .answers import Problem
 from .model import Flow
 
@@ -33,4 +33,7 @@ def say_problem(problem: Problem, lang: str, flow: Flow | None = None,
         params[key] = value
     if "min" in params or "max" in params:
         params.setdefault("count", params.get("min", params.get("max")))
+    for key in ("min", "max"):  # bounds as the person writes numbers: 1,000,000 / 1 000 000
+        if isinstance(params.get(key), int) and not isinstance(params[key], bool):
+            params[key] = number(params[key], lang)
     return t(problem.key, lang, **params)

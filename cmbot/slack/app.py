@@ -121,5 +121,8 @@ def serve(settings: Settings, desk: Desk) -> None:
         return
     import waitress
 
-    log.info("cmbot: listening on http://0.0.0.0:%d/slack/events", settings.port)
-    waitress.serve(wsgi(app), host="0.0.0.0", port=settings.port, threads=8, ident="cmbot")
+    # Bound first, then logged: with `--port 0` the system picks the port, and the log says which.
+    server = waitress.create_server(wsgi(app), host="0.0.0.0", port=settings.port, threads=8,
+                                    ident="cmbot")
+    log.info("cmbot: listening on http://0.0.0.0:%d/slack/events", server.effective_port)
+    server.run()

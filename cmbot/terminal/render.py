@@ -4,20 +4,55 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console, Group
+from rich import box
+from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from ..consultation import change_lines
 from ..export import where_text
 from ..i18n import t
 from .panel_view import show_panel
+from .typography import keep_no_break_spaces
+
+keep_no_break_spaces()
 
 
-def bar(score: int, width: int = 20) -> str:
+def bar(score: int, width: int = 10) -> str:
     filled = round(score * width / 100)
     return "█" * filled + "░" * (width - filled)
+
+
+def _bulleted(items: list[tuple[str, Text]]) -> Table:
+    """`mark  text` rows whose text wraps under itself, not under the mark (a hanging indent)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(ratio=1)
+    for mark, text in items:
+        grid.add_row(mark, text)
+    return grid
+
+
+def scores_table(report: dict[str, Any]) -> Table:
+    """Every placement on one line (score, a 10-cell bar, label), its reasons below it at the
+    full width left: readable at 80 columns, and no taller than it needs at 160."""
+    lang = report["lang"]
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(ratio=1)
+    for number, s in enumerate(report["scores"]):
+        if number:
+            grid.add_row("", "")
+        label = Text(s["label"], style="bold")
+        if not s["eligible"]:
+            label.append(f" ({t('advice.excluded', lang)})", style="dim")
+        grid.add_row(Text(t("advice.score_points", lang, score=s["score"]) + " " + bar(s["score"])),
+                     label)
+        for reason in s["reasons"]:
+            grid.add_row(Text(f"{reason['points']:+d}", style="dim"), Text(reason["text"]))
+    return grid
 
 
 def show_report(console: Console, report: dict[str, Any], full: bool = True) -> None:
@@ -29,24 +64,24 @@ def show_report(console: Console, report: dict[str, Any], full: bool = True) -> 
         console.print(Panel("\n".join(f"• {escape(line)}" for line in lines), title=title,
                             expand=False))
     if full:
-        placement = t("advice.placement_line", lang, placement=report["placement_label"])
-        runner_up = t("advice.runner_up_line", lang, runner_up=report["runner_up_label"])
-        head = (f"[bold]{escape(placement)}[/bold]\n{escape(report['placement_why'])}\n"
-                f"[dim]{escape(runner_up)}[/dim]")
+        scores = {s["place"]: s["score"] for s in report["scores"]}
+        head = Text(t("advice.placement_line", lang, placement=report["placement_label"]),
+                    style="bold")
+        head.append(f" ({t('advice.score_points', lang, score=scores[report['placement']])})")
+        head.append("\n" + report["placement_why"] + "\n")
+        runner_up = report.get("runner_up")
+        runner = t("advice.runner_up_line", lang, runner_up=report["runner_up_label"])
+        if runner_up in scores:
+            runner += f" ({t('advice.score_points', lang, score=scores[runner_up])})"
+        head.append(runner, style="dim")
         console.print(Panel(head, title=t("advice.title", lang), expand=False))
-        table = Table(title=t("advice.scores", lang), show_lines=True)
-        table.add_column(t("terminal.col_place", lang))
-        table.add_column(t("terminal.col_score", lang), justify="right")
-        table.add_column("")
-        table.add_column(t("terminal.col_reasons", lang))
-        for s in report["scores"]:
-            reasons = "\n".join(f"{r['points']:+d} {r['text']}" for r in s["reasons"])
-            label = s["label"] + ("" if s["eligible"] else f" ({t('advice.excluded', lang)})")
-            table.add_row(escape(label), str(s["score"]), bar(s["score"]), escape(reasons))
-        console.print(table)
-    risks = [f"[bold red]• {escape(r['title'])}[/bold red]\n  {escape(r['explanation'])}"
-             for r in report["risk_details"]] or [t("advice.no_risks", lang)]
-    console.print(Panel(Group(*risks), title=t("advice.risks", lang), expand=False))
+        console.print(Panel(scores_table(report), title=t("advice.scores", lang), expand=False,
+                            box=box.ROUNDED))
+    risks = [(Text("•", style="bold red"),
+              Text.assemble((r["title"], "bold red"), "\n", r["explanation"]))
+             for r in report["risk_details"]]
+    body: Any = _bulleted(risks) if risks else Text(t("advice.no_risks", lang))
+    console.print(Panel(body, title=t("advice.risks", lang), expand=False))
     reframed = Table(title=t("advice.reframed", lang), show_lines=True)
     reframed.add_column(t("advice.from", lang))
     reframed.add_column(t("advice.to", lang))
@@ -62,9 +97,13 @@ def show_history(console: Console, rows: list[dict[str, Any]], lang: str) -> Non
     if not rows:
         console.print(t("terminal.history_empty", lang))
         return
-    table = Table(title=t("terminal.history_title", lang))
+    # No borders, so that 80 columns hold every column; ids, dates and flow ids are read and
+    # copied whole, so they never wrap or get cut (the other columns wrap at spaces).
+    table = Table(title=t("terminal.history_title", lang), box=None, pad_edge=False,
+                  header_style="bold underline")
     for key in ("col_id", "col_date", "col_who", "col_where", "col_placement", "col_flow"):
-        table.add_column(t(f"terminal.{key}", lang))
+        table.add_column(t(f"terminal.{key}", lang),
+                         no_wrap=key in ("col_id", "col_date", "col_flow"))
     for row in rows:
         placement = row["recommendation"]["placement"] if row.get("recommendation") else ""
         table.add_row(row["id"], row["finished_at"][:16].replace("T", " "),

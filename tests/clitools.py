@@ -1,0 +1,105 @@
+"""What the CLI tests share: the installed `cmbot` run in a subprocess with its database in a
+temporary folder, the article's case as answers, and the same answers as typed at the prompts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CMBOT = Path(sys.executable).parent / "cmbot"
+
+ARTICLE: dict[str, Any] = {
+    "org_size": "medium",
+    "departments": ["communication", "marketing", "web", "sales"],
+    "proposed_host": "sales",
+    "budget_owner": "host",
+    "budget_amount": 0,
+    "objectives": ["fans", "conversion", "company_news"],
+    "reporting": "volume",
+    "content": "little",
+    "brand_reach": "niche",
+    "collaboration": ["communication", "marketing", "web"],
+    "dedicated_possible": "no",
+}
+ARTICLE_RISKS = {"quantitative_objectives", "budget_owner_pressure",
+                 "no_budget_for_volume_targets", "unrealistic_audience_target",
+                 "reporting_mismatch"}
+
+# The same answers typed at the numbered prompts (options are numbered in the flow's order).
+ARTICLE_KEYS = [
+    "3",        # org_size: 50 to 249
+    "1,2,3,4",  # departments: communication, marketing, web, sales
+    "4",        # proposed_host: communication, marketing, web, [sales], management, undecided
+    "1",        # budget_owner: host
+    "0",        # budget_amount
+    "1,2,3",    # objectives: fans, conversion, company_news
+    "1",        # reporting: volume
+    "2",        # content: little
+    "3",        # brand_reach: niche
+    "1,2,3",    # collaboration: communication, marketing, web
+    "3",        # dedicated_possible: no
+]
+
+
+class Cli:
+    def __init__(self, tmp_path: Path):
+        self.dir = tmp_path
+        self.db = tmp_path / "cmbot.json"
+
+    def env(self, **extra: str | None) -> dict[str, str]:
+        """No CMBOT_/SLACK_/locale settings but ours and `extra` (None removes one)."""
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("CMBOT_", "SLACK_", "LC_", "LANG"))}
+        env.update(CMBOT_DB=str(self.db), CMBOT_LANG="en", COLUMNS="250", NO_COLOR="1",
+                   PYTHONIOENCODING="utf-8")
+        for key, value in extra.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        return env
+
+    def __call__(self, *args: str, stdin: str = "", **env: str | None) -> subprocess.CompletedProcess:
+        return subprocess.run([str(CMBOT), *args], input=stdin, capture_output=True, text=True,
+                              env=self.env(**env), cwd=self.dir, timeout=60)
+
+    def answers_file(self, answers: dict[str, Any], name: str = "answers.yaml") -> Path:
+        path = self.dir / name
+        path.write_text(yaml.safe_dump(answers, allow_unicode=True), encoding="utf-8")
+        return path
+
+    def chat_json(self, answers: dict[str, Any], *extra: str) -> dict[str, Any]:
+        result = self("chat", "--answers", str(self.answers_file(answers)), "--json", *extra)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def history(self) -> list[dict[str, Any]]:
+        result = self("history", "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def exported(self, consultation_id: str) -> dict[str, Any]:
+        result = self("export", consultation_id, "--format", "json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def sessions_on_disk(self) -> dict[str, Any]:
+        if not self.db.exists():
+            return {}
+        return json.loads(self.db.read_text(encoding="utf-8")).get("sessions", {})
+
+
+def typed(*lines: str) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
+def saved_id(stdout: str) -> str:
+    rows = [line for line in stdout.splitlines() if "cmbot show" in line]
+    assert rows, stdout
+    return rows[-1].split("cmbot show ")[1].strip("`. ")
