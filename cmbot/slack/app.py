@@ -124,5 +124,5 @@ def serve(settings: Settings, desk: Desk) -> None:
     # Bound first, then logged: with `--port 0` the system picks the port, and the log says which.
     server = waitress.create_server(wsgi(app), host="0.0.0.0", port=settings.port, threads=8,
                                     ident="cmbot")
-    log.info("cmbot: listening on http://0.0.0.0:%d/slack/events", server.effective_port)
+    log.info("cmbot: listening on http://0.0.0.0:%s/slack/events", server.effective_port)
     server.run()
