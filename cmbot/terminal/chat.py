@@ -11,9 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..i18n import t
-from ..interview import Interview, Session
-from ..interview.answers import Problem
-from ..interview.flow import Flow, Question
+from ..interview import Flow, Interview, Problem, Question, Session
 from ..interview.wording import describe, say_problem
 from ..service import Desk
 from .prompts import BACK, QUIT, Prompts
