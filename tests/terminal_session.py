@@ -52,7 +52,7 @@ class TerminalSession:
     def wait_for(self, fragment: str, timeout: float = 20.0) -> None:
         end = time.monotonic() + timeout
         while fragment not in self.text():
-            if time.monotonic() > end or not self.child.isalive() and fragment not in self.text():
+            if time.monotonic() > end or (not self.child.isalive() and fragment not in self.text()):
                 self._pump(0.2)
                 if fragment in self.text():
                     return
