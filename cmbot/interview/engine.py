@@ -95,6 +95,7 @@ class Interview:
                 self.machine.add_transition(**spec)
                 continue
             self.machine.add_transition(**spec, prepare=[self._record], after=[self._drop_off_path])
+            # `back` runs each answer edge in reverse, when its source is the last question answered.
             self.machine.add_transition("back", spec["dest"], spec["source"],
                                         conditions=[_CameFrom(spec["source"])], before=[self._step_back])
         for question in questions:
@@ -145,12 +146,14 @@ class Interview:
 
     @staticmethod
     def _step_back(event: EventData) -> None:
+        """Going back leaves any edit: the person walks forward again, question by question."""
         session = event.model.session
         session.history.pop()
         session.editing = False
 
     @staticmethod
     def _begin_edit(event: EventData) -> None:
+        """From the summary to one question; answering it returns to the summary."""
         session = event.model.session
         session.history = session.history[: session.history.index(event.kwargs["target"])]
         session.editing = True
