@@ -244,7 +244,10 @@ def serve(
     except ConfigError as exc:
         raise fail(f"cmbot serve: {exc}") from exc
     setup_logging()
-    run(settings, open_desk(exclusive=True))
+    try:
+        run(settings, open_desk(exclusive=True))
+    except ConfigError as exc:  # Slack unreachable, or the token refused
+        raise fail(f"cmbot serve: {exc}") from exc
 
 
 def main() -> None:

@@ -107,7 +107,8 @@ class Desk:
             session = Session.from_dict(saved) if saved else None
             if session is not None and session.flow_id not in self.interviews:
                 session = None  # its flow is gone (a user flow removed): nothing to resume
-            elif session is not None and session.flow_version != self.flow(session.flow_id).version:
+            elif (session is not None and not session.finished
+                  and session.flow_version != self.flow(session.flow_id).version):
                 session = self.migrate(session)
             yield session
 
@@ -122,6 +123,24 @@ class Desk:
             return None
         self.store.save_session(session.to_dict())
         return None
+
+    # --- the steps of a front door that posts (Slack): save before anything is shown ----------
+
+    def keep(self, session: Session) -> None:
+        """Save a step whatever its state, a finished one included: a front door keeps the
+        session until what it must show for it (the recommendation) is shown."""
+        self.store.save_session(session.to_dict())
+
+    def conclude(self, session: Session) -> Consultation:
+        """The consultation a finished session makes (not archived yet)."""
+        return conclude(session, self.flow(session.flow_id))
+
+    def archive(self, consultation: Consultation) -> None:
+        if self.store.get_consultation(consultation.id) is None:
+            self.store.add_consultation(consultation.to_dict())
+
+    def forget(self, session_id: str) -> None:
+        self.store.delete_session(session_id)
 
     def consultation(self, consultation_id: str) -> Consultation | None:
         found = self.store.get_consultation(consultation_id)

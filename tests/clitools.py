@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from cmbot.store.sessions import iter_sessions
+
 CMBOT = Path(sys.executable).parent / "cmbot"
 
 ARTICLE: dict[str, Any] = {
@@ -90,9 +92,7 @@ class Cli:
         return json.loads(result.stdout)
 
     def sessions_on_disk(self) -> dict[str, Any]:
-        if not self.db.exists():
-            return {}
-        return json.loads(self.db.read_text(encoding="utf-8")).get("sessions", {})
+        return {record["id"]: record for record in iter_sessions(self.db)}
 
 
 def typed(*lines: str) -> str:

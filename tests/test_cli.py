@@ -438,7 +438,10 @@ def test_a_corrupt_database_is_reported_and_left_alone(cli):
 
 # Regression: the message once pointed at a `cmbot db restore` command that did not exist.
 def test_the_advice_in_the_corrupt_database_message_works(cli):
-    ids = {cli.chat_json(ARTICLE)["consultation_id"] for _ in range(2)}  # a backup exists
+    ids = {cli.chat_json(ARTICLE)["consultation_id"] for _ in range(2)}
+    store = Store(cli.db)
+    store.set_pref("U1", "lang", "fr")  # a second write of the file: a backup exists
+    store.close()
     cli.db.write_bytes(b"{not json")
     message = cli("history").stderr
     assert "cmbot db restore" in message

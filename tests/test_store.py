@@ -10,6 +10,7 @@ import pytest
 
 from cmbot.store import CorruptDatabase, Store, archive_path
 from cmbot.store.archive import shard_name
+from cmbot.store.sessions import iter_sessions, sessions_path
 
 
 def shard(db: Path, cid: str) -> Path:
@@ -47,8 +48,44 @@ def test_sessions_are_saved_read_updated_and_listed(db):
     assert store.get_session("nope") is None
     assert [r["id"] for r in store.sessions()] == ["s1", "s2"]  # most recently updated first
     assert [r["id"] for r in store.sessions(lambda r: r["id"] == "s2")] == ["s2"]
-    stored = on_disk(db)["sessions"].values()
-    assert sorted(r["id"] for r in stored) == ["s1", "s2"]  # an update, not a second copy
+    assert sorted(r["id"] for r in iter_sessions(db)) == ["s1", "s2"]  # an update, not a copy
+    assert sorted(p.name for p in sessions_path(db).glob("*.json")) == ["s1.json", "s2.json"]
+    store.close()
+
+
+def test_sessions_are_found_by_place_and_by_person_without_reading_them(db):
+    store = Store(db)
+    store.save_session(session("dm", started_by="U1", where={"kind": "dm", "channel": "D1"}))
+    store.save_session(session("th", started_by="U1", where={"kind": "channel", "channel": "C1"}))
+    assert store.session_at("C1") is None  # its root message is not posted yet: no thread
+    store.save_session(session("th", started_by="U1",
+                               where={"kind": "channel", "channel": "C1", "thread_ts": "1.2"}))
+    assert (store.session_at("D1"), store.session_at("C1", "1.2")) == ("dm", "th")
+    assert store.sessions_of("U1") == ["dm", "th"]
+    store.close()
+    again = Store(db)  # the index is rebuilt from its log
+    assert (again.session_at("D1"), again.session_at("C1", "1.2")) == ("dm", "th")
+    again.delete_session("dm")
+    assert again.session_at("D1") is None and again.sessions_of("U1") == ["th"]
+    again.close()
+
+
+def test_a_session_whose_index_line_was_lost_is_found_again(db):
+    store = Store(db)
+    store.save_session(session("s1", started_by="U1", where={"kind": "dm", "channel": "D1"}))
+    store.close()
+    (sessions_path(db) / "index.jsonl").write_text('{"id": "s1", "by"', encoding="utf-8")  # torn
+    again = Store(db)
+    assert again.session_at("D1") == "s1"
+    again.close()
+
+
+def test_sessions_kept_in_the_old_one_file_layout_are_moved_to_their_folder(db):
+    db.write_text(json.dumps({"sessions": {"1": session("old", started_by="U1",
+                                                         where={"kind": "dm", "channel": "D1"})}}))
+    store = Store(db)
+    assert store.session_at("D1") == "old" and store.get_session("old")["state"] == "org_size"
+    assert on_disk(db).get("sessions", {}) == {}
     store.close()
 
 
@@ -67,9 +104,10 @@ def test_a_deleted_session_is_gone_from_the_file(db):
     store.save_session(session("s2"))
     store.delete_session("s1")
     assert store.get_session("s1") is None
-    assert "SECRET-SESSION" not in db.read_text(encoding="utf-8")
-    assert "s2" in db.read_text(encoding="utf-8")
     store.close()
+    on_disk_now = "".join(p.read_text(encoding="utf-8") for p in sessions_path(db).iterdir())
+    assert "SECRET-SESSION" not in on_disk_now
+    assert "s2" in on_disk_now
 
 
 # --- consultations ---------------------------------------------------------------------------
@@ -82,7 +120,7 @@ def test_consultations_are_archived_apart_from_sessions(db):
     assert store.get_consultation("c1")["placement"] == "management"
     assert store.get_session("c1") is None  # the finished session is forgotten
     assert [r["id"] for r in on_disk(shard(db, "c1"))["consultations"].values()] == ["c1"]
-    assert on_disk(db)["sessions"] == {}
+    assert list(iter_sessions(db)) == []
     store.close()
 
 
@@ -174,10 +212,10 @@ def test_a_corrupt_archive_is_refused_and_left_untouched(db, content):
 
 def test_a_file_corrupted_while_open_is_not_overwritten(db):
     store = Store(db)
-    store.save_session(session("s1"))
+    store.set_pref("U1", "lang", "fr")
     db.write_bytes(b"garbage{")
     with pytest.raises(CorruptDatabase) as caught:
-        store.save_session(session("s2"))
+        store.set_pref("U2", "lang", "fr")
     assert str(db) in str(caught.value)
     assert db.read_bytes() == b"garbage{"
 
@@ -200,20 +238,20 @@ def test_a_binary_garbage_database_is_refused_as_corrupt(db):
 def test_a_backup_of_the_previous_file_exists_after_two_writes(db):
     backup = db.with_name(db.name + ".bak")
     store = Store(db)
-    store.save_session(session("s1"))
+    store.set_pref("U1", "lang", "fr")
     first = db.read_bytes()
-    store.save_session(session("s2"))
+    store.set_pref("U2", "lang", "en")
     assert backup.exists()
     assert backup.read_bytes() == first
-    assert [r["id"] for r in on_disk(backup)["sessions"].values()] == ["s1"]
-    assert sorted(r["id"] for r in on_disk(db)["sessions"].values()) == ["s1", "s2"]
+    assert [r["user"] for r in on_disk(backup)["prefs"].values()] == ["U1"]
+    assert sorted(r["user"] for r in on_disk(db)["prefs"].values()) == ["U1", "U2"]
     store.close()
 
 
 def test_the_corrupt_message_points_at_the_backup(db):
     store = Store(db)
-    store.save_session(session("s1"))
-    store.save_session(session("s2"))
+    store.set_pref("U1", "lang", "fr")
+    store.set_pref("U2", "lang", "fr")
     store.close()
     db.write_bytes(b"garbage{")
     with pytest.raises(CorruptDatabase) as caught:
@@ -224,7 +262,8 @@ def test_the_corrupt_message_points_at_the_backup(db):
 def test_stray_temp_files_are_removed_at_start(db):
     Store(db).close()
     strays = [db.parent / f".{db.name}.a1b2c3.tmp",
-              archive_path(db) / ".01af.json.d4e5f6.tmp", archive_path(db) / ".index.jsonl.x.tmp"]
+              archive_path(db) / ".01af.json.d4e5f6.tmp", archive_path(db) / ".index.jsonl.x.tmp",
+              sessions_path(db) / ".s1.x1y2.tmp"]
     for stray in strays:
         stray.write_text("half-written", encoding="utf-8")
     unrelated = db.parent / "notes.tmp"
@@ -251,6 +290,7 @@ def test_no_temp_file_is_left_after_writes(db):
     store = Store(db)
     for n in range(5):
         store.save_session(session(f"s{n}"))
+        store.set_pref(f"U{n}", "lang", "fr")
         store.add_consultation(consultation(f"c{n}"))
     store.close()
     names = sorted(p.name for p in db.parent.rglob("*"))

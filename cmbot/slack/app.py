@@ -1,33 +1,55 @@
 """Build the Bolt `App` and run it: Socket Mode, or HTTP under waitress (a production WSGI server).
 
 Layout after Slack's bolt-python starter template: this module builds the app, `listeners/`
-registers one kind of listener per module.
+registers one kind of listener per module. Listeners run in the request's thread
+(`process_before_response`), acknowledge at once and hand their work to per-interview lanes,
+so Slack's HTTP answer never waits for the Web API; Bolt's own threaded mode would poll for
+the ack every 10 ms instead.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.middleware.authorization import SingleTeamAuthorization
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.web import SlackResponse
 
 from ..service import Desk
-from .config import Settings, redact
+from . import panel
+from .config import ConfigError, Settings, redact
+from .context import CONDUCTOR, EVENT, HANDED, LANES
 from .conversation import Conductor
+from .courier import Failure, slack_error
+from .lanes import Lanes
 from .listeners import register_listeners
 from .reminders import Reminders
 
 log = logging.getLogger("cmbot.slack")
+BODY_MAX = 1 << 20  # Slack's payloads are a few KB; anything near this is not Slack
+RETRIES = 3
 
 
 class RedactTokens(logging.Filter):
-    """Tokens never reach a log line, whatever library wrote it."""
+    """Tokens never reach a log line, whatever library wrote it; nor do request bodies
+    (Bolt logs a refused request's body whole)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        message = record.getMessage()
+        if "body: " in message:
+            message = message.split("body: ", 1)[0] + "body: [not logged])"
+        record.msg = redact(message)
         record.args = ()
         return True
 
@@ -40,36 +62,81 @@ def setup_logging() -> None:
     logging.getLogger("transitions").setLevel(logging.WARNING)  # one line per state change
 
 
-def build_app(settings: Settings, desk: Desk) -> tuple[App, Conductor]:
-    client = WebClient(token=settings.bot_token, base_url=settings.api_url)
-    app = App(
-        client=client,
-        signing_secret=settings.signing_secret or "socket-mode",
-        # Listeners run in the request thread, so the ack and the next question leave together;
-        # every listener is a few milliseconds, far below Slack's 3 s.
-        process_before_response=not settings.socket_mode,
-        request_verification_enabled=not settings.socket_mode,
-    )
-    conductor = Conductor(desk, client, settings.lang)
+def resilient(client: WebClient) -> WebClient:
+    """Rate limits waited out (honouring `Retry-After`), server and connection errors retried:
+    all of it in the worker lanes, never on the acknowledgement path."""
+    client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=RETRIES),
+                             ServerErrorRetryHandler(max_retry_count=RETRIES),
+                             ConnectionErrorRetryHandler(max_retry_count=RETRIES)]
+    return client
 
-    @app.middleware
-    def drop_redeliveries(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
-        """Slack re-sends events it thinks were lost (same `event_id`): handle each once."""
-        event_id = body.get("event_id")
-        if event_id and not conductor.seen.first_time(event_id):
-            return BoltResponse(status=200, body="")
-        return next()
+
+def check_slack(client: WebClient) -> SlackResponse:
+    """`auth.test`, once at start-up: a one-line `ConfigError` naming what is wrong."""
+    try:
+        return client.auth_test()
+    except SlackApiError as exc:
+        error = slack_error(exc)
+        hint = {"invalid_auth": "SLACK_BOT_TOKEN is not a valid token",
+                "token_revoked": "SLACK_BOT_TOKEN was revoked (reinstall the app for a new one)",
+                "account_inactive": "the workspace or bot user behind SLACK_BOT_TOKEN is deactivated",
+                }.get(error, "Slack refused SLACK_BOT_TOKEN")
+        raise ConfigError(f"{hint} (auth.test: {error})") from None
+    except Failure as exc:
+        raise ConfigError(f"cannot reach Slack at {client.base_url} ({slack_error(exc)}: "
+                          f"{redact(str(exc))[:120]})") from None
+
+
+def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
+              verify: bool = True) -> tuple[App, Conductor]:
+    app = App(
+        token=settings.bot_token,
+        signing_secret=settings.signing_secret or "socket-mode",
+        process_before_response=True,
+        request_verification_enabled=not settings.socket_mode,
+        token_verification_enabled=False,
+    )
+    client = resilient(app.client)
+    client.base_url = settings.api_url
+    if verify:
+        identity = check_slack(client)
+        for middleware in app._middleware_list:  # Bolt would call auth.test on the first request
+            if isinstance(middleware, SingleTeamAuthorization):
+                middleware.auth_test_result = identity
+    conductor = Conductor(desk, client, settings.lang, after_answer=panel.after_answer)
+    lanes = lanes or Lanes()
 
     @app.middleware
     def reject_malformed(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
         """Payloads missing what every Slack payload of their kind has are refused up front."""
         return BoltResponse(status=400, body="malformed payload") if malformed(body) else next()
 
-    @app.error
-    def on_error(error: Exception, body: dict[str, Any]) -> None:
-        log.exception("listener failed: %s", type(error).__name__, exc_info=error)
+    @app.middleware
+    def provide(context: BoltContext, body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
+        """The conductor and the lanes for the listeners; and each event handled once: Slack
+        re-sends events it thinks were lost (same `event_id`), also after a restart."""
+        context[CONDUCTOR], context[LANES] = conductor, lanes
+        event_id = body.get("event_id")
+        if not isinstance(event_id, str):
+            return next()
+        if not desk.store.seen.claim(event_id):
+            return BoltResponse(status=200, body="")
+        context[EVENT] = event_id
+        try:
+            response = next()
+        except BaseException:
+            desk.store.seen.release(event_id)
+            raise
+        if not context.get(HANDED):  # nothing was handed to a lane: the event is done
+            desk.store.seen.done(event_id)
+        return response
 
-    register_listeners(app, conductor)
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        log.error("listener failed: %s", type(error).__name__, exc_info=error)
+        return BoltResponse(status=200, body="")  # never a 500 to Slack: it would only retry
+
+    register_listeners(app)
     return app, conductor
 
 
@@ -77,40 +144,58 @@ def malformed(body: dict[str, Any]) -> bool:
     kind = body.get("type")
     if kind == "event_callback":
         event = body.get("event")
-        return not isinstance(event, dict) or not isinstance(event.get("type"), str)
-    user = (body.get("user") or {}).get("id")
-    if kind in ("block_actions", "shortcut", "view_submission", "view_closed") and not isinstance(user, str):
+        return not isinstance(event, dict) or not isinstance(event.get("type"), str) or any(
+            key in event and not isinstance(event[key], str) for key in ("user", "channel", "ts", "text"))
+    user = body.get("user")
+    if kind in ("block_actions", "shortcut", "view_submission", "view_closed") and not (
+            isinstance(user, dict) and isinstance(user.get("id"), str)):
         return True
+    if kind == "shortcut":
+        return not isinstance(body.get("trigger_id"), str)
     if kind == "block_actions":
         actions = body.get("actions")
         return not isinstance(actions, list) or not all(
             isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
     if kind in ("view_submission", "view_closed"):
-        return not isinstance((body.get("view") or {}).get("callback_id"), str)
+        view = body.get("view")
+        return not isinstance(view, dict) or not isinstance(view.get("callback_id"), str)
     if "command" in body:
-        return not (body.get("user_id") and body.get("channel_id"))
+        return not (isinstance(body.get("user_id"), str) and isinstance(body.get("channel_id"), str))
     return False
 
 
+def _refuse(start_response: Callable, status: str) -> list[bytes]:
+    start_response(status, [("Content-Type", "text/plain")])
+    return [status.split(" ", 1)[1].lower().encode()]
+
+
 def wsgi(app: App) -> Callable[..., Iterable[bytes]]:
-    """Bolt's WSGI handler for `POST /slack/events`, plus `GET /healthz` for load balancers."""
+    """Bolt's WSGI handler for `POST /slack/events`, plus `GET /healthz` for load balancers.
+    What cannot be Slack is refused before Bolt reads it: a body over `BODY_MAX` (413), a
+    timestamp that is not a number (401)."""
     slack = SlackRequestHandler(app, path="/slack/events")
 
     def application(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit() or int(length) > BODY_MAX:
+            return _refuse(start_response, "413 Payload Too Large")
+        stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        if environ.get("REQUEST_METHOD") == "POST" and not (stamp and stamp.isdigit() and len(stamp) < 12):
+            return _refuse(start_response, "401 Unauthorized")
         try:
             return slack(environ, start_response)
         except Exception as exc:  # a body Bolt cannot even parse: the sender's fault, not ours
             log.warning("refused a malformed request: %s", type(exc).__name__)
-            start_response("400 Bad Request", [("Content-Type", "text/plain")])
-            return [b"bad request"]
+            return _refuse(start_response, "400 Bad Request")
 
     return application
 
 
 def serve(settings: Settings, desk: Desk) -> None:
+    sys.setswitchinterval(0.001)  # hand the GIL to a woken worker soon, not after 5 ms
     app, conductor = build_app(settings, desk)
     Reminders(conductor, settings.remind_after, settings.expire_after, settings.sweep_every).start()
     if settings.socket_mode:
@@ -123,6 +208,6 @@ def serve(settings: Settings, desk: Desk) -> None:
 
     # Bound first, then logged: with `--port 0` the system picks the port, and the log says which.
     server = waitress.create_server(wsgi(app), host="0.0.0.0", port=settings.port, threads=8,
-                                    ident="cmbot")
+                                    ident="cmbot", max_request_body_size=BODY_MAX)
     log.info("cmbot: listening on http://0.0.0.0:%s/slack/events", server.effective_port)
     server.run()

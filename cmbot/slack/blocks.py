@@ -17,6 +17,7 @@ from ..interview.wording import describe
 
 Block = dict[str, Any]
 BUTTONS_MAX = 5  # more options than this get a menu, which stays readable on a phone
+PLAIN_MAX, HEADER_MAX, TEXT_MAX = 75, 150, 3000  # Block Kit's limits for buttons/options, headers, sections
 NAV_BLOCK = "cmbot_nav"
 
 
@@ -32,16 +33,61 @@ def where_label(where: dict[str, Any], lang: str) -> str:
     return t("slack.where_dm", lang)
 
 
-def plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text[:75], "emoji": True}
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word when one is near, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit * 2 // 3 else cut).rstrip() + "…"
+
+
+def plain(text: str, limit: int = PLAIN_MAX) -> dict[str, Any]:
+    """Plain text within the limit of the field it goes in (75 for buttons and options, 150
+    for headers and placeholders, 24 for a modal's title)."""
+    return {"type": "plain_text", "text": shorten(text, limit) or " ", "emoji": True}
+
+
+def safe_cut(text: str, limit: int) -> str:
+    """At most `limit` characters of already escaped mrkdwn, never ending inside an entity
+    (`&amp;`) or a `<…>` mention or link."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    amp, lt = cut.rfind("&"), cut.rfind("<")
+    if amp > cut.rfind(";"):
+        cut = cut[:amp]
+    if lt > cut.rfind(">"):
+        cut = cut[:lt]
+    return cut
 
 
 def mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text[:3000]}
+    return {"type": "mrkdwn", "text": safe_cut(text, TEXT_MAX) or " "}
 
 
 def section(text: str) -> Block:
     return {"type": "section", "text": mrkdwn(text)}
+
+
+def sections(text: str) -> list[Block]:
+    """Text longer than one section allows, split into sections at line ends (a long line at
+    its last safe point); no section for empty text."""
+    blocks: list[Block] = []
+    chunk = ""
+    for line in text.split("\n"):
+        while len(line) > TEXT_MAX:
+            head = safe_cut(line, TEXT_MAX)
+            blocks.append(section(chunk + "\n" + head if chunk else head))
+            chunk, line = "", line[len(head):]
+        if chunk and len(chunk) + 1 + len(line) > TEXT_MAX:
+            blocks.append(section(chunk))
+            chunk = line
+        else:
+            chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk.strip():
+        blocks.append(section(chunk))
+    return blocks
 
 
 def context(text: str) -> Block:
@@ -95,7 +141,7 @@ def answer_block(flow: Flow, question: Question, session: Session) -> Block | No
             elements = [{
                 "type": "static_select",
                 "action_id": "cmbot_choice",
-                "placeholder": plain(t("slack.edit_pick", lang)),
+                "placeholder": plain(t("slack.edit_pick", lang), HEADER_MAX),
                 "options": [option(o.label[lang], o.id) for o in options],
             }]
         return {"type": "actions", "block_id": question.id, "elements": elements}
@@ -110,7 +156,7 @@ def question_blocks(interview: Interview, session: Session, in_thread: bool) -> 
     if question.kind == "confirm":
         lines = [f"• *{q.prompt[lang]}* {esc(describe(flow, q.id, v, lang))}"
                  for q, v in interview.summary(session)]
-        blocks.append(section(t("slack.confirm_title", lang) + "\n" + "\n".join(lines)))
+        blocks += sections(t("slack.confirm_title", lang) + "\n" + "\n".join(lines))
     else:
         n, total = interview.progress(session)
         blocks.append(context(t("slack.progress", lang, n=n, total=total)))
@@ -146,7 +192,7 @@ def edit_picker(interview: Interview, session: Session) -> list[Block]:
         section(t("nav.edit_which", lang)),
         {"type": "actions", "block_id": "cmbot_edit", "elements": [{
             "type": "static_select", "action_id": "cmbot_edit",
-            "placeholder": plain(t("slack.edit_pick", lang)), "options": options,
+            "placeholder": plain(t("slack.edit_pick", lang), HEADER_MAX), "options": options,
         }]},
         nav_block(session, lang),
     ]
@@ -159,7 +205,7 @@ def score_bar(score: int, width: int = 10) -> str:
 
 def recommendation_blocks(report: dict[str, Any], full: bool) -> list[Block]:
     lang = report["lang"]
-    blocks: list[Block] = [{"type": "header", "text": plain(t("advice.title", lang))}]
+    blocks: list[Block] = [{"type": "header", "text": plain(t("advice.title", lang), HEADER_MAX)}]
     if "changes" in report:
         title, lines = change_lines(report, lang)
         blocks.append(section(f"*{title}*\n" + "\n".join(f"• {esc(line)}" for line in lines)))

@@ -1,420 +1,433 @@
-"""The interview in Slack: what the listeners call once they have parsed a payload.
+"""The interview in Slack: use cases that decide what a step does and return it as a `Plan`.
 
-Each step loads the session under its lock, moves the shared machine, saves, and only then
-talks to Slack (nothing is rolled back if Slack fails). Every message posted for a session is
-remembered in `session.meta`, so a click on any message, even one posted before a restart,
-finds its interview, and a click on a question that is no longer current changes nothing.
+Each entry point finds its session through the store's indexes (by DM, by channel thread, by
+person), loads it under its lock, decides (moving the shared machine) and hands the plan to the
+courier, which saves once and only then talks to Slack. The listeners call these from the
+per-interview lanes, after Slack was acknowledged.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from ..consultation import Consultation
-from ..i18n import normalise_lang, t
+from ..i18n import t
 from ..interview import Session
 from ..interview.wording import describe, say_problem
 from ..service import Desk
+from . import access
 from . import blocks as bk
+from .courier import Courier, Failure, slack_error
+from .effects import Plan, Post, Tell, Update, told
+from .locales import Locales
+from .state import SlackState
+from .where import Start, Where
 
 log = logging.getLogger("cmbot.slack")
-HANDLED_KEEP = 50  # message ts remembered per session, so a re-delivered reply is ignored
-
-
-class Seen:
-    """A bounded set of keys already handled (event ids), safe across threads."""
-
-    def __init__(self, size: int = 10_000):
-        self._keys: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def first_time(self, key: str) -> bool:
-        with self._lock:
-            if key in self._keys:
-                return False
-            self._keys[key] = None
-            if len(self._keys) > self._size:
-                self._keys.popitem(last=False)
-            return True
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where an interview runs: a DM, or a thread under a root message in a channel."""
-
-    channel: str
-    is_dm: bool
+# Called after each accepted answer with the session and the updates tidying the answered
+# question; returns the step's plan when it takes the session over, None to let it go on.
+AfterAnswer = Callable[["Conductor", Session, list[Update]], "Plan | None"]
 
 
 class Conductor:
-    def __init__(self, desk: Desk, client: WebClient, default_lang: str):
-        self.desk, self.client, self.default_lang = desk, client, default_lang
-        self.seen = Seen()
-        self._locales: dict[str, str] = {}
+    def __init__(self, desk: Desk, client: WebClient, default_lang: str,
+                 after_answer: AfterAnswer | None = None):
+        self.desk, self.client = desk, client
+        self.after_answer = after_answer  # a plan of its own for some sessions (panels)
+        self.locales = Locales(client, lambda user: desk.store.get_pref(user, "lang"), default_lang)
+        self.courier = Courier(desk, client)
 
-    # --- language ---------------------------------------------------------------------------
+    # --- people -----------------------------------------------------------------------------
 
     def lang_for(self, user: str) -> str:
-        """The user's saved choice, else their Slack locale, else `CMBOT_LANG`."""
-        chosen = self.desk.store.get_pref(user, "lang")
-        if chosen:
-            return chosen
-        if user not in self._locales:
-            try:
-                info = self.client.users_info(user=user, include_locale=True)
-                locale = normalise_lang(info["user"].get("locale"))
-            except (SlackApiError, KeyError, TypeError):
-                locale = None
-            self._locales[user] = locale or self.default_lang
-        return self._locales[user]
+        return self.locales.of(user)
 
     def set_lang(self, user: str, lang: str) -> None:
         self.desk.store.set_pref(user, "lang", lang)
 
-    # --- talking to Slack -------------------------------------------------------------------
-
-    def ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:
-        try:
-            self.client.chat_postEphemeral(channel=channel, user=user, text=text,
-                                           thread_ts=thread_ts)
-        except SlackApiError as exc:
-            log.warning("chat.postEphemeral failed: %s", exc.response.get("error"))
-
-    def post(self, session: Session, blocks: list[dict], text: str) -> None:
-        """A message in the interview's DM or thread (reminders)."""
-        self._post(session, blocks, text)
-
-    def _post(self, session: Session, blocks: list[dict], text: str,
-              state: str | None = None, **extra: Any) -> str | None:
-        where = session.where
-        try:
-            reply = self.client.chat_postMessage(channel=where["channel"], blocks=blocks,
-                                                 text=text, thread_ts=where.get("thread_ts"),
-                                                 **extra)
-        except SlackApiError as exc:
-            log.warning("chat.postMessage failed: %s", exc.response.get("error"))
-            return None
-        ts = reply["ts"]
-        if state:
-            session.meta.setdefault("messages", {})[ts] = state
-            session.meta["question_ts"] = ts
-        return ts
-
-    def _update(self, channel: str, ts: str, blocks: list[dict], text: str) -> None:
-        try:
-            self.client.chat_update(channel=channel, ts=ts, blocks=blocks, text=text)
-        except SlackApiError as exc:
-            log.warning("chat.update failed: %s", exc.response.get("error"))
-
-    # --- finding an interview ---------------------------------------------------------------
-
-    def find(self, channel: str, message_ts: str | None = None,
-             thread_ts: str | None = None) -> str | None:
-        """The session a message, thread or DM belongs to (None when there is none)."""
-        def belongs(record: dict[str, Any]) -> bool:
-            where, meta = record.get("where", {}), record.get("meta", {})
-            if where.get("channel") != channel:
-                return False
-            if message_ts and message_ts in meta.get("messages", {}):
-                return True
-            if where.get("thread_ts"):
-                return thread_ts is not None and thread_ts == where["thread_ts"]
-            return message_ts is None or where.get("kind") == "dm"
-        found = self.desk.store.sessions(belongs)
-        return found[0]["id"] if found else None
+    def tell(self, user: str, text: str, channel: str | None = None,
+             thread_ts: str | None = None) -> None:
+        self.courier.tell(Tell(user, text, channel, thread_ts))
 
     def may_answer(self, session: Session, user: str) -> bool:
-        return session.team or session.started_by == user
+        """The starter; in a team interview, any member of its channel."""
+        if session.started_by == user:
+            return True
+        return session.team and user in access.channel_members(self.client, Where.of(session.where).channel)
+
+    # --- running one step -------------------------------------------------------------------
+
+    def find(self, channel: str, thread_ts: str | None = None) -> str | None:
+        """The session a message belongs to: its channel thread, or its DM."""
+        return self.desk.store.session_at(channel, thread_ts)
+
+    def step(self, session_id: str, user: str, decide: Any, *, respond: Any = None) -> None:
+        """Load, decide, carry out: the shape of every step on an existing interview."""
+        with self.desk.session(session_id) as session:
+            state = SlackState.of(session) if session else None
+            plan = decide(session, state)
+            self.courier.carry(plan, session, state, actor=user, respond=respond)
+
+    def _gate(self, session: Session | None, state: SlackState | None, user: str,
+              channel: str, thread_ts: str | None) -> Plan | None:
+        """A plan instead of the step when this person may not act on this interview now (told
+        privately), or when it must first be shown again: moved to a new flow version, or its
+        current question (or result) never posted."""
+        if session is None or state is None:
+            return told(user, t("slack.over", self.lang_for(user)), channel, thread_ts)
+        if session.state == "done":
+            return self._result(session, state)
+        if not self.may_answer(session, user):
+            return told(user, t("slack.not_yours", self.lang_for(user), user=session.started_by),
+                        channel, thread_ts)
+        if session.meta.pop("migrated_from", None) is not None:
+            lang = session.lang
+            return Plan(save=True).then(
+                *self.retire(session, state, f"_{t('slack.flow_updated_short', lang)}_"),
+                Post([bk.section(t("slack.flow_updated", lang))], t("slack.flow_updated", lang)),
+                self.ask(session))
+        if state.pending(session):
+            return Plan().then(self.ask(session))
+        return None
 
     # --- starting ---------------------------------------------------------------------------
 
-    def open_dm(self, user: str) -> str:
-        return self.client.conversations_open(users=user)["channel"]["id"]
+    def start(self, user: str, where: Where, start: Start, origin: str | None = None,
+              parent: Consultation | None = None, respond: Any = None) -> bool:
+        """Begin an interview (pre-filled from `parent` when re-running one); True when a new
+        one runs. A start Slack delivered twice (same `origin`) begins one interview."""
+        seen = self.desk.store.seen
+        if origin and not seen.claim(f"start:{origin}"):
+            return False
+        try:
+            started = self._start(user, where, start, parent, respond)
+        except BaseException:
+            if origin:
+                seen.release(f"start:{origin}")
+            raise
+        if origin:
+            seen.done(f"start:{origin}")
+        return started
 
-    def start(self, user: str, place: Place, team: bool = False,
-              flow_id: str = "community_manager", origin: str | None = None,
-              parent: Consultation | None = None) -> str | None:
-        """Begin an interview (pre-filled from `parent` when re-running one); returns an error
-        text for the starter, or None when started."""
+    def _start(self, user: str, where: Where, start: Start, parent: Consultation | None,
+               respond: Any) -> bool:
         lang = self.lang_for(user)
-        flow_id = parent.flow_id if parent else flow_id
+        flow_id = parent.flow_id if parent else start.flow_id
         if flow_id not in self.desk.flows:
-            return t("slack.unknown_flow", lang, flow=bk.esc(flow_id),
+            text = t("slack.unknown_flow", lang, flow=bk.esc(flow_id[:80]),
                      known=", ".join(f"`{f}`" for f in sorted(self.desk.flows)))
-        if origin and self.desk.store.sessions(lambda r: r.get("meta", {}).get("origin") == origin):
-            return None  # Slack delivered the same start twice
-        if place.is_dm:
-            running = self.desk.store.sessions(
-                lambda r: r.get("where", {}).get("channel") == place.channel
-                and r.get("started_by") == user)
+            self.courier.carry(told(user, text, where.channel), respond=respond)
+            return False
+        if where.is_dm:
+            running = self.find(where.channel)
             if running:
-                with self.desk.session(running[0]["id"]) as session:
-                    if session is not None:
-                        self._post(session, [bk.section(t("slack.already_running_dm", session.lang))],
-                                   t("slack.already_running_dm", session.lang))
-                        self._ask(session)
-                        self.desk.save(session)
-                return None
-        flow = self.desk.flow(flow_id)
-        where: dict[str, Any] = {"kind": "dm" if place.is_dm else "channel", "channel": place.channel}
+                self.step(running, user, lambda s, st: self._again(s, st), respond=respond)
+                return False
         interview = self.desk.interview(flow_id)
-        session = interview.start(lang=lang, started_by=user, where=where,
-                                  team=team and not place.is_dm)
+        session = interview.start(lang=lang, started_by=user, where=where.to_dict(),
+                                  team=start.team and not where.is_dm)
         if parent:
             session.parent_id = parent.id
             interview.prefill(session, parent.answers, by=user)
-        session.meta["origin"] = origin
-        if place.is_dm:
+        flow = interview.flow
+        plan = Plan(save=True)
+        if where.is_dm:
             intro = t("slack.intro", lang, title=flow.title[lang], description=flow.description[lang])
-            self._post(session, [bk.section(intro)], flow.title[lang])
+            plan.then(Post([bk.section(intro)], flow.title[lang]))
         else:
             key = "slack.root_started_team" if session.team else "slack.root_started"
             text = t(key, lang, user=user, title=flow.title[lang])
-            try:
-                root = self.client.chat_postMessage(channel=place.channel, text=text,
-                                                    blocks=[bk.section(text)])
-            except SlackApiError as exc:
-                log.warning("cannot start in %s: %s", place.channel, exc.response.get("error"))
-                return t("slack.cannot_post", lang, channel=place.channel)
-            where["thread_ts"] = root["ts"]
-            session.meta["root_ts"] = root["ts"]
+            plan.then(Post([bk.section(text)], text, root=True))
+        plan.then(self.ask(session))
+        state = SlackState()
         with self.desk.lock(session.id):
-            self._ask(session)
-            self.desk.save(session)
-        return None
+            self.courier.carry(plan, session, state, actor=user, respond=respond)
+            if not where.is_dm and state.root_ts is None:
+                self.desk.forget(session.id)  # no thread to run it in: nothing to recover
+                return False
+        return True
+
+    def _again(self, session: Session | None, state: SlackState | None) -> Plan:
+        """`start` in a DM that already runs an interview: show where it is."""
+        if session is None or state is None or session.state == "done":
+            return self._result(session, state) if session and state else Plan()
+        text = t("slack.already_running_dm", session.lang)
+        return Plan().then(Post([bk.section(text)], text), self.ask(session))
+
+    def begin(self, session: Session, plan: Plan) -> None:
+        """Carry out the first step of a session started elsewhere (a panel member's)."""
+        with self.desk.lock(session.id):
+            self.courier.carry(plan, session, SlackState(), actor=session.started_by)
 
     def resume(self, user: str, session_id: str, channel: str | None = None) -> None:
-        """Re-post the current question of an interview (App Home or reminder "Resume")."""
-        with self.desk.session(session_id) as session:
-            if session is None:
-                if channel:
-                    self.ephemeral(channel, user, t("slack.over", self.lang_for(user)))
-                return
-            if not self.may_answer(session, user):
-                if channel:
-                    self.ephemeral(channel, user, t("slack.not_yours", self.lang_for(user),
-                                                    user=session.started_by))
-                return
-            self._ask(session)
-            self.desk.save(session)
+        """Show the current question of an interview again (App Home or reminder "Resume")."""
+        def decide(session: Session | None, state: SlackState | None) -> Plan:
+            refused = self._gate(session, state, user, channel or "", None)
+            if refused is not None or session is None or state is None:
+                return refused if channel or refused is None else Plan()
+            return Plan().then(self.ask(session))
+        self.step(session_id, user, decide)
 
     # --- asking -----------------------------------------------------------------------------
 
-    def _ask(self, session: Session) -> None:
+    def ask(self, session: Session) -> Post:
         interview = self.desk.interview(session.flow_id)
         question = interview.question(session)
-        if question is None:
-            return
-        blocks = bk.question_blocks(interview, session,
-                                    in_thread=bool(session.where.get("thread_ts")))
-        self._post(session, blocks, question.prompt[session.lang], state=session.state)
+        assert question is not None
+        in_thread = bool(Where.of(session.where).thread_ts)
+        return Post(bk.question_blocks(interview, session, in_thread=in_thread),
+                    question.prompt[session.lang], asks=session.state)
 
-    def _retire(self, session: Session, note: str) -> None:
-        """The current question message loses its buttons and says what happened to it."""
-        ts = session.meta.get("question_ts")
-        if not ts:
-            return
-        state = session.meta.get("messages", {}).get(ts)
+    def retire(self, session: Session, state: SlackState, note: str) -> list[Update]:
+        """The question on screen loses its buttons and says what happened to it."""
+        if not state.asked_ts:
+            return []
         flow = self.desk.flow(session.flow_id)
-        prompt = flow.states[state].prompt[session.lang] if state in flow.states else ""
-        self._update(session.where["channel"], ts,
-                     [bk.section(f"*{prompt}*"), bk.context(note)], prompt or note)
-        session.meta["question_ts"] = None
+        asked = state.asked
+        prompt = flow.states[asked].prompt[session.lang] if asked in flow.states else ""
+        update = Update(state.asked_ts, [bk.section(f"*{prompt}*"), bk.context(note)], prompt or note)
+        state.asked, state.asked_ts = None, None
+        return [update]
+
+    def _result(self, session: Session, state: SlackState) -> Plan:
+        """The recommendation of a finished session, posted, then the session forgotten."""
+        consultation = self.desk.consultation(session.id) or self.desk.conclude(session)
+        report = self.desk.report(consultation)
+        flow = self.desk.flow(consultation.flow_id)
+        plan = Plan(consultation=consultation, forget=True).then(Post(
+            bk.recommendation_blocks(report, flow.outcome == "full"),
+            t("slack.recommendation_fallback", report["lang"], placement=report["placement_label"],
+              runner_up=report["runner_up_label"]),
+            metadata=bk.recommendation_metadata(report)))
+        if state.root_ts:
+            text = t("slack.root_done", report["lang"], id=consultation.id,
+                     user=consultation.started_by, summary=bk.summary_text(report))
+            plan.then(Update(state.root_ts, [bk.section(text)], text))
+        return plan
 
     # --- answering --------------------------------------------------------------------------
 
-    def _gate(self, session: Session | None, user: str, channel: str,
-              thread_ts: str | None) -> bool:
-        """May this person act on this interview? Tell them privately when not. An interview
-        whose flow changed since it started is shown again first, on the new flow."""
-        lang = self.lang_for(user)
-        if session is None:
-            self.ephemeral(channel, user, t("slack.over", lang), thread_ts)
-            return False
-        if not self.may_answer(session, user):
-            self.ephemeral(channel, user, t("slack.not_yours", lang, user=session.started_by),
-                           thread_ts)
-            return False
-        if session.meta.pop("migrated_from", None) is not None:
-            self._retire(session, f"_{t('slack.flow_updated_short', session.lang)}_")
-            self._post(session, [bk.section(t("slack.flow_updated", session.lang))],
-                       t("slack.flow_updated", session.lang))
-            self._ask(session)
-            self.desk.save(session)
-            return False
-        return True
-
     def click(self, user: str, channel: str, message_ts: str, thread_ts: str | None,
-              block_id: str, raw: Any, session_id: str | None = None) -> None:
-        """An option button, menu choice or `cmbot_submit` on a question message."""
-        session_id = session_id or self.find(channel, message_ts, thread_ts)
+              block_id: str | None, raw: Any, session_id: str | None = None) -> None:
+        """An option button or menu choice on a question message; with `block_id` None, the
+        `cmbot_submit` of a multi question, `raw` then being the ticks per block the payload
+        carried (the ticks remembered from change actions when it carried none)."""
+        session_id = session_id or self.find(channel, thread_ts)
         if session_id is None:
-            self.ephemeral(channel, user, t("slack.over", self.lang_for(user)), thread_ts)
+            self.tell(user, t("slack.over", self.lang_for(user)), channel, thread_ts)
             return
-        with self.desk.session(session_id) as session:
-            if not self._gate(session, user, channel, thread_ts):
-                return
-            assert session is not None
-            if message_ts != session.meta.get("question_ts") or block_id != session.state:
-                self.ephemeral(channel, user, t("slack.stale", session.lang), thread_ts)
-                return
-            self._answer(session, raw, user, by_click=True)
+
+        def decide(session: Session | None, state: SlackState | None) -> Plan:
+            refused = self._gate(session, state, user, channel, thread_ts)
+            if refused is not None:
+                return refused
+            assert session is not None and state is not None
+            if message_ts != state.asked_ts or block_id not in (None, session.state):
+                return told(user, t("slack.stale", session.lang), channel, thread_ts)
+            if block_id is None:
+                ticked = raw.get(session.state)
+                value = ticked if ticked is not None else state.ticks.get(session.state, [])
+                return self._answer(session, state, value, user, by_click=True)
+            return self._answer(session, state, raw, user, by_click=True)
+        self.step(session_id, user, decide)
 
     def remember_ticks(self, user: str, channel: str, message_ts: str, thread_ts: str | None,
-                       state: str, picked: list[str]) -> None:
+                       state_id: str, picked: list[str]) -> None:
         """Checkbox changes on the current multi question, kept until `cmbot_submit`."""
-        session_id = self.find(channel, message_ts, thread_ts)
+        session_id = self.find(channel, thread_ts)
         if session_id is None:
             return
-        with self.desk.session(session_id) as session:
-            if (session is None or not self.may_answer(session, user) or state != session.state
-                    or message_ts != session.meta.get("question_ts")):
-                return  # the click on the submit button will say what is wrong
-            session.meta["ticks"] = {state: picked}
-            self.desk.save(session)
+
+        def decide(session: Session | None, state: SlackState | None) -> Plan:
+            if (session is None or state is None or (session.started_by != user and not session.team)
+                    or state_id != session.state or message_ts != state.asked_ts):
+                return Plan()  # the click on the submit button will say what is wrong
+            state.ticks = {state_id: picked}
+            return Plan(save=True)
+        self.step(session_id, user, decide)
 
     def reply(self, user: str, channel: str, text: str, ts: str, thread_ts: str | None) -> bool:
         """A plain message in a DM or an interview thread; True when it was for an interview."""
-        session_id = self.find(channel, None, thread_ts)
+        session_id = self.find(channel, thread_ts)
         if session_id is None:
             return False
-        with self.desk.session(session_id) as session:
-            if session is None:
-                return False
-            handled = session.meta.setdefault("handled", [])
-            if ts in handled:
-                return True  # the same message delivered twice
-            if not self._gate(session, user, channel, thread_ts):
-                return True
-            session.meta["handled"] = [*handled, ts][-HANDLED_KEEP:]
+
+        def decide(session: Session | None, state: SlackState | None) -> Plan:
+            if session is None or state is None:
+                return Plan()
+            if not state.handle(ts):
+                return Plan()  # the same message delivered twice
+            refused = self._gate(session, state, user, channel, thread_ts)
+            if refused is not None:
+                return refused
             question = self.desk.interview(session.flow_id).question(session)
             if question is None or question.kind not in ("text", "number"):
-                self._post(session, [bk.context(t("slack.use_buttons", session.lang))],
-                           t("slack.use_buttons", session.lang))
-                self.desk.save(session)
-                return True
-            self._answer(session, text, user, by_click=False)
+                hint = t("slack.use_buttons", session.lang)
+                return Plan(save=True).then(Post([bk.context(hint)], hint))
+            return self._answer(session, state, text, user, by_click=False)
+        self.step(session_id, user, decide)
         return True
 
-    def _answer(self, session: Session, raw: Any, user: str, by_click: bool) -> None:
+    def _answer(self, session: Session, state: SlackState, raw: Any, user: str,
+                by_click: bool) -> Plan:
         interview = self.desk.interview(session.flow_id)
         flow = interview.flow
-        state = session.state
-        if flow.states[state].kind == "confirm" and raw == "edit":
-            self._retire(session, t("slack.answered_by", session.lang,
-                                    answer=flow.label(state, "edit", session.lang), user=user))
-            self._post(session, bk.edit_picker(interview, session), t("nav.edit_which", session.lang),
-                       state=state)
-            self.desk.save(session)
-            return
+        asked = session.state
+        if flow.states[asked].kind == "confirm" and raw == "edit":
+            tidy = self.retire(session, state, t("slack.answered_by", session.lang,
+                                                  answer=flow.label(asked, "edit", session.lang),
+                                                  user=user))
+            picker = Post(bk.edit_picker(interview, session), t("nav.edit_which", session.lang),
+                          asks=asked)
+            return Plan().then(picker, *tidy)
         step = interview.answer(session, raw, by=user)
         if not step.ok:
             problem = t("slack.problem", session.lang,
-                        problem=bk.esc(say_problem(step.problem, session.lang, flow, state)))
+                        problem=bk.esc(say_problem(step.problem, session.lang, flow, asked)))
             if by_click:
-                self.ephemeral(session.where["channel"], user, problem, session.where.get("thread_ts"))
-            else:
-                self._post(session, [bk.section(problem)], problem)
-                self._ask(session)
-                self.desk.save(session)
-            return
-        session.meta.pop("ticks", None)
-        ts = session.meta.get("question_ts")
-        if ts:
-            value = session.answers[state].value if state in session.answers else raw
-            self._update(session.where["channel"], ts,
-                         bk.answered_blocks(flow, session, state, value, user),
-                         bk.esc(describe(flow, state, value, session.lang)))
-            session.meta["question_ts"] = None
-        self._continue(session)
-
-    def _continue(self, session: Session) -> None:
-        """After a step: ask the next question, or post the recommendation."""
-        if session.meta.get("panel"):
-            from .panel import on_step  # panels build on this module, not the other way
-
-            if on_step(self, session):
-                return
-        consultation = self.desk.save(session)
-        if consultation is None:
-            self._ask(session)
-            self.desk.save(session)
-            return
-        report = self.desk.report(consultation)
-        flow = self.desk.flow(consultation.flow_id)
-        self._post(session, bk.recommendation_blocks(report, flow.outcome == "full"),
-                   t("slack.recommendation_fallback", report["lang"],
-                     placement=report["placement_label"], runner_up=report["runner_up_label"]),
-                   metadata=bk.recommendation_metadata(report))
-        root = session.meta.get("root_ts")
-        if root:
-            text = t("slack.root_done", report["lang"], id=consultation.id,
-                     user=consultation.started_by, summary=bk.summary_text(report))
-            self._update(session.where["channel"], root, [bk.section(text)], text)
+                return told(user, problem)
+            return Plan(save=True).then(Post([bk.section(problem)], problem), self.ask(session))
+        state.ticks = {}
+        tidy: list[Update] = []
+        if state.asked_ts:
+            value = session.answers[asked].value if asked in session.answers else raw
+            tidy.append(Update(state.asked_ts, bk.answered_blocks(flow, session, asked, value, user),
+                               bk.esc(describe(flow, asked, value, session.lang))))
+            state.asked, state.asked_ts = None, None
+        taken = self.after_answer(self, session, tidy) if self.after_answer else None
+        if taken is not None:
+            return taken
+        if session.state == "done":
+            plan = self._result(session, state)
+            plan.save = True
+            return plan.then(*tidy)
+        return Plan(save=True).then(self.ask(session), *tidy)  # the next question first
 
     # --- navigation -------------------------------------------------------------------------
-
-    def expire(self, session: Session) -> None:
-        """Close an interview left idle too long, and say so where it ran."""
-        lang = session.lang
-        self.desk.interview(session.flow_id).cancel(session)
-        self.desk.save(session)
-        self._retire(session, f"_{t('slack.expired_short', lang)}_")
-        self._post(session, [bk.section(t("slack.expired", lang))], t("slack.expired", lang))
-        self._close_root(session, t("slack.root_expired", lang, user=session.started_by))
-
-    def _close_root(self, session: Session, text: str) -> None:
-        root = session.meta.get("root_ts")
-        if root:
-            self._update(session.where["channel"], root, [bk.section(text)], text)
 
     def navigate(self, user: str, channel: str, session_id: str, action: str,
                  thread_ts: str | None) -> None:
         """`cmbot_back`, `cmbot_restart` or `cmbot_cancel` on a question message."""
-        with self.desk.session(session_id) as session:
-            if not self._gate(session, user, channel, thread_ts):
-                return
-            assert session is not None
-            interview = self.desk.interview(session.flow_id)
-            lang = session.lang
-            step = getattr(interview, action)(session)
-            if not step.ok:
-                self.ephemeral(channel, user, say_problem(step.problem, lang), thread_ts)
-                return
-            label = t(f"nav.{action}", lang)
-            self._retire(session, f"_{label}_ — <@{user}>")
-            if action == "cancel":
-                self.desk.save(session)
-                self._post(session, [bk.section(t("slack.cancelled", lang))], t("slack.cancelled", lang))
-                self._close_root(session, t("slack.root_cancelled", lang, user=user))
-                return
-            if action == "restart":
-                self._post(session, [bk.context(t("slack.restarted", lang))], t("slack.restarted", lang))
-            self._ask(session)
-            self.desk.save(session)
+        def decide(session: Session | None, state: SlackState | None) -> Plan:
+            refused = self._gate(session, state, user, channel, thread_ts)
+            if refused is not None and not (action == "cancel" and state and state.pending(session)
+                                            and session and session.state != "done"):
+                return refused
+            assert session is not None and state is not None
+            return self._navigate(session, state, user, action)
+        self.step(session_id, user, decide)
+
+    def _navigate(self, session: Session, state: SlackState, user: str, action: str) -> Plan:
+        interview = self.desk.interview(session.flow_id)
+        lang = session.lang
+        step = {"back": interview.back, "restart": interview.restart,
+                "cancel": interview.cancel}[action](session)
+        if not step.ok:
+            return told(user, say_problem(step.problem, lang))
+        tidy = self.retire(session, state, f"_{t(f'nav.{action}', lang)}_ — <@{user}>")
+        if action == "cancel":
+            plan = Plan(save=True, forget=True).then(
+                *tidy, Post([bk.section(t("slack.cancelled", lang))], t("slack.cancelled", lang)))
+            return plan.then(*self._close_root(state, t("slack.root_cancelled", lang, user=user)))
+        plan = Plan(save=True)
+        if action == "restart":
+            plan.then(Post([bk.context(t("slack.restarted", lang))], t("slack.restarted", lang)))
+        return plan.then(self.ask(session), *tidy)
 
     def edit(self, user: str, channel: str, session_id: str, message_ts: str, state_id: str,
              thread_ts: str | None) -> None:
         """The question picked from the confirm step's "change an answer" menu."""
-        with self.desk.session(session_id) as session:
-            if not self._gate(session, user, channel, thread_ts):
-                return
-            assert session is not None
-            if message_ts != session.meta.get("question_ts"):
-                self.ephemeral(channel, user, t("slack.stale", session.lang), thread_ts)
-                return
+        def decide(session: Session | None, state: SlackState | None) -> Plan:
+            refused = self._gate(session, state, user, channel, thread_ts)
+            if refused is not None:
+                return refused
+            assert session is not None and state is not None
+            if message_ts != state.asked_ts:
+                return told(user, t("slack.stale", session.lang), channel, thread_ts)
             step = self.desk.interview(session.flow_id).edit(session, state_id)
             if not step.ok:
-                self.ephemeral(channel, user, say_problem(step.problem, session.lang), thread_ts)
-                return
-            self._retire(session, f"_{t('nav.edit_which', session.lang)}_ — <@{user}>")
-            self._ask(session)
-            self.desk.save(session)
+                return told(user, say_problem(step.problem, session.lang), channel, thread_ts)
+            tidy = self.retire(session, state, f"_{t('nav.edit_which', session.lang)}_ — <@{user}>")
+            return Plan(save=True).then(self.ask(session), *tidy)
+        self.step(session_id, user, decide)
+
+    @staticmethod
+    def _close_root(state: SlackState, text: str) -> list[Update]:
+        return [Update(state.root_ts, [bk.section(text)], text)] if state.root_ts else []
+
+    # --- housekeeping (the sweep) -----------------------------------------------------------
+
+    def expire(self, session: Session, state: SlackState) -> Plan:
+        """Close an interview left idle too long, and say so where it ran."""
+        lang = session.lang
+        self.desk.interview(session.flow_id).cancel(session)
+        tidy = self.retire(session, state, f"_{t('slack.expired_short', lang)}_")
+        return Plan(save=True, forget=True).then(
+            *tidy, Post([bk.section(t("slack.expired", lang))], t("slack.expired", lang)),
+            *self._close_root(state, t("slack.root_expired", lang, user=session.started_by)))
+
+    def remind(self, session: Session, state: SlackState) -> Plan:
+        lang = session.lang
+        text = t("slack.reminder", lang, user=session.started_by,
+                 title=self.desk.flow(session.flow_id).title[lang])
+        blocks = [bk.section(text), {"type": "actions", "block_id": "cmbot_reminder", "elements": [
+            bk.button(t("slack.home_resume", lang), "cmbot_resume", session.id, "primary"),
+            bk.button(t("nav.cancel", lang), "cmbot_cancel", session.id, "danger")]}]
+        state.reminded = session.updated_at
+        return Plan(save=True).then(Post(blocks, text))  # saved first: never a second reminder
+
+    def recover(self, session_id: str) -> bool:
+        """Post what a session is waiting for (its question, its result) if it was never
+        posted; True when something was. A question posted just before a crash, whose message
+        was not noted yet, is found in the conversation and adopted rather than posted twice."""
+        posted = False
+
+        def decide(session: Session | None, state: SlackState | None) -> Plan:
+            nonlocal posted
+            if session is None or state is None or not state.pending(session):
+                return Plan()
+            where = Where.of(session.where)
+            if where.thread_ts is None and not where.is_dm:
+                return Plan(forget=True)  # a channel interview whose root was never posted
+            shown = self._on_screen(session, where)
+            if shown is not None and session.state == "done":
+                return Plan(forget=True)
+            if shown is not None:
+                state.shown(session.state, shown)
+                return Plan(save=True)
+            posted = True
+            return self._result(session, state) if session.state == "done" else Plan().then(
+                self.ask(session))
+        self.step(session_id, "", decide)
+        return posted
+
+    def _on_screen(self, session: Session, where: Where) -> str | None:
+        """The ts of the latest message in the interview's place that shows its current
+        question (or its result), None when there is none (or Slack cannot say)."""
+        try:
+            if where.thread_ts:
+                messages = self.client.conversations_replies(
+                    channel=where.channel, ts=where.thread_ts, limit=200)["messages"][::-1]
+            else:
+                messages = self.client.conversations_history(channel=where.channel,
+                                                              limit=20)["messages"]
+        except Failure as exc:
+            log.info("could not read %s to recover %s: %s", where.channel, session.id,
+                     slack_error(exc))
+            return None
+        began = datetime.fromisoformat(session.created_at).timestamp()
+        for message in messages[:20]:
+            if float(message.get("ts") or 0) < began:
+                break  # older than this interview: an earlier one's messages
+            for block in message.get("blocks") or []:
+                if session.state == "done" and block.get("block_id") == "cmbot_result" and any(
+                        e.get("value") == session.id for e in block.get("elements") or []):
+                    return str(message["ts"])
+                if block.get("block_id") == session.state:
+                    return str(message["ts"])
+        return None

@@ -17,14 +17,16 @@ import logging
 import re
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
 from .. import panel_hub
 from ..i18n import join, t
 from ..interview import Session
 from ..panel_hub import Hub
 from . import blocks as bk
 from .conversation import Conductor
+from .courier import Failure, slack_error
+from .effects import Plan, Post, Update
+from .state import SlackState
+from .where import is_dm
 
 log = logging.getLogger("cmbot.slack")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -75,7 +77,7 @@ def root_blocks(hub: Hub) -> tuple[list[dict[str, Any]], str]:
 
 def _refresh_root(conductor: Conductor, hub: Hub) -> None:
     blocks, text = root_blocks(hub)
-    conductor._update(hub.where["channel"], hub.where["thread_ts"], blocks, text)
+    conductor.courier.update(hub.where["channel"], Update(hub.where["thread_ts"], blocks, text))
 
 
 # --- the result -----------------------------------------------------------------------------
@@ -88,7 +90,7 @@ def panel_blocks(report: dict[str, Any]) -> list[dict[str, Any]]:
                for m in panel["members"]]
     shown = dict(zip(panel["members"], members, strict=True))
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": bk.plain(t("panel.heading", lang))},
+        {"type": "header", "text": bk.plain(t("panel.heading", lang), bk.HEADER_MAX)},
         bk.section(t("panel.members_line", lang, members=join(members, lang),
                      starter=shown.get(panel["starter"], bk.esc(panel["starter"])))),
         bk.context("\n".join(f"• {line}" for line in panel["rule"])),
@@ -136,22 +138,13 @@ def _post_result(conductor: Conductor, hub: Hub) -> None:
         conductor.client.chat_postMessage(
             channel=hub.where["channel"], thread_ts=hub.where["thread_ts"], blocks=blocks[:50],
             text=bk.summary_text(report), metadata=result_metadata(report))
-    except SlackApiError as exc:
-        log.warning("panel %s: the result could not be posted: %s", hub.id,
-                    exc.response.get("error"))
+    except Failure as exc:
+        log.warning("panel %s: the result could not be posted: %s", hub.id, slack_error(exc))
     _refresh_root(conductor, hub)
     for member in hub.answered:
         lang = hub.langs.get(member, hub.lang)
-        _dm(conductor, member, t("panel.slack.result_posted", lang,
-                                 channel=f"<#{hub.where['channel']}>", id=consultation.id))
-
-
-def _dm(conductor: Conductor, user: str, text: str) -> None:
-    try:
-        conductor.client.chat_postMessage(channel=conductor.open_dm(user), text=text,
-                                          blocks=[bk.section(text)])
-    except SlackApiError as exc:
-        log.warning("panel: cannot write to %s: %s", user, exc.response.get("error"))
+        conductor.courier.direct(member, t("panel.slack.result_posted", lang,
+                                           channel=f"<#{hub.where['channel']}>", id=consultation.id))
 
 
 # --- members' interviews --------------------------------------------------------------------
@@ -164,19 +157,17 @@ def _begin_member(conductor: Conductor, hub: Hub, member: str) -> None:
     hub.langs[member] = lang
     interview = desk.interview(hub.flow_id)
     session = interview.start(lang=lang, started_by=member,
-                              where={"kind": "dm", "channel": conductor.open_dm(member)},
+                              where={"kind": "dm", "channel": conductor.courier.open_dm(member)},
                               meta={"panel": hub.id})
     key = "intro_starter" if member == hub.starter else "intro_member"
     intro = t(f"panel.slack.{key}", lang, starter=f"<@{hub.starter}>",
               channel=f"<#{hub.where['channel']}>", count=len(hub.members) - 1)
-    conductor._post(session, [bk.section(intro)], intro)
     if member != hub.starter:
         interview.prefill(session, hub.organisation, by=hub.starter)
     _skip_facts(conductor, hub, session)
-    with desk.lock(session.id):
-        conductor._ask(session)
-        desk.save(session)
     hub.sessions[member] = session.id
+    conductor.begin(session, Plan(save=True).then(Post([bk.section(intro)], intro),
+                                                  conductor.ask(session)))
 
 
 def _skip_facts(conductor: Conductor, hub: Hub, session: Session) -> None:
@@ -192,30 +183,27 @@ def _skip_facts(conductor: Conductor, hub: Hub, session: Session) -> None:
             return
 
 
-def on_step(conductor: Conductor, session: Session) -> bool:
-    """Called after each answer of a panel member's interview. Returns True when the panel took
-    over (the member finished), False to let the interview ask its next question."""
+def after_answer(conductor: Conductor, session: Session, tidy: list[Update]) -> Plan | None:
+    """After each answer of a panel member's interview: None to let the interview ask its next
+    question (past the facts the starter gave), or, once the member finished, the plan that
+    thanks them (their answers moved into the hub, their session forgotten)."""
     hub_id = session.meta.get("panel")
+    if not hub_id:
+        return None
     desk = conductor.desk
     if not session.finished:
         hub = panel_hub.load(desk, hub_id)
         if hub is not None:
             _skip_facts(conductor, hub, session)
-        return False
+        return None
     with desk.lock(f"panel:{hub_id}"):
         hub = panel_hub.load(desk, hub_id)
         live = hub is not None and hub.live and session.started_by in hub.members
-        if live:
-            panel_hub.record_answers(desk, hub, session.started_by, session.values())
-            panel_hub.save(desk, hub)
-        desk.store.delete_session(session.id)
-        if not live:
-            conductor._post(session, [bk.section(t("panel.slack.too_late", session.lang))],
-                            t("panel.slack.too_late", session.lang))
-            return True
-        conductor._post(session, [bk.section(t("panel.slack.thanks", session.lang,
-                                               channel=f"<#{hub.where['channel']}>"))],
-                        t("panel.slack.thanks", session.lang, channel=f"<#{hub.where['channel']}>"))
+        if not live or hub is None:
+            late = t("panel.slack.too_late", session.lang)
+            return Plan(forget=True).then(Post([bk.section(late)], late), *tidy)
+        panel_hub.record_answers(desk, hub, session.started_by, session.values())
+        panel_hub.save(desk, hub)
         if session.started_by == hub.starter:
             for member in hub.pending:
                 _begin_member(conductor, hub, member)
@@ -224,7 +212,8 @@ def on_step(conductor: Conductor, session: Session) -> bool:
             _post_result(conductor, hub)
         else:
             _refresh_root(conductor, hub)
-    return True
+    thanks = t("panel.slack.thanks", session.lang, channel=f"<#{hub.where['channel']}>")
+    return Plan(forget=True).then(Post([bk.section(thanks)], thanks), *tidy)
 
 
 # --- the starter's commands -----------------------------------------------------------------
@@ -233,7 +222,7 @@ def on_step(conductor: Conductor, session: Session) -> bool:
 def start(conductor: Conductor, starter: str, channel: str, args: list[str]) -> str | None:
     """`/cmbot panel @a @b …`: the root message, then the starter's DM. An error text, or None."""
     lang = conductor.lang_for(starter)
-    if channel.startswith("D"):
+    if is_dm(channel):
         return t("panel.slack.channel_only", lang)
     members = parse_members(starter, args)
     if members is None or len(members) < 2:
@@ -245,9 +234,11 @@ def start(conductor: Conductor, starter: str, channel: str, args: list[str]) -> 
     blocks, text = root_blocks(hub)
     try:
         root = conductor.client.chat_postMessage(channel=channel, blocks=blocks, text=text)
-    except SlackApiError as exc:
-        log.warning("panel: cannot post in %s: %s", channel, exc.response.get("error"))
-        return t("slack.cannot_post", lang, channel=channel)
+    except Failure as exc:
+        error = slack_error(exc)
+        log.warning("panel: cannot post in %s: %s", channel, error)
+        return t("door.archived" if error == "is_archived" else "slack.cannot_post", lang,
+                 channel=channel)
     hub.where["thread_ts"] = root["ts"]
     with conductor.desk.lock(f"panel:{hub.id}"):
         _begin_member(conductor, hub, starter)
@@ -260,14 +251,14 @@ def _end_sessions(conductor: Conductor, session_ids: list[str], note_key: str,
                   starter: str) -> None:
     """Stop the interviews of members who had not finished, and tell each of them why."""
     for session_id in session_ids:
-        with conductor.desk.session(session_id) as session:
-            if session is None:
-                continue
+        def decide(session: Session | None, state: SlackState | None) -> Plan:
+            if session is None or state is None:
+                return Plan()
             conductor.desk.interview(session.flow_id).cancel(session)
-            conductor.desk.save(session)
             note = t(note_key, session.lang, starter=f"<@{starter}>")
-            conductor._retire(session, f"_{note}_")
-            conductor._post(session, [bk.section(note)], note)
+            return Plan(forget=True).then(*conductor.retire(session, state, f"_{note}_"),
+                                          Post([bk.section(note)], note))
+        conductor.step(session_id, starter, decide)
 
 
 def close(conductor: Conductor, user: str, hub_id: str, channel: str, cancel: bool) -> None:
@@ -285,7 +276,7 @@ def close(conductor: Conductor, user: str, hub_id: str, channel: str, cancel: bo
             problem = t("panel.slack.too_few_to_close", lang, count=len(hub.answered),
                         min=MIN_TO_CLOSE)
         if problem is not None:
-            conductor.ephemeral(channel, user, problem, hub.where["thread_ts"] if hub else None)
+            conductor.tell(user, problem, channel, hub.where["thread_ts"] if hub else None)
             return
         assert hub is not None
         pending = list(hub.sessions.values())

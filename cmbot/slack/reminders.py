@@ -1,10 +1,12 @@
-"""The housekeeping thread of `cmbot serve`: edited flow files picked up, and interviews left
-half-way: one gentle reminder after `CMBOT_REMIND_AFTER`, closed after
-`CMBOT_EXPIRE_AFTER`.
+"""The housekeeping thread of `cmbot serve`: edited flow files picked up, interviews whose
+question or result was never posted shown (once, at start-up), and interviews left half-way:
+one gentle reminder after `CMBOT_REMIND_AFTER`, closed after `CMBOT_EXPIRE_AFTER`.
 
-A thread inside `cmbot serve` sweeps the sessions in progress; what it did is saved with each
-session (`meta.reminded` = the idle period it reminded about), so a restart neither repeats a
-reminder nor loses one — the first sweep after start-up catches up.
+The sweep runs in its own thread, never before serving, and costs what the interviews it acts
+on cost: it walks the index of sessions and reads a session only when its file (written at
+each step) is old enough to need a reminder. What it did is saved with each session
+(`reminded` = the idle period it reminded about) and the file's time set back to the last
+activity, so a restart neither repeats a reminder nor loses one.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from ..i18n import t
 from ..interview import Session
-from . import blocks as bk
 from .conversation import Conductor
+from .effects import Plan
+from .state import SlackState
 
 log = logging.getLogger("cmbot.slack")
 
@@ -31,47 +33,67 @@ class Reminders:
                  every: float):
         self.conductor = conductor
         self.remind_after, self.expire_after, self.every = remind_after, expire_after, every
+        self._quiet_until: dict[str, float] = {}  # reminded sessions: nothing to do before then
+
+    def recover(self) -> int:
+        """Show, once, what interviews were waiting for when the bot stopped."""
+        shown = 0
+        for session_id in self.conductor.desk.store.session_ids():
+            try:
+                shown += self.conductor.recover(session_id)
+            except Exception:
+                log.exception("could not recover session %s", session_id)
+        if shown:
+            log.info("recovered %d interviews whose question or result was never posted", shown)
+        return shown
 
     def sweep(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
-        desk = self.conductor.desk
-        for record in desk.store.sessions(lambda r: r.get("where", {}).get("kind") in ("dm", "channel")):
-            with desk.session(record["id"]) as session:
-                if session is None:
-                    continue
-                if "migrated_from" in session.meta:
-                    desk.save(session)  # moved to a new flow version: keep it that way
-                idle = idle_for(session, now)
-                if idle >= self.expire_after:
-                    self.conductor.expire(session)
-                elif idle >= self.remind_after and session.meta.get("reminded") != session.updated_at:
-                    self.remind(session)
+        store = self.conductor.desk.store
+        oldest = now.timestamp() - self.remind_after.total_seconds()
+        for session_id in store.session_ids():
+            saved = store.session_idle_since(session_id)
+            if saved is None or saved > oldest or self._quiet_until.get(session_id, 0) > now.timestamp():
+                continue
+            self._sweep_one(session_id, now)
 
-    def remind(self, session: Session) -> None:
-        lang = session.lang
-        text = t("slack.reminder", lang, user=session.started_by,
-                 title=self.conductor.desk.flow(session.flow_id).title[lang])
-        blocks = [bk.section(text), {"type": "actions", "block_id": "cmbot_reminder", "elements": [
-            bk.button(t("slack.home_resume", lang), "cmbot_resume", session.id, "primary"),
-            bk.button(t("nav.cancel", lang), "cmbot_cancel", session.id, "danger")]}]
-        session.meta["reminded"] = session.updated_at
-        self.conductor.desk.save(session)  # saved first: a crash now never means a second reminder
-        self.conductor.post(session, blocks, text)
+    def _sweep_one(self, session_id: str, now: datetime) -> None:
+        desk = self.conductor.desk
+        touched: float | None = None
+
+        def decide(session: Session | None, state: SlackState | None) -> Plan:
+            nonlocal touched
+            if (session is None or state is None or session.state == "done"
+                    or session.where.get("kind") not in ("dm", "channel")):
+                return Plan()
+            idle = idle_for(session, now)
+            if idle >= self.expire_after:
+                return self.conductor.expire(session, state)
+            if idle >= self.remind_after and state.reminded != session.updated_at:
+                touched = datetime.fromisoformat(session.updated_at).timestamp()
+                return self.conductor.remind(session, state)
+            if state.reminded == session.updated_at:
+                wake = datetime.fromisoformat(session.updated_at) + self.expire_after
+                self._quiet_until[session.id] = wake.timestamp()
+            return Plan(save="migrated_from" in session.meta)  # moved to a new flow version: kept so
+        self.conductor.step(session_id, "", decide)
+        if touched is not None:
+            desk.store.touch_session(session_id, touched)
 
     def run(self) -> None:
+        try:
+            self.recover()
+        except Exception:
+            log.exception("recovery at start-up failed")
         while True:
-            time.sleep(self.every)
             try:
                 self.conductor.desk.reload_flows()
                 self.sweep()
             except Exception:  # a bad sweep must not end the thread
                 log.exception("reminder sweep failed")
+            time.sleep(self.every)
 
     def start(self) -> threading.Thread:
-        try:
-            self.sweep()
-        except Exception:
-            log.exception("reminder sweep failed")
         thread = threading.Thread(target=self.run, name="cmbot-reminders", daemon=True)
         thread.start()
         return thread

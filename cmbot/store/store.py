@@ -1,11 +1,12 @@
 """Where cmbot keeps things: interviews in progress, finished consultations, preferences.
 
-TinyDB rewrites a whole file on every write, so the small, hot file (`CMBOT_DB`: sessions in
-progress and user preferences) that changes at every answer is kept apart from the growing
-archive, a folder of small shard files with a summary index (`<name>.consultations/`, see
-`archive`): archiving, reading or deleting one consultation touches one small shard, and
-listings read the index held in memory, whatever the size of the archive.
-One lock serialises every access, since TinyDB is not thread-safe.
+TinyDB rewrites a whole file on every write, so what changes at every answer, the sessions in
+progress, lives one small file per session (`<name>.sessions/`, see `sessions`), apart from the
+preferences (`CMBOT_DB`) and from the growing archive, a folder of small shard files with a
+summary index (`<name>.consultations/`, see `archive`): archiving, reading or deleting one
+consultation touches one small shard, and listings read the index held in memory, whatever
+the size of the archive.
+One lock serialises every access to the TinyDB files, since TinyDB is not thread-safe.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from tinydb import Query, TinyDB
 from .archive import Archive, Listing, summary
 from .atomic import AtomicJSONStorage
 from .lock import DatabaseLock, is_locked
-from .stream import iter_documents
+from .seen import Seen
+from .sessions import Sessions
 
 Record = dict[str, Any]
 
@@ -33,7 +35,7 @@ def default_db_path() -> Path:
 
 
 class Store:
-    """The hot file and the archive of one database.
+    """The hot file (preferences), the sessions in progress and the archive of one database.
 
     `exclusive=True` (for `cmbot serve`, `db import`, `db restore`) first takes the database's
     lock, or raises `DatabaseBusy` at once when another process holds it; `close()` releases it.
@@ -51,11 +53,18 @@ class Store:
         try:
             self._hot = TinyDB(self.path, storage=AtomicJSONStorage, clean_temp=clean)
             self._archive = Archive(self.path, writable=clean)
+            self._live = Sessions(self.path, writable=clean)
+            self.seen = Seen(self.path, writable=clean)  # event ids and starts already handled
         except BaseException:
             self._db_lock.release()
             raise
-        self._sessions = self._hot.table("sessions")
+        self._sessions = self._hot.table("sessions")  # where sessions were kept before their folder
         self._prefs = self._hot.table("prefs")
+        if clean and len(self._sessions):
+            self._live.insert_new([dict(r) for r in self._sessions.all()])
+            self._hot.drop_table(self._sessions.name)
+        elif clean and not self.path.exists():
+            self._hot.storage.write({})  # the database's own file, even before any preference
 
     def lock_exclusive(self) -> None:
         """Hold the database's lock until `close()`; raises `DatabaseBusy` if another process has it."""
@@ -65,25 +74,38 @@ class Store:
     def exclusive(self) -> bool:
         return self._db_lock.held
 
-    # --- sessions in progress ---------------------------------------------------------------
+    # --- sessions in progress (one small file each, see `sessions`) -------------------------
 
     def save_session(self, session: Record) -> None:
-        with self._lock:
-            self._sessions.upsert(session, Query().id == session["id"])
+        self._live.save(session)
 
     def get_session(self, session_id: str) -> Record | None:
-        with self._lock:
-            return self._sessions.get(Query().id == session_id)
+        return self._live.get(session_id)
 
     def delete_session(self, session_id: str) -> None:
-        with self._lock:
-            self._sessions.remove(Query().id == session_id)
+        self._live.delete(session_id)
+
+    def session_at(self, channel: str, thread_ts: str | None = None) -> str | None:
+        """The id of the session running in this channel thread (or, with no thread, this DM)."""
+        return self._live.at(channel, thread_ts)
+
+    def sessions_of(self, user: str) -> list[str]:
+        """Ids of the sessions `user` started (from the index: no file is read)."""
+        return self._live.of(user)
+
+    def session_ids(self) -> list[str]:
+        return self._live.ids()
+
+    def session_idle_since(self, session_id: str) -> float | None:
+        """When the session was last saved (epoch seconds), None when it is gone."""
+        return self._live.idle_since(session_id)
+
+    def touch_session(self, session_id: str, at: float) -> None:
+        self._live.touch(session_id, at)
 
     def sessions(self, where: Callable[[Record], bool] = lambda _: True) -> list[Record]:
-        """Sessions matching `where`, most recently updated first."""
-        with self._lock:
-            found = [dict(r) for r in self._sessions.all() if where(r)]
-        return sorted(found, key=lambda r: r.get("updated_at", ""), reverse=True)
+        """Sessions matching `where`, most recently updated first (reads every session)."""
+        return self._live.all(where)
 
     # --- consultations ----------------------------------------------------------------------
 
@@ -91,8 +113,8 @@ class Store:
         """Archive a consultation, then forget the session it came from."""
         with self._lock:
             self._archive.add(consultation)
-            if finished_session:
-                self._sessions.remove(Query().id == finished_session)
+        if finished_session:
+            self._live.delete(finished_session)
 
     def get_consultation(self, consultation_id: str) -> Record | None:
         """The whole stored consultation (read from its shard)."""
@@ -123,8 +145,7 @@ class Store:
                 return self._archive.ids()
             if table_name != "sessions":
                 raise KeyError(table_name)
-            return {doc.get("id") for name, _, doc in iter_documents(self.path)
-                    if name == self._sessions.name}
+            return set(self._live.ids())
 
     def insert_new(self, table_name: str, records: list[Record]) -> int:
         """Add to `consultations` or `sessions` the records whose id is not there yet (one write
@@ -135,11 +156,7 @@ class Store:
         with self._lock:
             if table_name == "consultations":
                 return self._archive.insert_new(records)
-            present = self.ids(table_name)
-            fresh = [r for r in records if r["id"] not in present]
-            if fresh:
-                self._sessions.insert_multiple(fresh)
-            return len(fresh)
+            return self._live.insert_new(records)
 
     def delete_consultation(self, consultation_id: str) -> bool:
         """Gone from its shard, the shard's backup and the index, and from the hot file's backup,
@@ -168,4 +185,5 @@ class Store:
         with self._lock:
             self._hot.close()
             self._archive.close()
+            self._live.close()
             self._db_lock.release()

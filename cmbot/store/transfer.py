@@ -31,8 +31,8 @@ from .. import __version__
 from ..interview.session import now_iso
 from .archive import export_records
 from .atomic import gc_paused
+from .sessions import iter_sessions
 from .store import Record, Store
-from .stream import iter_documents
 
 FORMAT = "cmbot-export"
 FORMAT_VERSION = 1
@@ -152,9 +152,8 @@ def _lines(db_path: Path, sessions: bool) -> Iterator[tuple[str, str]]:
     for path, record in export_records(db_path):
         yield "consultation", _check_export(path, record, "consultation")
     if sessions:
-        for name, _, record in iter_documents(db_path):
-            if name == "sessions":
-                yield "session", _check_export(db_path, record, "session")
+        for record in iter_sessions(db_path):
+            yield "session", _check_export(db_path, record, "session")
 
 
 def export_lines(db_path: Path, sessions: bool = False) -> Iterator[str]:

@@ -186,6 +186,7 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.channel_members: dict[str, list[str]] = {}
         self.channel_names: dict[str, str] = {}
+        self.dms: dict[str, str] = {}  # user -> the id of their DM with the app (default D<user>)
         self.strict_blocks = True
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
@@ -608,7 +609,25 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": params["channel"]}}
         if not users:
             return self._error("users_list_not_supplied")
-        return {"ok": True, "channel": {"id": "D" + users[0]}}
+        return {"ok": True, "channel": {"id": self.dms.get(users[0], "D" + users[0])}}
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages of a channel, newest first (thread replies are not in it)."""
+        channel = str(params.get("channel") or "")
+        found = sorted(((ts, m) for (c, ts), m in self.messages.items()
+                        if c == channel and m.get("thread_ts") in (None, ts)), reverse=True)
+        limit = int(params.get("limit") or 100)
+        return {"ok": True, "messages": [dict(m, ts=ts) for ts, m in found[:limit]],
+                "has_more": len(found) > limit}
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A thread, oldest first: its root, then its replies."""
+        channel, root = str(params.get("channel") or ""), str(params.get("ts") or "")
+        found = sorted((ts, m) for (c, ts), m in self.messages.items()
+                       if c == channel and (ts == root or m.get("thread_ts") == root))
+        if not found:
+            return self._error("thread_not_found")
+        return {"ok": True, "messages": [dict(m, ts=ts) for ts, m in found], "has_more": False}
 
     def _conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel") or "")
@@ -692,6 +711,8 @@ _BUILTIN: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "users.info": FakeSlack._users_info,
     "conversations.open": FakeSlack._conversations_open,
     "conversations.members": FakeSlack._conversations_members,
+    "conversations.history": FakeSlack._conversations_history,
+    "conversations.replies": FakeSlack._conversations_replies,
     "conversations.info": FakeSlack._conversations_info,
     "files.getUploadURLExternal": FakeSlack._files_get_upload_url,
     "files.completeUploadExternal": FakeSlack._files_complete_upload,

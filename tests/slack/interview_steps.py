@@ -6,6 +6,7 @@ has `block_id` = the state id (DESIGN.md); its buttons, menu or checkboxes are t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fakeslack import Call, FakeSlack
@@ -84,3 +85,12 @@ ARTICLE = {
     "collaboration": ["sales"],
     "dedicated_possible": "no",
 }
+
+
+def command(bot: Any, text: str, **fields: Any) -> tuple[int, str]:
+    """A `/cmbot` command and its private answer (sent to the response URL after the ack), as
+    (HTTP status of the ack, the answer's JSON text)."""
+    mark = bot.fake.mark()
+    reply = bot.driver.command(text, **fields)
+    answer = bot.fake.wait_for("response", after=mark)
+    return reply.status, json.dumps(answer.params, ensure_ascii=False)

@@ -45,12 +45,16 @@ def test_only_the_starter_may_answer(bot):
 
 def test_team_mode_lets_any_member_answer_and_records_who(bot):
     fake, driver = bot.fake, bot.driver
+    fake.channel_members[CHANNEL] = [OWNER, OTHER]
     reply = driver.command("start team", user=OWNER, channel=CHANNEL)
     assert reply.status == 200
     root = fake.wait_for("chat.postMessage", lambda c: not c.params.get("thread_ts"))
     assert "team" in root.text.lower()
     first = wait_question(fake, "org_size")
     mark = fake.mark()
+    click(driver, "U9", first, "org_size", "small")  # not a member of the channel
+    refusal = fake.wait_for("chat.postEphemeral", lambda c: c.params["user"] == "U9", after=mark)
+    assert f"<@{OWNER}>" in refusal.text
     click(driver, OTHER, first, "org_size", "large")
     second = wait_question(fake, "departments", after=mark)
     answered = fake.wait_for("chat.update", lambda c: c.params["ts"] == first.response["ts"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archive import anywhere_in_database
-from interview_steps import ARTICLE, wait_question
+from interview_steps import ARTICLE, command, wait_question
 from test_dm_interview import run_interview
 
 USER, OTHER, DM, CHANNEL = "U1", "U2", "D1", "C1"
@@ -16,38 +16,38 @@ def finished(bot, user=USER, channel=DM):
 
 
 def test_help_and_unknown_subcommand_answer_privately_with_usage(bot):
-    status, body = bot.driver.command("help")
+    status, body = command(bot, "help")
     assert status == 200 and "/cmbot start" in body and "/cmbot history" in body
-    status, body = bot.driver.command("frobnicate <!here>")
+    status, body = command(bot, "frobnicate <!here>")
     assert status == 200 and "frobnicate" in body and "/cmbot start" in body
     assert "<!here>" not in body
     bot.fake.assert_no_call("chat.postMessage", wait=0.3)
 
 
 def test_history_show_export_delete(bot):
-    fake, driver = bot.fake, bot.driver
+    fake = bot.fake
     cid = finished(bot)
-    status, body = driver.command("history", channel=DM)
+    status, body = command(bot, "history", channel=DM)
     assert status == 200 and cid in body
-    status, body = driver.command(f"show {cid}", channel=DM)
+    status, body = command(bot, f"show {cid}", channel=DM)
     assert status == 200 and "cmbot_recommendation" not in body and "Risks" in body
     # someone else cannot see a DM consultation, and it looks exactly like a missing one
-    _, theirs = driver.command(f"show {cid}", user=OTHER)
-    _, missing = driver.command("show 00000000", user=OTHER)
+    _, theirs = command(bot, f"show {cid}", user=OTHER)
+    _, missing = command(bot, "show 00000000", user=OTHER)
     assert theirs.replace(cid, "X") == missing.replace("00000000", "X")
     mark = fake.mark()
-    status, body = driver.command(f"export {cid}", channel=DM)
+    status, body = command(bot, f"export {cid}", channel=DM)
     assert status == 200
     upload = fake.wait_for("upload", after=mark)
     assert b"Reframed objectives" in upload.params["content"]
     done = fake.wait_for("files.completeUploadExternal", after=mark)
     assert done.params["channel_id"] == DM
-    _, body = driver.command(f"delete {cid}", user=OTHER)
+    _, body = command(bot, f"delete {cid}", user=OTHER)
     assert "No consultation" in body
-    _, body = driver.command(f"delete {cid}")
+    _, body = command(bot, f"delete {cid}")
     assert "deleted" in body
     assert anywhere_in_database(bot.db_path, cid) == []  # backups included
-    _, body = driver.command("history")
+    _, body = command(bot, "history")
     assert cid not in body
 
 
@@ -57,14 +57,14 @@ def test_channel_consultations_are_visible_to_members(bot):
     result = run_interview(bot, ARTICLE, user=USER, channel=CHANNEL)
     cid = result.params["metadata"]["event_payload"]["consultation_id"]
     fake.channel_members[CHANNEL] = [USER, OTHER]
-    _, body = driver.command(f"show {cid}", user=OTHER)
+    _, body = command(bot, f"show {cid}", user=OTHER)
     assert "Risks" in body
-    _, body = driver.command(f"show {cid}", user="U3")
+    _, body = command(bot, f"show {cid}", user="U3")
     assert "No consultation" in body
-    _, body = driver.command(f"delete {cid}", user=OTHER)
+    _, body = command(bot, f"delete {cid}", user=OTHER)
     assert f"<@{USER}>" in body  # only the one who ran it may delete
     # in a channel, the owner is asked to confirm before it disappears for everyone
-    _, body = driver.command(f"delete {cid}", user=USER)
+    _, body = command(bot, f"delete {cid}", user=USER)
     assert "cmbot_delete_confirm" in body
     assert anywhere_in_database(bot.db_path, cid) != []
     mark = fake.mark()
@@ -77,12 +77,12 @@ def test_channel_consultations_are_visible_to_members(bot):
 
 def test_lang_fr_switches_the_next_interview(bot):
     fake, driver = bot.fake, bot.driver
-    _, body = driver.command("lang fr")
+    _, body = command(bot, "lang fr")
     assert "français" in body
     driver.message(USER, DM, "start")
     call = wait_question(fake, "org_size")
     assert "Combien de personnes" in call.text
-    _, body = driver.command("lang de")
+    _, body = command(bot, "lang de")
     assert "/cmbot lang fr" in body
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from archive import saved_consultations
-from interview_steps import ARTICLE, answer_block, click, wait_question
+from interview_steps import ARTICLE, answer_block, click, command, wait_question
 from test_dm_interview import run_interview
 
 USER, DM = "U1", "D1"
@@ -16,7 +16,7 @@ def test_rerun_with_one_change_shows_what_changed(bot):
     driver.message(USER, DM, "start")
     first = run_interview(bot, ARTICLE)
     parent = first.params["metadata"]["event_payload"]["consultation_id"]
-    _, body = driver.command(f"show {parent}", channel=DM)
+    _, body = command(bot, f"show {parent}", channel=DM)
     blocks = json.loads(body)["blocks"]
     rerun = next(e for b in blocks if b["type"] == "actions" for e in b["elements"]
                  if e["action_id"] == "cmbot_rerun")
@@ -57,7 +57,7 @@ def test_history_is_paginated(bot):
         driver.message(USER, channel, "start")
         result = run_interview(bot, ARTICLE, channel=channel, after=mark)
         ids.append(result.params["metadata"]["event_payload"]["consultation_id"])
-    _, body = driver.command("history")
+    _, body = command(bot, "history")
     page = json.loads(body)
     text = json.dumps(page["blocks"])
     assert ids[-1] in text and ids[0] not in text  # newest first, ten a page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interview_steps import ARTICLE, answer_block, wait_question
+from interview_steps import ARTICLE, answer_block, command, wait_question
 from test_dm_interview import run_interview
 
 USER, DM = "U1", "D1"
@@ -27,7 +27,7 @@ def test_whole_interview_in_french_then_back_to_english(bot):
     assert "Rattachement recommandé" in text and "Risques" in text
     assert all(r["to"] and "Faire" in payload["reframed"][0]["to"] for r in payload["reframed"])
     # the person prefers English from now on
-    _, body = driver.command("lang en", channel=DM)
+    _, body = command(bot, "lang en", channel=DM)
     assert "English" in body
     mark = fake.mark()
     driver.message(USER, DM, "start")
@@ -40,6 +40,7 @@ def test_objectives_review_flow_in_slack(bot):
     from test_dm_interview import run_interview as run
 
     driver = bot.driver
+    bot.fake.dms[USER] = DM  # the app's own DM with the user: the interview runs right there
     status, _ = driver.command("start objectives_review", channel=DM)
     assert status == 200
     answers = {"current_host": "sales", "budget_owner": "host",

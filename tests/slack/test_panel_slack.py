@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from interview_steps import click, submit, wait_question
+from interview_steps import click, command, submit, wait_question
 
 CHANNEL, STARTER, BEA, CARL, OUTSIDER = "C1", "U1", "U2", "U3", "U9"
 MULTI = {"departments", "objectives", "collaboration"}
@@ -50,8 +50,8 @@ def answer(bot, user: str, answers: dict[str, Any], after: int = 0) -> int:
 
 
 def start_panel(bot, members: str = f"<@{BEA}|bea> <@{CARL}>"):
-    reply = bot.driver.command(f"panel {members}", user=STARTER, channel=CHANNEL)
-    assert reply.status == 200
+    status, reply = command(bot, f"panel {members}", user=STARTER, channel=CHANNEL)
+    assert status == 200
     root = bot.fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == CHANNEL
                              and not c.params.get("thread_ts"))
     return reply, root
@@ -88,7 +88,7 @@ def result_of(bot, root, after: int = 0):
 def test_three_members_answer_on_their_own_and_the_result_shows_their_disagreements(bot):
     fake = bot.fake
     reply, root = start_panel(bot)
-    assert f"<#{CHANNEL}>" in reply.body
+    assert f"<#{CHANNEL}>" in reply
     assert all(f"<@{u}>" in root.text for u in (STARTER, BEA, CARL))
     # The starter is asked first, the facts included; the others wait for the facts.
     wait_question(fake, "org_size", channel=dm(STARTER))
@@ -140,8 +140,8 @@ def test_three_members_answer_on_their_own_and_the_result_shows_their_disagreeme
                       and payload["consultation_id"] in c.text)
     # The panel is one consultation the channel's members can reopen.
     fake.channel_members[CHANNEL] = [STARTER, BEA, CARL]
-    shown = bot.driver.command(f"show {payload['consultation_id']}", user=BEA, channel=CHANNEL)
-    assert shown.status == 200 and "Each member's answers" in shown.body
+    status, shown = command(bot, f"show {payload['consultation_id']}", user=BEA, channel=CHANNEL)
+    assert status == 200 and "Each member's answers" in shown
 
 
 def test_the_starter_closes_early_once_two_have_answered(bot):
@@ -185,8 +185,8 @@ def test_the_starter_cancels_and_nothing_is_saved(bot):
                   and "cancelled" in c.text, after=mark)
     fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == dm(BEA)
                   and "cancelled the panel" in c.text, after=mark)
-    history = bot.driver.command("history", user=STARTER, channel=CHANNEL)
-    assert "No consultation yet" in history.body
+    _, history = command(bot, "history", user=STARTER, channel=CHANNEL)
+    assert "No consultation yet" in history
 
 
 def test_each_member_in_their_own_language_the_result_in_the_starters(bot):
@@ -205,12 +205,10 @@ def test_each_member_in_their_own_language_the_result_in_the_starters(bot):
 
 
 def test_a_panel_needs_a_channel_and_named_members(bot):
-    driver = bot.driver
-    assert "runs in a channel" in driver.command(f"panel <@{BEA}>", user=STARTER,
-                                                 channel=dm(STARTER)).body
-    assert "Name the members" in driver.command("panel", user=STARTER, channel=CHANNEL).body
-    assert "Name the members" in driver.command("panel bea carl", user=STARTER,
-                                                channel=CHANNEL).body
-    assert "Name the members" in driver.command(f"panel <@{STARTER}>", user=STARTER,
-                                                channel=CHANNEL).body
+    assert "runs in a channel" in command(bot, f"panel <@{BEA}>", user=STARTER,
+                                          channel=dm(STARTER))[1]
+    assert "Name the members" in command(bot, "panel", user=STARTER, channel=CHANNEL)[1]
+    assert "Name the members" in command(bot, "panel bea carl", user=STARTER, channel=CHANNEL)[1]
+    assert "Name the members" in command(bot, f"panel <@{STARTER}>", user=STARTER,
+                                         channel=CHANNEL)[1]
     bot.fake.assert_no_call("chat.postMessage")

@@ -6,13 +6,14 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from ...i18n import t
 from .. import access
-from ..conversation import Conductor, Place
-from .commands import history_blocks
+from ..context import conductor_of, later, place_key
+from ..where import Start, Where, is_dm
+from .commands import PAGE_MAX, history_blocks
 
 log = logging.getLogger("cmbot.slack")
 
@@ -27,139 +28,173 @@ def _where(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
     return body["user"]["id"], channel, ts, thread
 
 
-def _selected(body: dict[str, Any], block_id: str) -> list[str] | None:
-    """The options ticked in a multi question, read from the message's `state.values`."""
-    for element in ((body.get("state") or {}).get("values") or {}).get(block_id, {}).values():
-        if "selected_options" in element:
-            return [o["value"] for o in element["selected_options"] or []]
-    return None
+def _ticked(body: dict[str, Any]) -> dict[str, list[str] | None]:
+    """The options ticked per block, read from the message's `state.values`."""
+    ticked: dict[str, list[str] | None] = {}
+    for block_id, elements in ((body.get("state") or {}).get("values") or {}).items():
+        for element in (elements or {}).values():
+            if isinstance(element, dict) and "selected_options" in element:
+                ticked[block_id] = [o["value"] for o in element["selected_options"] or []]
+    return ticked
 
 
-def register(app: App, conductor: Conductor) -> None:
-    desk = conductor.desk
+def on_choice(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    user, channel, ts, thread = _where(body)
+    value = action.get("value") or (action.get("selected_option") or {}).get("value")
+    later(context, place_key(channel, thread), lambda: conductor_of(context).click(
+        user, channel, ts, thread, action.get("block_id", ""), value))
 
-    @app.action(re.compile(r"^cmbot_choice(_\d+)?$"))
-    def on_choice(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        user, channel, ts, thread = _where(body)
-        value = action.get("value") or (action.get("selected_option") or {}).get("value")
-        conductor.click(user, channel, ts, thread, action.get("block_id", ""), value)
 
-    @app.action("cmbot_multi")
-    def on_multi_change(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        """Ticks are remembered too, for a submit whose payload carries no `state.values`."""
-        ack()
-        user, channel, ts, thread = _where(body)
-        picked = [o["value"] for o in action.get("selected_options") or []]
-        conductor.remember_ticks(user, channel, ts, thread, action.get("block_id", ""), picked)
+def on_multi_change(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                    context: BoltContext) -> None:
+    """Ticks are remembered too, for a submit whose payload carries no `state.values`."""
+    ack()
+    user, channel, ts, thread = _where(body)
+    picked = [o["value"] for o in action.get("selected_options") or []]
+    later(context, place_key(channel, thread), lambda: conductor_of(context).remember_ticks(
+        user, channel, ts, thread, action.get("block_id", ""), picked))
 
-    @app.action("cmbot_submit")
-    def on_submit(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        user, channel, ts, thread = _where(body)
-        session_id = action.get("value") or conductor.find(channel, ts, thread)
-        saved = desk.store.get_session(session_id) if session_id else None
-        state = saved["state"] if saved else ""
-        picked = _selected(body, state)
-        if picked is None and saved:
-            picked = saved.get("meta", {}).get("ticks", {}).get(state)
-        conductor.click(user, channel, ts, thread, state, picked if picked is not None else [],
-                        session_id=session_id)
 
-    @app.action(re.compile(r"^cmbot_(back|restart|cancel)$"))
-    def on_nav(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        user, channel, ts, thread = _where(body)
-        session_id = action.get("value") or conductor.find(channel, ts, thread)
+def on_submit(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    user, channel, ts, thread = _where(body)
+    ticked = _ticked(body)
+    later(context, place_key(channel, thread), lambda: conductor_of(context).click(
+        user, channel, ts, thread, None, ticked, session_id=action.get("value") or None))
+
+
+def on_nav(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    user, channel, _, thread = _where(body)
+    conductor = conductor_of(context)
+
+    def work() -> None:
+        session_id = action.get("value") or conductor.find(channel, thread)
         if not session_id:
-            conductor.ephemeral(channel, user, t("slack.over", conductor.lang_for(user)), thread)
+            conductor.tell(user, t("slack.over", conductor.lang_for(user)), channel, thread)
             return
         conductor.navigate(user, channel, session_id, action["action_id"][len("cmbot_"):], thread)
+    later(context, place_key(channel, thread), work)
 
-    @app.action("cmbot_edit")
-    def on_edit(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        user, channel, ts, thread = _where(body)
-        session_id = conductor.find(channel, ts, thread)
+
+def on_edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    user, channel, ts, thread = _where(body)
+    conductor = conductor_of(context)
+    state = (action.get("selected_option") or {}).get("value", "")
+
+    def work() -> None:
+        session_id = conductor.find(channel, thread)
         if not session_id:
-            conductor.ephemeral(channel, user, t("slack.over", conductor.lang_for(user)), thread)
+            conductor.tell(user, t("slack.over", conductor.lang_for(user)), channel, thread)
             return
-        state = (action.get("selected_option") or {}).get("value", "")
         conductor.edit(user, channel, session_id, ts, state, thread)
+    later(context, place_key(channel, thread), work)
 
-    @app.action(re.compile(r"^cmbot_export_(md|json)$"))
-    def on_export(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user, channel, _, thread = _where(body)
+
+def on_export(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+              context: BoltContext) -> None:
+    ack()
+    user, channel, _, thread = _where(body)
+    conductor = conductor_of(context)
+
+    def work() -> None:
         lang = conductor.lang_for(user)
-        consultation = access.visible(desk, client, user, action.get("value", ""))
+        consultation = access.visible(conductor.desk, client, user, action.get("value", ""))
         if consultation is None:
-            conductor.ephemeral(channel, user, t("slack.not_found", lang, id=action.get("value")),
-                                thread)
+            conductor.tell(user, t("slack.not_found", lang, id=action.get("value")), channel, thread)
             return
-        error = access.upload_export(desk, client, consultation, action["action_id"].rsplit("_", 1)[1],
-                                     consultation.lang)
+        error = access.upload_export(conductor.desk, client, consultation,
+                                     action["action_id"].rsplit("_", 1)[1], consultation.lang)
         if error:
-            conductor.ephemeral(channel, user, error, thread)
+            conductor.tell(user, error, channel, thread)
+    later(context, place_key(channel, thread), work)
 
-    @app.action("cmbot_rerun")
-    def on_rerun(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user, channel, _, thread = _where(body)
-        consultation = access.visible(desk, client, user, action.get("value", ""))
+
+def on_rerun(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+             context: BoltContext) -> None:
+    ack()
+    user, channel, _, thread = _where(body)
+    conductor = conductor_of(context)
+
+    def work() -> None:
+        consultation = access.visible(conductor.desk, client, user, action.get("value", ""))
         if consultation is None:
-            conductor.ephemeral(channel, user, t("slack.not_found", conductor.lang_for(user),
-                                                 id=action.get("value")), thread)
+            conductor.tell(user, t("slack.not_found", conductor.lang_for(user),
+                                   id=action.get("value")), channel, thread)
             return
-        problem = conductor.start(user, Place(channel, channel.startswith("D")), parent=consultation,
-                                  origin=f"rerun:{action.get('action_ts')}:{user}")
-        if problem:
-            conductor.ephemeral(channel, user, problem)
+        conductor.start(user, Where(channel, is_dm(channel)), Start(), parent=consultation,
+                        origin=f"rerun:{action.get('action_ts')}:{user}")
+    later(context, place_key(channel), work)
 
-    @app.action("cmbot_new")
-    def on_new(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        user, channel, _, _ = _where(body)
-        problem = conductor.start(user, Place(channel, channel.startswith("D")),
-                                  origin=f"new:{action.get('action_ts')}:{user}")
-        if problem:
-            conductor.ephemeral(channel, user, problem)
 
-    @app.action("cmbot_delete_confirm")
-    def on_delete_confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                          respond: Respond, client: WebClient) -> None:
-        ack()
-        user, cid = body["user"]["id"], action.get("value", "")
+def on_new(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    user, channel, _, _ = _where(body)
+    later(context, place_key(channel), lambda: conductor_of(context).start(
+        user, Where(channel, is_dm(channel)), Start(), origin=f"new:{action.get('action_ts')}:{user}"))
+
+
+def on_delete_confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                      client: WebClient, context: BoltContext) -> None:
+    ack()
+    user, cid = body["user"]["id"], action.get("value", "")
+    conductor = conductor_of(context)
+
+    def work() -> None:
         lang = conductor.lang_for(user)
-        consultation = access.visible(desk, client, user, cid)
+        consultation = access.visible(conductor.desk, client, user, cid)
         if consultation is None or consultation.started_by != user:
             respond(text=t("slack.not_found", lang, id=cid), replace_original=True)
             return
-        desk.store.delete_consultation(cid)
+        conductor.desk.store.delete_consultation(cid)
         respond(text=t("slack.deleted", lang, id=cid), replace_original=True)
+    later(context, user, work)
 
-    @app.action("cmbot_delete_keep")
-    def on_delete_keep(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        ack()
-        lang = conductor.lang_for(body["user"]["id"])
-        respond(text=t("slack.delete_kept", lang, id=action.get("value", "")), replace_original=True)
 
-    @app.action("cmbot_history_more")
-    def on_history_more(ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                        respond: Respond, client: WebClient) -> None:
-        ack()
-        user = body["user"]["id"]
-        value = action.get("value") or "0"
-        offset = int(value) if value.isdigit() else 0
-        respond(blocks=history_blocks(conductor, client, user, offset), replace_original=True,
-                text=t("slack.history_title", conductor.lang_for(user)))
+def on_delete_keep(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                   context: BoltContext) -> None:
+    ack()
+    user = body["user"]["id"]
+    later(context, user, lambda: respond(
+        text=t("slack.delete_kept", conductor_of(context).lang_for(user), id=action.get("value", "")),
+        replace_original=True))
+
+
+def on_history_more(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                    client: WebClient, context: BoltContext) -> None:
+    ack()
+    user = body["user"]["id"]
+    value = str(action.get("value") or "0")
+    offset = int(value) if value.isdigit() and len(value) <= 7 else PAGE_MAX
+    conductor = conductor_of(context)
+    later(context, user, lambda: respond(
+        blocks=history_blocks(conductor, client, user, offset), replace_original=True,
+        text=t("slack.history_title", conductor.lang_for(user))))
+
+
+def on_unknown(ack: Ack, action: dict[str, Any]) -> None:
+    """A click cmbot does not know (an old message, a newer client): acknowledged and ignored
+    rather than shown to the person as an error."""
+    ack()
+    log.info("ignored an unknown action %r", str(action.get("action_id"))[:80])
+
+
+def register(app: App) -> None:
+    app.action(re.compile(r"^cmbot_choice(_\d+)?$"))(on_choice)
+    app.action("cmbot_multi")(on_multi_change)
+    app.action("cmbot_submit")(on_submit)
+    app.action(re.compile(r"^cmbot_(back|restart|cancel)$"))(on_nav)
+    app.action("cmbot_edit")(on_edit)
+    app.action(re.compile(r"^cmbot_export_(md|json)$"))(on_export)
+    app.action("cmbot_rerun")(on_rerun)
+    app.action("cmbot_new")(on_new)
+    app.action("cmbot_delete_confirm")(on_delete_confirm)
+    app.action("cmbot_delete_keep")(on_delete_keep)
+    app.action("cmbot_history_more")(on_history_more)
 
 
 def register_fallback(app: App) -> None:
-    """Registered last: a click cmbot does not know (an old message, a newer client) is
-    acknowledged and ignored rather than shown to the person as an error."""
-
-    @app.action(re.compile(".*"))
-    def on_unknown(ack: Ack, action: dict[str, Any]) -> None:
-        ack()
-        log.info("ignored an unknown action %r", action.get("action_id"))
+    """Registered last, so it only catches what no other listener took."""
+    app.action(re.compile(".*"))(on_unknown)

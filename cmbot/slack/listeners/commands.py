@@ -1,18 +1,25 @@
-"""`/cmbot start|panel|history|show|export|delete|lang|help`. Answers go back privately in the ack."""
+"""`/cmbot start|panel|history|show|export|delete|lang|help`.
+
+The command is acknowledged at once; the answer follows privately through the command's
+response URL, so looking people's language or channel membership up never delays the ack.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from ...i18n import LANGUAGES, t
 from .. import access, panel
 from .. import blocks as bk
-from ..conversation import Conductor, Place
+from ..context import conductor_of, later, place_key
+from ..conversation import Conductor
+from ..where import Start, Where, is_dm
 
 PAGE = 10
+PAGE_MAX = 1_000_000  # a page offset beyond any history (a forged value is clamped, not parsed)
 
 
 def history_blocks(conductor: Conductor, client: WebClient, user: str, offset: int) -> list[dict]:
@@ -20,68 +27,89 @@ def history_blocks(conductor: Conductor, client: WebClient, user: str, offset: i
     rows = access.history(conductor.desk, client, user)
     if not rows:
         return [bk.section(t("slack.history_empty", lang))]
+    offset = max(0, min(offset, (len(rows) - 1) // PAGE * PAGE))
     lines = []
     for row in rows[offset:offset + PAGE]:
         place = bk.where_label(row.get("where", {}), lang)
         lines.append(t("slack.history_line", lang, id=row["id"], date=row["finished_at"][:10],
                        user=row["started_by"], where=place, flow=row["flow_id"],
                        placement=t(f"place.{row['recommendation']['placement']}", lang)))
-    result = [bk.section(f"*{t('slack.history_title', lang)}*"), bk.section("\n".join(lines))]
+    result = [bk.section(f"*{t('slack.history_title', lang)}*"), *bk.sections("\n".join(lines))]
     if offset + PAGE < len(rows):
         result.append({"type": "actions", "block_id": "cmbot_history", "elements": [
             bk.button(t("slack.history_more", lang), "cmbot_history_more", str(offset + PAGE))]})
     return result
 
 
-def register(app: App, conductor: Conductor) -> None:
-    @app.command("/cmbot")
-    def cmbot_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-        user, channel = command["user_id"], command["channel_id"]
-        words = (command.get("text") or "").split()
-        sub = words[0].lower() if words else "help"
-        args = words[1:]
-        lang = conductor.lang_for(user)
+def cmbot_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond,
+                  context: BoltContext) -> None:
+    ack()
+    user, channel = command["user_id"], command["channel_id"]
+    conductor = conductor_of(context)
+    words = (command.get("text") or "").split()
+    sub = words[0].lower() if words else "help"
 
+    def work() -> None:
         if sub == "start":
-            team = "team" in args
-            flows = [a for a in args if a != "team"]
-            is_dm = channel.startswith("D")
-            problem = conductor.start(user, Place(channel, is_dm), team=team,
-                                      flow_id=flows[0] if flows else "community_manager",
-                                      origin=command.get("trigger_id"))
-            if problem:
-                ack(text=problem)
-            elif is_dm:
-                ack()
-            else:
-                ack(text=t("slack.started_in_channel", lang, channel=channel))
-        elif sub == "panel":
-            problem = panel.start(conductor, user, channel, args)
-            ack(text=problem or t("panel.slack.started", lang, channel=channel))
-        elif sub == "history":
-            ack(blocks=history_blocks(conductor, client, user, 0), text=t("slack.history_title", lang))
-        elif sub in ("show", "export", "delete"):
-            ack(**consultation_command(conductor, client, user, sub, args, lang))
-        elif sub == "lang":
-            chosen = args[0].lower() if args else ""
-            if chosen not in LANGUAGES:
-                ack(text=t("slack.lang_usage", lang))
-                return
-            conductor.set_lang(user, chosen)
-            ack(text=t("slack.lang_set", chosen))
-        elif sub == "help":
-            ack(text=t("slack.usage", lang))
-        else:
-            ack(text=t("slack.unknown_command", lang, command=bk.esc(sub[:40])) + "\n\n"
-                + t("slack.usage", lang))
+            start_command(conductor, user, channel, words[1:], command, respond)
+            return
+        if sub == "panel":
+            problem = panel.start(conductor, user, channel, words[1:])
+            respond(text=problem or t("panel.slack.started", conductor.lang_for(user), channel=channel),
+                    response_type="ephemeral", replace_original=False)
+            return
+        answer = answer_command(conductor, client, user, sub, words[1:])
+        respond(**answer, response_type="ephemeral", replace_original=False)
+    later(context, place_key(channel), work)
+
+
+def start_command(conductor: Conductor, user: str, channel: str, args: list[str],
+                  command: dict[str, Any], respond: Respond) -> None:
+    """`/cmbot start [team] [flow]`. In a DM that is not the person's DM with the bot (a DM
+    between two people, where the bot cannot post), the interview runs in the bot's DM."""
+    flows = [a for a in args if a.lower() != "team"]
+    start = Start(team=len(flows) < len(args), flow_id=flows[0] if flows else Start().flow_id)
+    where = Where(channel, is_dm=is_dm(channel))
+    lang = conductor.lang_for(user)
+    if where.is_dm:
+        try:
+            own = conductor.courier.open_dm(user)
+        except Exception:
+            own = channel
+        if own != channel:
+            where = Where(own, is_dm=True)
+            respond(text=t("door.moved_to_dm", lang), response_type="ephemeral")
+    started = conductor.start(user, where, start, origin=command.get("trigger_id"), respond=respond)
+    if started and not where.is_dm:
+        respond(text=t("slack.started_in_channel", lang, channel=channel), response_type="ephemeral")
+
+
+def answer_command(conductor: Conductor, client: WebClient, user: str, sub: str,
+                   args: list[str]) -> dict[str, Any]:
+    lang = conductor.lang_for(user)
+    if sub == "history":
+        return {"blocks": history_blocks(conductor, client, user, 0),
+                "text": t("slack.history_title", lang)}
+    if sub in ("show", "export", "delete"):
+        return consultation_command(conductor, client, user, sub, args, lang)
+    if sub == "lang":
+        chosen = args[0].lower() if args else ""
+        if chosen not in LANGUAGES:
+            return {"text": t("slack.lang_usage", lang)}
+        conductor.set_lang(user, chosen)
+        return {"text": t("slack.lang_set", chosen)}
+    if sub == "help":
+        return {"text": t("slack.usage", lang)}
+    return {"text": t("slack.unknown_command", lang, command=bk.esc(sub[:40])) + "\n\n"
+            + t("slack.usage", lang)}
 
 
 def consultation_command(conductor: Conductor, client: WebClient, user: str, sub: str,
                          args: list[str], lang: str) -> dict[str, Any]:
-    """`show`, `export` and `delete` of one consultation, as the ack's keyword arguments."""
+    """`show`, `export` and `delete` of one consultation."""
     if not args:
         return {"text": t("slack.need_id", lang, command=sub)}
-    cid = args[0]
+    cid = args[0][:40]
     consultation = access.visible(conductor.desk, client, user, cid)
     if consultation is None:
         return {"text": t("slack.not_found", lang, id=bk.esc(cid))}
@@ -108,3 +136,7 @@ def consultation_command(conductor: Conductor, client: WebClient, user: str, sub
                 bk.button(t("slack.delete_no", lang), "cmbot_delete_keep", cid)]}]}
     desk.store.delete_consultation(cid)
     return {"text": t("slack.deleted", lang, id=cid)}
+
+
+def register(app: App) -> None:
+    app.command("/cmbot")(cmbot_command)

@@ -7,61 +7,54 @@ answers only from `message`, so each arrives once whatever Slack duplicates.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
 from ...i18n import t
-from ..conversation import Conductor, Place
+from ..context import conductor_of, later, place_key
+from ..where import Where, is_dm, parse_start
 
-MENTION = re.compile(r"<@[A-Z0-9]+>")
-START = re.compile(r"^\s*start\b(?P<rest>.*)$", re.IGNORECASE)
-
-
-def start_words(text: str) -> tuple[bool, list[str]] | None:
-    """`start`, `start team`, `start objectives_review` -> (team, flows); None if not a start."""
-    match = START.match(MENTION.sub("", text or ""))
-    if not match:
-        return None
-    words = match.group("rest").split()
-    return "team" in [w.lower() for w in words], [w for w in words if w.lower() != "team"]
+REPLY_SUBTYPES = (None, "thread_broadcast", "file_share")  # a reply, also sent to the channel or with a file
 
 
-def register(app: App, conductor: Conductor) -> None:
-    @app.event("app_mention")
-    def on_mention(event: dict[str, Any]) -> None:
-        if event.get("thread_ts") and conductor.find(event["channel"], None, event["thread_ts"]):
+def on_mention(event: dict[str, Any], context: BoltContext) -> None:
+    user, channel, thread = event.get("user"), event["channel"], event.get("thread_ts")
+    if not isinstance(user, str):
+        return
+    conductor = conductor_of(context)
+
+    def work() -> None:
+        if thread and conductor.find(channel, thread):
             return  # a reply inside an interview thread: the `message` event answers it
-        parsed = start_words(event.get("text", ""))
-        user, channel = event["user"], event["channel"]
-        if parsed is None:
-            conductor.ephemeral(channel, user, t("slack.usage", conductor.lang_for(user)))
+        start = parse_start(event.get("text", ""))
+        if start is None:
+            conductor.tell(user, t("slack.usage", conductor.lang_for(user)), channel, thread)
             return
-        team, flows = parsed
-        problem = conductor.start(user, Place(channel, is_dm=False), team=team,
-                                  flow_id=flows[0] if flows else "community_manager",
-                                  origin=f"{channel}:{event['ts']}")
-        if problem:
-            conductor.ephemeral(channel, user, problem)
+        conductor.start(user, Where(channel, is_dm=False), start, origin=f"{channel}:{event['ts']}")
+    later(context, place_key(channel, thread), work)
 
-    @app.event("message")
-    def on_message(event: dict[str, Any]) -> None:
-        if event.get("subtype") or event.get("bot_id") or "user" not in event:
-            return  # edits, joins, and our own messages
-        user, channel, text = event["user"], event["channel"], event.get("text", "")
-        is_dm = event.get("channel_type") == "im" or channel.startswith("D")
-        parsed = start_words(text) if is_dm else None
-        if parsed is None and conductor.reply(user, channel, text, event["ts"], event.get("thread_ts")):
+
+def on_message(event: dict[str, Any], context: BoltContext) -> None:
+    if event.get("subtype") not in REPLY_SUBTYPES or event.get("bot_id") or "user" not in event:
+        return  # edits, joins, and our own messages
+    user, channel, text = event["user"], event["channel"], event.get("text") or ""
+    thread, dm = event.get("thread_ts"), is_dm(channel, event.get("channel_type"))
+    conductor = conductor_of(context)
+
+    def work() -> None:
+        start = parse_start(text) if dm else None
+        if start is None and conductor.reply(user, channel, text, event["ts"], thread):
             return
-        if not is_dm:
+        if not dm:
             return  # channel chatter is none of our business
-        if parsed is None:
-            conductor.ephemeral(channel, user, t("slack.dm_hello", conductor.lang_for(user)))
+        if start is None:
+            conductor.tell(user, t("slack.dm_hello", conductor.lang_for(user)), channel)
             return
-        _, flows = parsed  # (team mode means nothing in a DM)
-        problem = conductor.start(user, Place(channel, is_dm=True),
-                                  flow_id=flows[0] if flows else "community_manager",
-                                  origin=f"{channel}:{event['ts']}")
-        if problem:
-            conductor.ephemeral(channel, user, problem)
+        conductor.start(user, Where(channel, is_dm=True), start, origin=f"{channel}:{event['ts']}")
+    later(context, place_key(channel, thread), work)
+
+
+def register(app: App) -> None:
+    app.event("app_mention")(on_mention)
+    app.event("message")(on_message)

@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from ...i18n import t
 from ...interview import Session
 from .. import blocks as bk
-from ..conversation import Conductor, Place
+from ..context import conductor_of, later
+from ..conversation import Conductor
+from ..courier import Failure, slack_error
+from ..where import Start, Where
 
 RECENT = 5
+log = logging.getLogger("cmbot.slack")
 
 
 def home_view(conductor: Conductor, user: str) -> dict[str, Any]:
     desk, lang = conductor.desk, conductor.lang_for(user)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": bk.plain(t("slack.home_title", lang))},
+        {"type": "header", "text": bk.plain(t("slack.home_title", lang), bk.HEADER_MAX)},
         bk.section(t("slack.home_intro", lang)),
         {"type": "actions", "block_id": "cmbot_home", "elements": [
             bk.button(t("slack.home_start", lang), "cmbot_home_start", "start", "primary")]},
         {"type": "divider"},
         bk.section(f"*{t('slack.home_in_progress', lang)}*"),
     ]
-    running = desk.store.sessions(
-        lambda r: r.get("started_by") == user and r.get("flow_id") in desk.flows)[:RECENT]
-    for record in running:
-        session = Session.from_dict(record)
+    records = (desk.store.get_session(sid) for sid in desk.store.sessions_of(user))
+    running = sorted((Session.from_dict(r) for r in records
+                      if r and r.get("flow_id") in desk.flows and r.get("state") != "done"
+                      and (r.get("where") or {}).get("kind") in ("dm", "channel")),
+                     key=lambda s: s.updated_at, reverse=True)[:RECENT]
+    for session in running:
         interview = desk.interview(session.flow_id)
         n, total = interview.progress(session)
         place = bk.where_label(session.where, lang)
@@ -51,24 +58,43 @@ def home_view(conductor: Conductor, user: str) -> dict[str, Any]:
 
 
 def publish(conductor: Conductor, client: WebClient, user: str) -> None:
-    client.views_publish(user_id=user, view=home_view(conductor, user))
+    """Publish the tab; a failure (a revoked scope, Slack down) is logged, the tab stays as it was."""
+    try:
+        client.views_publish(user_id=user, view=home_view(conductor, user))
+    except Failure as exc:
+        log.warning("views.publish failed for %s: %s", user, slack_error(exc))
 
 
-def register(app: App, conductor: Conductor) -> None:
-    @app.event("app_home_opened")
-    def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab", "home") == "home":
-            publish(conductor, client, event["user"])
+def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    user = event.get("user")
+    if event.get("tab", "home") == "home" and isinstance(user, str):
+        later(context, user, lambda: publish(conductor_of(context), client, user))
 
-    @app.action("cmbot_home_start")
-    def on_home_start(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user = body["user"]["id"]
-        conductor.start(user, Place(conductor.open_dm(user), is_dm=True))
+
+def on_home_start(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    user = body["user"]["id"]
+    conductor = conductor_of(context)
+
+    def work() -> None:
+        try:
+            dm = conductor.courier.open_dm(user)
+        except Failure as exc:
+            conductor.tell(user, t("door.no_dm", conductor.lang_for(user), error=slack_error(exc)))
+            return
+        conductor.start(user, Where(dm, is_dm=True), Start())
         publish(conductor, client, user)
+    later(context, user, work)
 
-    @app.action("cmbot_resume")
-    def on_resume(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        channel = (body.get("channel") or {}).get("id")
-        conductor.resume(body["user"]["id"], action.get("value", ""), channel)
+
+def on_resume(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    channel = (body.get("channel") or {}).get("id")
+    user = body["user"]["id"]
+    later(context, user, lambda: conductor_of(context).resume(user, action.get("value", ""), channel))
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(on_home_opened)
+    app.action("cmbot_home_start")(on_home_start)
+    app.action("cmbot_resume")(on_resume)

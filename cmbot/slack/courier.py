@@ -1,0 +1,149 @@
+"""The one adapter between the use cases' plans and Slack: save, then talk, and survive failures.
+
+Order per step: the session is saved before anything is posted for it (a crash after the save
+leaves an interview whose question was not shown, which the next interaction or the start-up
+sweep shows), a consultation is archived before its recommendation is posted, and the message a
+question was posted as is noted afterwards. Every Web API call is caught here: the WebClient's
+retry handlers have already waited out rate limits and retried server and connection errors, so
+what is left is told to the person privately, with what they can do, and the interview stays
+where it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from ..i18n import t
+from ..interview import Session
+from ..service import Desk
+from . import blocks as bk
+from .effects import Plan, Post, Tell, Update
+from .state import SlackState
+from .where import Where
+
+log = logging.getLogger("cmbot.slack")
+Failure = (SlackClientError, OSError)
+
+
+def slack_error(exc: BaseException) -> str:
+    """What went wrong, in Slack's words (`not_in_channel`), or the kind of failure."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or exc.response.status_code)
+    return "unreachable" if isinstance(exc, OSError) else type(exc).__name__
+
+
+class Courier:
+    def __init__(self, desk: Desk, client: WebClient):
+        self.desk, self.client = desk, client
+
+    # --- plans ------------------------------------------------------------------------------
+
+    def carry(self, plan: Plan, session: Session | None = None, state: SlackState | None = None,
+              actor: str | None = None, respond: Callable[..., Any] | None = None) -> None:
+        if session is not None and state is not None and plan.save:
+            state.store(session)
+            self.desk.keep(session)
+        if plan.consultation is not None:
+            self.desk.archive(plan.consultation)
+        noted, failed = False, False
+        for effect in plan.effects:
+            if isinstance(effect, Tell):
+                self.tell(effect, session, respond)
+            elif failed or session is None or state is None:
+                continue  # nothing more is posted once a post failed: the step stays pending
+            elif isinstance(effect, Update):
+                self.update(Where.of(session.where).channel, effect)
+            else:
+                result = self._post(session, state, effect, actor, respond)
+                failed, noted = result is None, noted or bool(result)
+        if session is not None and plan.forget and not failed:
+            self.desk.forget(session.id)
+        elif session is not None and state is not None and noted:
+            state.store(session)
+            self.desk.keep(session)
+
+    def _post(self, session: Session, state: SlackState, post: Post, actor: str | None,
+              respond: Callable[..., Any] | None) -> bool | None:
+        """Post; True when the session's Slack state changed, None when the post failed."""
+        where = Where.of(session.where)
+        try:
+            reply = self.client.chat_postMessage(
+                channel=where.channel, blocks=post.blocks, text=post.text,
+                thread_ts=None if post.root else where.thread_ts, metadata=post.metadata)
+        except Failure as exc:
+            error = slack_error(exc)
+            log.warning("chat.postMessage failed in %s: %s", where.channel, error)
+            if actor:
+                self.tell(Tell(actor, self._failure_text(session, post, error)), session, respond)
+            return None
+        ts = str(reply["ts"])
+        if post.root:  # saved at once: a reply or click in the new thread must find it
+            session.where = where.in_thread(ts).to_dict()
+            state.root_ts = ts
+            state.store(session)
+            self.desk.keep(session)
+            return False
+        if post.asks:
+            state.shown(post.asks, ts)
+            return True
+        return False
+
+    @staticmethod
+    def _failure_text(session: Session, post: Post, error: str) -> str:
+        lang = session.lang
+        if post.root:
+            key = {"not_in_channel": "slack.cannot_post", "is_archived": "door.archived"}
+            return t(key.get(error, "door.root_failed"), lang,
+                     channel=Where.of(session.where).channel, error=error)
+        if post.metadata:
+            return t("door.result_failed", lang, id=session.id, error=error)
+        return t("door.post_failed", lang, error=error)
+
+    # --- single calls -----------------------------------------------------------------------
+
+    def update(self, channel: str, update: Update) -> bool:
+        try:
+            self.client.chat_update(channel=channel, ts=update.ts, blocks=update.blocks,
+                                    text=update.text)
+        except Failure as exc:
+            log.warning("chat.update failed in %s: %s", channel, slack_error(exc))
+            return False
+        return True
+
+    def tell(self, tell: Tell, session: Session | None = None,
+             respond: Callable[..., Any] | None = None) -> None:
+        """Privately: through the slash command's response URL when there is one, else an
+        ephemeral message where it happened, else the person's DM with the bot."""
+        where = Where.of(session.where) if session else None
+        channel = tell.channel or (where.channel if where else None)
+        thread = tell.thread_ts or (where.thread_ts if where and not tell.channel else None)
+        if respond is not None:
+            try:
+                respond(text=tell.text, response_type="ephemeral", replace_original=False)
+                return
+            except Exception as exc:  # a response URL expires after 30 minutes
+                log.warning("response_url failed: %s", type(exc).__name__)
+        if channel:
+            try:
+                self.client.chat_postEphemeral(channel=channel, user=tell.user, text=tell.text,
+                                               thread_ts=thread)
+                return
+            except Failure as exc:
+                log.warning("chat.postEphemeral failed in %s: %s", channel, slack_error(exc))
+        self.direct(tell.user, tell.text)
+
+    def direct(self, user: str, text: str) -> None:
+        """A message in the person's DM with the bot (the last way to reach them)."""
+        try:
+            dm = self.open_dm(user)
+            self.client.chat_postMessage(channel=dm, text=text, blocks=[bk.section(text)])
+        except Failure as exc:
+            log.warning("could not reach %s privately: %s", user, slack_error(exc))
+
+    def open_dm(self, user: str) -> str:
+        return str(self.client.conversations_open(users=user)["channel"]["id"])

@@ -1,0 +1,69 @@
+"""What a use case decides, as values: the Slack door's use cases return a `Plan`, and one small
+adapter (`courier`) carries it out — save once, then talk to Slack — so deciding is testable
+without Slack and every Web API failure is handled in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..consultation import Consultation
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Post:
+    """A message in the interview's DM or thread. `asks` names the state a question message
+    asks (its ts is then remembered: only that message's buttons are live); `root` posts the
+    channel root message an interview's thread hangs from."""
+
+    blocks: list[Block]
+    text: str
+    asks: str | None = None
+    metadata: dict[str, Any] | None = None
+    root: bool = False
+
+
+@dataclass(frozen=True)
+class Update:
+    """An earlier message rewritten (a question once answered, the channel root at the end)."""
+
+    ts: str
+    blocks: list[Block]
+    text: str
+
+
+@dataclass(frozen=True)
+class Tell:
+    """A message only `user` sees, in the interview's place (or `channel` when given)."""
+
+    user: str
+    text: str
+    channel: str | None = None
+    thread_ts: str | None = None
+
+
+Effect = Post | Update | Tell
+
+
+@dataclass
+class Plan:
+    """One step: whether the session changed (saved once, before anything is posted), the
+    consultation it produced (archived before its recommendation is posted), what to say, and
+    whether the session is over once said (forgotten)."""
+
+    effects: list[Effect] = field(default_factory=list)
+    save: bool = False
+    consultation: Consultation | None = None
+    forget: bool = False
+
+    def then(self, *effects: Effect) -> Plan:
+        self.effects.extend(effects)
+        return self
+
+
+def told(user: str, text: str, channel: str | None = None, thread_ts: str | None = None) -> Plan:
+    """A plan that only tells someone something privately (a refusal, a stale click)."""
+    return Plan([Tell(user, text, channel, thread_ts)])
