@@ -115,7 +115,7 @@ class Desk:
     def save(self, session: Session) -> Consultation | None:
         """Persist a step; a finished session becomes a consultation, a cancelled one goes."""
         if session.state == "done":
-            consultation = conclude(session, self.interview(session.flow_id))
+            consultation = self.conclude(session)
             self.store.add_consultation(consultation.to_dict(), finished_session=session.id)
             return consultation
         if session.state == "cancelled":
@@ -133,7 +133,7 @@ class Desk:
 
     def conclude(self, session: Session) -> Consultation:
         """The consultation a finished session makes (not archived yet)."""
-        return conclude(session, self.flow(session.flow_id))
+        return conclude(session, self.interview(session.flow_id))
 
     def archive(self, consultation: Consultation) -> None:
         if self.store.get_consultation(consultation.id) is None:
