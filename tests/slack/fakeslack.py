@@ -179,6 +179,7 @@ class FakeSlack:
         self._failures: dict[str, deque[_Failure]] = {}
         self._handlers: dict[str, Handler] = {}
         self._counter = 0
+        self._last_ts = 0  # microseconds of the last message ts handed out
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.errors: list[BaseException] = []
@@ -412,9 +413,11 @@ class FakeSlack:
         return self._counter
 
     def _next_ts(self) -> str:
-        """Slack-style ``seconds.micros`` timestamps, unique and increasing."""
-        value = 1_700_000_000_000_000 + 100 * self._next()
-        return f"{value // 1_000_000}.{value % 1_000_000:06d}"
+        """Slack-style ``seconds.micros`` timestamps of the time the message was posted, as
+        Slack's are (unique and increasing)."""
+        self._next()
+        self._last_ts = max(time.time_ns() // 1000, self._last_ts + 100)
+        return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
 
     @staticmethod
     def _error(error: str, *messages: str) -> dict[str, Any]:

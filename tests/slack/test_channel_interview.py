@@ -116,5 +116,5 @@ def test_free_text_is_never_echoed_raw(bot):
         if call.method.startswith("chat."):
             raw = str(call.params.get("blocks")) + call.text
             assert "<!channel>" not in raw and "<https://evil" not in raw
-    answered = fake.find("chat.update", lambda c: c.params["ts"] == other.response["ts"])
+    answered = fake.wait_for("chat.update", lambda c: c.params["ts"] == other.response["ts"])
     assert "&lt;!channel&gt; &amp;" in str(answered.params["blocks"])

@@ -58,8 +58,8 @@ def test_bad_number_is_asked_again(bot):
     mark = fake.mark()
     driver.message(USER, DM, "12 000 €")
     wait_question(fake, "objectives", after=mark)
-    answered = fake.find("chat.update", lambda c: c.params.get("ts") == again.response["ts"])
-    assert answered is not None and "€12,000" in str(answered.params["blocks"])
+    answered = fake.wait_for("chat.update", lambda c: c.params.get("ts") == again.response["ts"])
+    assert "€12,000" in str(answered.params["blocks"])
 
 
 def test_back_restart_cancel(bot):

@@ -3,6 +3,7 @@ answering in their own DM, the root message's progress, closing early, cancellin
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from interview_steps import click, command, submit, wait_question
@@ -61,8 +62,15 @@ def root_now(bot, root) -> dict[str, Any]:
     return bot.fake.messages[(CHANNEL, root.response["ts"])]
 
 
-def root_text(bot, root) -> str:
-    return str(root_now(bot, root).get("blocks"))
+def root_text(bot, root, *expected: str, timeout: float = 5.0) -> str:
+    """The root message as it is now, once it says every `expected` fragment (the bot updates it
+    after acknowledging the click that changed it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = str(root_now(bot, root).get("blocks"))
+        if all(e in text for e in expected) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.02)
 
 
 def button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
@@ -92,7 +100,7 @@ def test_three_members_answer_on_their_own_and_the_result_shows_their_disagreeme
     assert all(f"<@{u}>" in root.text for u in (STARTER, BEA, CARL))
     # The starter is asked first, the facts included; the others wait for the facts.
     wait_question(fake, "org_size", channel=dm(STARTER))
-    assert "once <@U1> has described" in root_text(bot, root)
+    assert "once <@U1> has described" in root_text(bot, root, "once <@U1> has described")
     fake.assert_no_call("chat.postMessage", lambda c: c.params["channel"] in (dm(BEA), dm(CARL)))
     mark = facts_given = answer(bot, STARTER, {**FACTS, **SALES})
     fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == dm(STARTER)
@@ -100,7 +108,8 @@ def test_three_members_answer_on_their_own_and_the_result_shows_their_disagreeme
     # Now Bea and Carl get their DMs, starting at their first opinion: no fact is asked again.
     first_bea = wait_question(fake, "proposed_host", after=mark, channel=dm(BEA))
     wait_question(fake, "proposed_host", after=mark, channel=dm(CARL))
-    assert "has answered" in root_text(bot, root) and "is answering" in root_text(bot, root)
+    now = root_text(bot, root, "has answered", "is answering")
+    assert "has answered" in now and "is answering" in now
     # Nobody but Bea answers Bea's interview, not even another member.
     before = fake.mark()
     click(bot.driver, CARL, first_bea, "proposed_host", "sales")
@@ -133,8 +142,9 @@ def test_three_members_answer_on_their_own_and_the_result_shows_their_disagreeme
     text = str(result.params["blocks"])
     assert "Each member's answers" in text and "sets the targets" in text
     # The root says it is done and loses its buttons; every member is told where the result is.
-    done = root_now(bot, root)
-    assert "3 of 3 answered" in str(done["blocks"]) and "cmbot_panel_close" not in str(done)
+    done = fake.wait_for("chat.update", lambda c: c.params["ts"] == root.response["ts"]
+                         and "3 of 3 answered" in str(c.params["blocks"]), after=mark)
+    assert "cmbot_panel_close" not in str(done.params["blocks"])
     for user in (STARTER, BEA, CARL):
         fake.wait_for("chat.postMessage", lambda c, u=user: c.params["channel"] == dm(u)
                       and payload["consultation_id"] in c.text)
@@ -164,7 +174,8 @@ def test_the_starter_closes_early_once_two_have_answered(bot):
     press(bot, STARTER, root, "cmbot_panel_close")
     payload = result_of(bot, root, after=mark).params["metadata"]["event_payload"]
     assert payload["members"] == [STARTER, BEA]
-    assert "2 of 3 answered" in root_text(bot, root) and "did not answer" in root_text(bot, root)
+    now = root_text(bot, root, "2 of 3 answered", "did not answer")
+    assert "2 of 3 answered" in now and "did not answer" in now
     fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == dm(CARL)
                   and "closed the panel" in c.text, after=mark)
     # Carl's question no longer takes answers.
