@@ -779,45 +779,60 @@ def validate_blocks(blocks: Any, max_blocks: int = 50) -> list[str]:
             if block_id in block_ids:
                 problems.append(f"{where}/block_id {block_id!r} is duplicated")
             block_ids.add(block_id)
-        kind = block["type"]
-        if kind == "section":
-            if "text" not in block and "fields" not in block:
-                problems.append(f"{where} must have text or fields")
-            _check_len(problems, f"{where}/text", _text_of(block.get("text")), 3000)
-            fields = block.get("fields") or []
-            if len(fields) > 10:
-                problems.append(f"{where}/fields must have at most 10 items")
-            for i, item in enumerate(fields):
-                _check_len(problems, f"{where}/fields/{i}", _text_of(item), 2000)
-            if "accessory" in block:
-                _check_element(problems, f"{where}/accessory", block["accessory"])
-        elif kind == "header":
-            text = block.get("text")
-            if not isinstance(text, dict) or text.get("type") != "plain_text":
-                problems.append(f"{where}/text must be a plain_text object")
-            _check_len(problems, f"{where}/text", _text_of(text), 150)
-        elif kind in ("actions", "context"):
-            elements = block.get("elements")
-            limit = 25 if kind == "actions" else 10
-            if not isinstance(elements, list) or not elements:
-                problems.append(f"{where}/elements must be a non-empty array")
-                continue
-            if len(elements) > limit:
-                problems.append(f"{where}/elements must have at most {limit} items")
-            if kind == "actions":
-                action_ids = [e.get("action_id") for e in elements if isinstance(e, dict)]
-                named = [a for a in action_ids if a is not None]
-                if len(named) != len(set(named)):
-                    problems.append(f"{where}/elements has duplicate action_ids")
-                for i, element in enumerate(elements):
-                    _check_element(problems, f"{where}/elements/{i}", element)
-        elif kind == "input":
-            _check_len(problems, f"{where}/label", _text_of(block.get("label")), 2000)
-            if "element" not in block:
-                problems.append(f"{where}/element is required")
-            else:
-                _check_element(problems, f"{where}/element", block["element"])
+        check = _BLOCK_CHECKS.get(block["type"])
+        if check is not None:
+            check(problems, where, block)
     return problems
+
+
+def _check_section(problems: list[str], where: str, block: dict[str, Any]) -> None:
+    if "text" not in block and "fields" not in block:
+        problems.append(f"{where} must have text or fields")
+    _check_len(problems, f"{where}/text", _text_of(block.get("text")), 3000)
+    fields = block.get("fields") or []
+    if len(fields) > 10:
+        problems.append(f"{where}/fields must have at most 10 items")
+    for i, item in enumerate(fields):
+        _check_len(problems, f"{where}/fields/{i}", _text_of(item), 2000)
+    if "accessory" in block:
+        _check_element(problems, f"{where}/accessory", block["accessory"])
+
+
+def _check_header(problems: list[str], where: str, block: dict[str, Any]) -> None:
+    text = block.get("text")
+    if not isinstance(text, dict) or text.get("type") != "plain_text":
+        problems.append(f"{where}/text must be a plain_text object")
+    _check_len(problems, f"{where}/text", _text_of(text), 150)
+
+
+def _check_elements(problems: list[str], where: str, block: dict[str, Any]) -> None:
+    """`actions` and `context` blocks: a bounded, non-empty list of elements."""
+    kind, elements = block["type"], block.get("elements")
+    limit = 25 if kind == "actions" else 10
+    if not isinstance(elements, list) or not elements:
+        problems.append(f"{where}/elements must be a non-empty array")
+        return
+    if len(elements) > limit:
+        problems.append(f"{where}/elements must have at most {limit} items")
+    if kind == "actions":
+        action_ids = [e.get("action_id") for e in elements if isinstance(e, dict)]
+        named = [a for a in action_ids if a is not None]
+        if len(named) != len(set(named)):
+            problems.append(f"{where}/elements has duplicate action_ids")
+        for i, element in enumerate(elements):
+            _check_element(problems, f"{where}/elements/{i}", element)
+
+
+def _check_input(problems: list[str], where: str, block: dict[str, Any]) -> None:
+    _check_len(problems, f"{where}/label", _text_of(block.get("label")), 2000)
+    if "element" not in block:
+        problems.append(f"{where}/element is required")
+    else:
+        _check_element(problems, f"{where}/element", block["element"])
+
+
+_BLOCK_CHECKS = {"section": _check_section, "header": _check_header, "actions": _check_elements,
+                 "context": _check_elements, "input": _check_input}
 
 
 def validate_view(view: dict[str, Any]) -> list[str]:
