@@ -1,6 +1,7 @@
 """Block Kit rendering: pure functions from the core's data (and a language) to blocks.
 
-Contract (DESIGN.md): a question's answer block has `block_id` = the state id and its options
+A contract with people's clients and the tests (messages posted before an upgrade stay
+clickable): a question's answer block has `block_id` = the state id and its options
 carry their option id as `value`; multi questions add a `cmbot_submit` button; every question
 has `cmbot_back`, `cmbot_restart` and `cmbot_cancel`. Navigation buttons carry the session id
 as their value so a click always names its interview.
