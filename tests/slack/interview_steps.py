@@ -1,7 +1,8 @@
 """Steps a Slack user takes in an interview, built on the harness (find a question, click it).
 
 A question is found the way a person sees it: the message the bot posted whose answer block
-has `block_id` = the state id (the Slack contract of `cmbot/slack/blocks.py`); its buttons, menu or checkboxes are then used.
+has `block_id` = the state id (the contract of `cmbot/slack/blocks.py`); its buttons, menu or
+checkboxes are then used.
 """
 
 from __future__ import annotations
