@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cmbot.advisor import advise
-from cmbot.advisor.panel import Member, merge
-from cmbot.interview import Interview, load_flows
+from cmbot.advisor.panel import Member, merge, organisation_states
+from cmbot.interview import Interview, builtin_flows_dir, load_flows
+from cmbot.interview.loader import inspect_flow
 
 FLOW = load_flows()["community_manager"]
 DEPARTMENTS = ["communication", "marketing", "web", "sales", "customer_service", "product", "hr"]
@@ -238,3 +239,24 @@ def test_the_merged_answers_are_answers_one_person_could_give(panel):
     path = [s for s in Interview(FLOW).path(advice.merged) if FLOW.states[s].kind != "confirm"]
     assert list(advice.merged) == [s for s in path if s in advice.merged]
     assert set(path) <= set(advice.merged)  # every question on the path has an answer
+
+
+# --- flows say what is a fact and what is an opinion ----------------------------------------
+
+
+def test_the_flows_mark_the_organisation_facts():
+    flows = load_flows()
+    assert organisation_states(FLOW) == list(ORG_STATES)
+    assert organisation_states(flows["objectives_review"]) == [
+        "current_host", "budget_owner", "reporting", "content", "brand_reach"]
+    opinions = [s for s, q in FLOW.states.items() if q.scope == "person" and q.kind != "confirm"]
+    assert opinions == ["proposed_host", "budget_owner", "budget_amount", "objectives",
+                        "objectives_other", "reporting", "dedicated_possible"]
+
+
+def test_a_scope_other_than_organisation_or_person_is_refused():
+    text = (builtin_flows_dir() / "community_manager.yaml").read_text(encoding="utf-8")
+    broken = text.replace("    scope: organisation\n", "    scope: company\n", 1)
+    flow, problems = inspect_flow(broken, "broken.yaml")
+    assert flow is None
+    assert "'scope' must be one of organisation, person, not 'company'" in str(problems[0])

@@ -32,9 +32,6 @@ UNSETTLED = {"proposed_host": "undecided", "current_host": "undecided",
 # What each kind of question is merged with (the ids of the rules the memo states).
 RULE_OF_KIND = {"choice": "majority", "multi": "union", "number": "median", "text": "texts"}
 
-# Facts about the organisation: asked once, of the person who started the panel.
-ORGANISATION = frozenset({"org_size", "departments", "content", "brand_reach", "collaboration"})
-
 DISAGREEMENTS = ("payer_disagreement", "host_disagreement", "objectives_conflict")
 
 
@@ -87,8 +84,9 @@ class PanelAdvice:
 
 
 def organisation_states(flow: Flow) -> list[str]:
-    """The flow's organisation facts, in its order; every other question is an opinion."""
-    return [s for s in flow.states if s in ORGANISATION]
+    """The flow's organisation facts (`scope: organisation`), in its order: asked once, of the
+    person who started the panel. Every other question is an opinion, asked of every member."""
+    return [s for s, q in flow.states.items() if q.scope == "organisation"]
 
 
 def _key(value: Any) -> Any:

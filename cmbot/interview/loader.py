@@ -94,6 +94,7 @@ def _question(node: Mapping[str, Any], languages: tuple[str, ...]) -> Question:
         min_length=_whole(node.get("min_length"), 1),
         max_length=_whole(node.get("max_length"), 500),
         unit=node.get("unit"),
+        scope=str(node.get("scope", "person")),
     )
 
 

@@ -41,6 +41,7 @@ class Question:
     min_length: int = 1
     max_length: int = 500
     unit: str | None = None
+    scope: str = "person"  # in a panel: "organisation" is a fact asked once, "person" an opinion
 
 
 @dataclass(frozen=True)
