@@ -17,7 +17,7 @@ from .consultation import Consultation, conclude_panel
 from .interview.session import new_id, now_iso
 from .service import Desk
 
-FACTS, OPEN, DONE, CANCELLED = "facts", "open", "done", "cancelled"
+FACTS, OPEN, DONE, CANCELLED, ENDED = "facts", "open", "done", "cancelled", "ended"
 
 
 @dataclass
@@ -28,10 +28,13 @@ class Hub:
     where: dict[str, Any]  # where the result goes (a channel and the root message's thread)
     flow_id: str = "community_manager"
     id: str = field(default_factory=new_id)
-    status: str = FACTS  # facts (the starter describes the organisation) -> open -> done | cancelled
+    # facts (the starter describes the organisation) -> open -> done, or cancelled (by the
+    # starter), or ended (too few answers left to merge)
+    status: str = FACTS
     organisation: dict[str, Any] = field(default_factory=dict)
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # member -> opinions
     sessions: dict[str, str] = field(default_factory=dict)  # member -> session in progress
+    left: list[str] = field(default_factory=list)  # stopped their interview (cancelled, idle)
     langs: dict[str, str] = field(default_factory=dict)
     consultation_id: str | None = None
     created_at: str = field(default_factory=now_iso)
@@ -43,6 +46,11 @@ class Hub:
     @property
     def pending(self) -> list[str]:
         return [m for m in self.members if m not in self.answers]
+
+    @property
+    def waiting_for(self) -> list[str]:
+        """Members the panel still expects answers from."""
+        return [m for m in self.pending if m not in self.left]
 
     @property
     def live(self) -> bool:

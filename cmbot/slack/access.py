@@ -41,6 +41,8 @@ def can_see(client: WebClient, user: str, record: dict[str, Any]) -> bool:
     if record.get("started_by") == user:
         return True
     where = record.get("where", {})
+    if user in where.get("panel", []):
+        return True  # a panel's members see its result wherever they are
     return where.get("kind") == "channel" and user in channel_members(client, where["channel"])
 
 

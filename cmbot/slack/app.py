@@ -103,7 +103,8 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
         for middleware in app._middleware_list:  # Bolt would call auth.test on the first request
             if isinstance(middleware, SingleTeamAuthorization):
                 middleware.auth_test_result = identity
-    conductor = Conductor(desk, client, settings.lang, after_answer=panel.after_answer)
+    conductor = Conductor(desk, client, settings.lang, after_answer=panel.after_answer,
+                          after_leave=panel.after_leave)
     lanes = lanes or Lanes()
 
     @app.middleware

@@ -32,13 +32,16 @@ log = logging.getLogger("cmbot.slack")
 # Called after each accepted answer with the session and the updates tidying the answered
 # question; returns the step's plan when it takes the session over, None to let it go on.
 AfterAnswer = Callable[["Conductor", Session, list[Update]], "Plan | None"]
+# Called when an interview ends unanswered (cancelled, or closed for idleness), before its plan.
+AfterLeave = Callable[["Conductor", Session], None]
 
 
 class Conductor:
     def __init__(self, desk: Desk, client: WebClient, default_lang: str,
-                 after_answer: AfterAnswer | None = None):
+                 after_answer: AfterAnswer | None = None, after_leave: AfterLeave | None = None):
         self.desk, self.client = desk, client
         self.after_answer = after_answer  # a plan of its own for some sessions (panels)
+        self.after_leave = after_leave  # a panel says who stopped answering
         self.locales = Locales(client, lambda user: desk.store.get_pref(user, "lang"), default_lang)
         self.courier = Courier(desk, client)
 
@@ -331,6 +334,7 @@ class Conductor:
             return told(user, say_problem(step.problem, lang))
         tidy = self.retire(session, state, f"_{t(f'nav.{action}', lang)}_ — <@{user}>")
         if action == "cancel":
+            self._left(session)
             plan = Plan(save=True, forget=True).then(
                 *tidy, Post([bk.section(t("slack.cancelled", lang))], t("slack.cancelled", lang)))
             return plan.then(*self._close_root(state, t("slack.root_cancelled", lang, user=user)))
@@ -356,6 +360,10 @@ class Conductor:
             return Plan(save=True).then(self.ask(session), *tidy)
         self.step(session_id, user, decide)
 
+    def _left(self, session: Session) -> None:
+        if self.after_leave is not None:
+            self.after_leave(self, session)
+
     @staticmethod
     def _close_root(state: SlackState, text: str) -> list[Update]:
         return [Update(state.root_ts, [bk.section(text)], text)] if state.root_ts else []
@@ -366,6 +374,7 @@ class Conductor:
         """Close an interview left idle too long, and say so where it ran."""
         lang = session.lang
         self.desk.interview(session.flow_id).cancel(session)
+        self._left(session)
         tidy = self.retire(session, state, f"_{t('slack.expired_short', lang)}_")
         return Plan(save=True, forget=True).then(
             *tidy, Post([bk.section(t("slack.expired", lang))], t("slack.expired", lang)),

@@ -21,6 +21,7 @@ from .. import panel_hub
 from ..i18n import join, t
 from ..interview import Session
 from ..panel_hub import Hub
+from . import access
 from . import blocks as bk
 from .conversation import Conductor
 from .courier import Failure, slack_error
@@ -49,24 +50,30 @@ def parse_members(starter: str, args: list[str]) -> list[str] | None:
 # --- the root message ------------------------------------------------------------------------
 
 
-def _status_line(hub: Hub, member: str, lang: str) -> str:
+def _status_line(hub: Hub, member: str, lang: str, outside: bool) -> str:
     if member in hub.answers:
         key = "answered"
+    elif member in hub.left:
+        key = "left"
     elif not hub.live:
         key = "absent"
     elif member in hub.sessions:
         key = "answering"
     else:
         key = "waiting"
-    return t(f"panel.slack.status.{key}", lang, member=f"<@{member}>", starter=f"<@{hub.starter}>")
+    line = t(f"panel.slack.status.{key}", lang, member=f"<@{member}>", starter=f"<@{hub.starter}>")
+    return line + (t("panel.slack.status.outside", lang) if outside else "")
 
 
-def root_blocks(hub: Hub) -> tuple[list[dict[str, Any]], str]:
+def root_blocks(hub: Hub, in_channel: set[str] | None = None) -> tuple[list[dict[str, Any]], str]:
+    """The root message. `in_channel`: the channel's members, when known, so a member who is not
+    (or no longer) in it is said: they would not see the thread."""
     lang = hub.lang
     members = join([f"<@{m}>" for m in hub.members], lang)
     head = t(f"panel.slack.root.{hub.status}", lang, starter=f"<@{hub.starter}>", members=members,
              count=len(hub.answered), total=len(hub.members))
-    progress = "\n".join(_status_line(hub, m, lang) for m in hub.members)
+    progress = "\n".join(_status_line(hub, m, lang, bool(in_channel) and m not in in_channel)
+                         for m in hub.members)
     blocks = [bk.section(head), bk.section(progress)]
     if hub.live:
         blocks.append({"type": "actions", "block_id": "cmbot_panel", "elements": [
@@ -76,7 +83,7 @@ def root_blocks(hub: Hub) -> tuple[list[dict[str, Any]], str]:
 
 
 def _refresh_root(conductor: Conductor, hub: Hub) -> None:
-    blocks, text = root_blocks(hub)
+    blocks, text = root_blocks(hub, access.channel_members(conductor.client, hub.where["channel"]))
     conductor.courier.update(hub.where["channel"], Update(hub.where["thread_ts"], blocks, text))
 
 
@@ -208,12 +215,38 @@ def after_answer(conductor: Conductor, session: Session, tidy: list[Update]) -> 
             for member in hub.pending:
                 _begin_member(conductor, hub, member)
             panel_hub.save(desk, hub)
-        if not hub.pending:
+        if not hub.waiting_for:
             _post_result(conductor, hub)
         else:
             _refresh_root(conductor, hub)
     thanks = t("panel.slack.thanks", session.lang, channel=f"<#{hub.where['channel']}>")
     return Plan(forget=True).then(Post([bk.section(thanks)], thanks), *tidy)
+
+
+def after_leave(conductor: Conductor, session: Session) -> None:
+    """A member's interview ended without answers (they cancelled it, or it was idle too long).
+    The root says so, and the panel goes on without them; it ends when the starter leaves
+    before describing the organisation, or when nobody is left to wait for — with the result
+    if at least two have answered."""
+    hub_id = session.meta.get("panel")
+    if not hub_id:
+        return
+    desk = conductor.desk
+    with desk.lock(f"panel:{hub_id}"):
+        hub = panel_hub.load(desk, hub_id)
+        if hub is None or not hub.live or hub.sessions.get(session.started_by) != session.id:
+            return
+        hub.sessions.pop(session.started_by)
+        hub.left.append(session.started_by)
+        if hub.waiting_for and session.started_by != hub.starter:
+            panel_hub.save(desk, hub)
+            _refresh_root(conductor, hub)
+        elif hub.status == panel_hub.OPEN and len(hub.answered) >= MIN_TO_CLOSE:
+            _post_result(conductor, hub)
+        else:
+            hub.status, hub.sessions = panel_hub.ENDED, {}
+            panel_hub.save(desk, hub)
+            _refresh_root(conductor, hub)
 
 
 # --- the starter's commands -----------------------------------------------------------------

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from interview_steps import click, command, submit, wait_question
+import pytest
+from interview_steps import click, command, nav, submit, wait_question
 
 CHANNEL, STARTER, BEA, CARL, OUTSIDER = "C1", "U1", "U2", "U3", "U9"
 MULTI = {"departments", "objectives", "collaboration"}
@@ -21,6 +22,7 @@ COMMUNICATION = {"proposed_host": "communication", "budget_owner": "host",
 MANAGEMENT = {"proposed_host": "management", "budget_owner": "management",
               "budget_amount": "20000", "objectives": ["conversion", "awareness"],
               "reporting": "qualitative", "dedicated_possible": "maybe"}
+FAST = {"CMBOT_REMIND_AFTER": "1s", "CMBOT_EXPIRE_AFTER": "4s", "CMBOT_SWEEP_EVERY": "0.2"}
 FLOW_ORDER = ["org_size", "departments", "proposed_host", "budget_owner", "budget_amount",
               "objectives", "objectives_other", "reporting", "content", "brand_reach",
               "collaboration", "dedicated_possible"]
@@ -71,6 +73,11 @@ def root_text(bot, root, *expected: str, timeout: float = 5.0) -> str:
         if all(e in text for e in expected) or time.monotonic() > deadline:
             return text
         time.sleep(0.02)
+
+
+def progress(message: dict[str, Any]) -> str:
+    """The root message's progress lines (its second block)."""
+    return message["blocks"][1]["text"]["text"]
 
 
 def button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
@@ -223,3 +230,44 @@ def test_a_panel_needs_a_channel_and_named_members(bot):
     assert "Name the members" in command(bot, f"panel <@{STARTER}>", user=STARTER,
                                          channel=CHANNEL)[1]
     bot.fake.assert_no_call("chat.postMessage")
+
+
+@pytest.mark.parametrize("bot_env", [FAST], indirect=True)
+def test_a_member_left_idle_is_reminded_then_the_panel_merges_without_them(bot):
+    fake = bot.fake
+    _, root = start_panel(bot)
+    mark = facts_given = answer(bot, STARTER, {**FACTS, **SALES})
+    wait_question(fake, "proposed_host", after=mark, channel=dm(BEA))
+    answer(bot, CARL, MANAGEMENT, after=facts_given)
+    reminder = fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == dm(BEA)
+                             and "waiting for you" in c.text, timeout=8, after=facts_given)
+    assert reminder is not None
+    fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == dm(BEA)
+                  and "idle too long" in c.text, timeout=10, after=facts_given)
+    payload = result_of(bot, root).params["metadata"]["event_payload"]
+    assert payload["members"] == [STARTER, CARL]
+    fake.wait_for("chat.update", lambda c: c.params.get("ts") == root.response["ts"]
+                  and "stopped answering" in progress(c.params))
+
+
+def test_a_member_who_cancels_is_said_and_one_outside_the_channel_is_warned(bot):
+    fake = bot.fake
+    fake.channel_members[CHANNEL] = [STARTER, BEA]
+    _, root = start_panel(bot)
+    lines = progress(root_now(bot, root)).splitlines()
+    assert [line for line in lines if "not in this channel" in line] == [
+        f"⏳ <@{CARL}> gets the questions once <@{STARTER}> has described the organisation"
+        " (not in this channel, so they will not see this thread)"]
+    mark = answer(bot, STARTER, {**FACTS, **SALES})
+    question = wait_question(fake, "proposed_host", after=mark, channel=dm(BEA))
+    mark = fake.mark()
+    nav(bot.driver, BEA, question, "cmbot_cancel")
+    fake.wait_for("chat.update", lambda c: c.params.get("ts") == root.response["ts"]
+                  and "stopped answering" in str(c.params.get("blocks")), after=mark)
+    # Carl, outside the channel, may still answer and see the result.
+    mark = answer(bot, CARL, MANAGEMENT)
+    payload = result_of(bot, root, after=mark).params["metadata"]["event_payload"]
+    assert payload["members"] == [STARTER, CARL]
+    status, shown = command(bot, f"show {payload['consultation_id']}", user=CARL,
+                            channel=dm(CARL))
+    assert status == 200 and "Each member's answers" in shown
