@@ -35,16 +35,10 @@ MAX_MEMBERS = 12
 MIN_TO_CLOSE = 2
 
 
-def parse_members(starter: str, args: list[str]) -> list[str] | None:
-    """The starter, then everyone mentioned once, in order; None if a word is not a mention."""
-    members = [starter]
-    for word in args:
-        found = MENTION.match(word)
-        if found is None:
-            return None
-        if found.group(1) not in members:
-            members.append(found.group(1))
-    return members
+def parse_members(args: list[str]) -> list[str] | None:
+    """The user ids mentioned; None if a word is not a mention."""
+    found = [MENTION.match(word) for word in args]
+    return [m.group(1) for m in found if m] if all(found) else None
 
 
 # --- the root message ------------------------------------------------------------------------
@@ -252,16 +246,36 @@ def after_leave(conductor: Conductor, session: Session) -> None:
 # --- the starter's commands -----------------------------------------------------------------
 
 
-def start(conductor: Conductor, starter: str, channel: str, args: list[str]) -> str | None:
-    """`/cmbot panel @a @b …`: the root message, then the starter's DM. An error text, or None."""
-    lang = conductor.lang_for(starter)
-    if is_dm(channel):
+def refusal(channel: str | None, members: list[str] | None, lang: str) -> str | None:
+    """Why a panel cannot start there with those members (the starter first), or None."""
+    if not channel or is_dm(channel):
         return t("panel.slack.channel_only", lang)
-    members = parse_members(starter, args)
     if members is None or len(members) < 2:
         return t("panel.slack.usage", lang)
     if len(members) > MAX_MEMBERS:
         return t("panel.slack.too_many", lang, max=MAX_MEMBERS)
+    return None
+
+
+def with_starter(starter: str, picked: list[str]) -> list[str]:
+    """The starter, then everyone picked once, in order."""
+    return [starter] + [m for i, m in enumerate(picked) if m != starter and m not in picked[:i]]
+
+
+def command(conductor: Conductor, starter: str, channel: str, args: list[str]) -> str | None:
+    """`/cmbot panel @a @b …`: a panel of the people mentioned. An error text, or None."""
+    mentioned = parse_members(args)
+    return start(conductor, starter, channel,
+                 None if mentioned is None else with_starter(starter, mentioned))
+
+
+def start(conductor: Conductor, starter: str, channel: str, members: list[str] | None
+          ) -> str | None:
+    """The root message in `channel`, then the starter's DM. An error text, or None."""
+    lang = conductor.lang_for(starter)
+    problem = refusal(channel, members, lang)
+    if problem is not None or members is None:
+        return problem
     hub = Hub(starter=starter, members=members, lang=lang,
               where={"kind": "channel", "channel": channel})
     blocks, text = root_blocks(hub)

@@ -271,3 +271,36 @@ def test_a_member_who_cancels_is_said_and_one_outside_the_channel_is_warned(bot)
     status, shown = command(bot, f"show {payload['consultation_id']}", user=CARL,
                             channel=dm(CARL))
     assert status == 200 and "Each member's answers" in shown
+
+
+def picked(members: list[str], channel: str | None) -> dict[str, Any]:
+    return {"members": {"members": {"type": "multi_users_select", "selected_users": members}},
+            "where": {"channel": {"type": "conversations_select",
+                                  "selected_conversation": channel}}}
+
+
+def test_a_panel_from_app_home_or_the_shortcut_with_a_people_picker(bot):
+    fake, driver = bot.fake, bot.driver
+    driver.app_home_opened(STARTER)
+    fake.wait_for("views.publish", lambda c: c.params["user_id"] == STARTER)
+    view = fake.home_views[STARTER]
+    driver.block_action(STARTER, None, None, "cmbot_home_panel", value="panel",
+                        block_id="cmbot_home", container_kind="view", view=view)
+    opened = fake.wait_for("views.open")
+    assert opened.params["view"]["callback_id"] == "cmbot_panel_modal"
+    # A DM is no place for a panel: the modal says so, on the channel field.
+    status, body = driver.view_submission(STARTER, "cmbot_panel_modal",
+                                          state_values=picked([BEA], dm(STARTER)))
+    assert status == 200 and "runs in a channel" in body and '"where"' in body
+    fake.assert_no_call("chat.postMessage")
+    mark = fake.mark()
+    driver.shortcut("cmbot_panel", user=STARTER)
+    assert fake.wait_for("views.open", after=mark).params["view"]["callback_id"] == \
+        "cmbot_panel_modal"
+    status, _ = driver.view_submission(STARTER, "cmbot_panel_modal",
+                                       state_values=picked([BEA, STARTER, CARL], CHANNEL))
+    assert status == 200
+    root = fake.wait_for("chat.postMessage", lambda c: c.params["channel"] == CHANNEL
+                         and not c.params.get("thread_ts"), after=mark)
+    assert "<@U1>, <@U2> and <@U3>" in root.text
+    wait_question(fake, "org_size", channel=dm(STARTER))

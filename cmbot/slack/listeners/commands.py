@@ -54,7 +54,7 @@ def cmbot_command(ack: Ack, command: dict[str, Any], client: WebClient, respond:
             start_command(conductor, user, channel, words[1:], command, respond)
             return
         if sub == "panel":
-            problem = panel.start(conductor, user, channel, words[1:])
+            problem = panel.command(conductor, user, channel, words[1:])
             respond(text=problem or t("panel.slack.started", conductor.lang_for(user), channel=channel),
                     response_type="ephemeral", replace_original=False)
             return

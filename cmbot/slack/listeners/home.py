@@ -26,7 +26,8 @@ def home_view(conductor: Conductor, user: str) -> dict[str, Any]:
         {"type": "header", "text": bk.plain(t("slack.home_title", lang), bk.HEADER_MAX)},
         bk.section(t("slack.home_intro", lang)),
         {"type": "actions", "block_id": "cmbot_home", "elements": [
-            bk.button(t("slack.home_start", lang), "cmbot_home_start", "start", "primary")]},
+            bk.button(t("slack.home_start", lang), "cmbot_home_start", "start", "primary"),
+            bk.button(t("panel.slack.home_start", lang), "cmbot_home_panel", "panel")]},
         {"type": "divider"},
         bk.section(f"*{t('slack.home_in_progress', lang)}*"),
     ]
