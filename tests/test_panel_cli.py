@@ -197,3 +197,10 @@ def test_a_panel_survives_a_database_export_and_import(workshop, tmp_path):
     assert elsewhere("db", "import", dump).returncode == 0
     moved = json.loads(elsewhere("export", report["consultation_id"], "--format", "json").stdout)
     assert moved["panel"] == report["panel"] and moved["risks"] == report["risks"]
+
+
+def test_a_panel_is_deleted_like_any_consultation(cli):
+    report = cli.json("panel", *PANEL)
+    assert cli("delete", report["consultation_id"], "--yes").returncode == 0
+    assert cli.json("history") == []
+    assert cli("show", report["consultation_id"]).returncode != 0
