@@ -7,7 +7,7 @@ from typing import Any
 
 from .advisor import advise
 from .advisor.explain import explain, place_label
-from .advisor.model import from_dict, to_dict
+from .advisor.model import Recommendation, from_dict, to_dict
 from .advisor.panel import PanelAdvice
 from .i18n import t
 from .interview import Flow, Interview, Session
@@ -58,7 +58,7 @@ def conclude(session: Session, interview: Interview) -> Consultation:
         lang=session.lang,
         answers=ordered,
         answered_by={sid: session.answers[sid].by for sid in ordered},
-        recommendation=to_dict(advise(ordered)),
+        recommendation=to_dict(advise(ordered, in_place=flow.outcome != "full")),
         started_by=session.started_by,
         where=dict(session.where),
         team=session.team,
@@ -107,6 +107,15 @@ def changes(before: Consultation, after: Consultation, flow: Flow, lang: str) ->
     }
 
 
+def advice_of(consultation: Consultation, flow: Flow) -> Recommendation:
+    """The stored advice; one saved before cmbot said who should pay is advised again from its
+    answers, so every consultation shows a budget."""
+    rec = from_dict(consultation.recommendation)
+    if rec.budget is None:
+        rec = advise(consultation.answers, in_place=flow.outcome != "full")
+    return rec
+
+
 def report(consultation: Consultation, flow: Flow, lang: str | None = None,
            parent: Consultation | None = None) -> dict[str, Any]:
     """The consultation as the terminal contract's JSON object, words in `lang`.
@@ -114,7 +123,7 @@ def report(consultation: Consultation, flow: Flow, lang: str | None = None,
     With the consultation it re-ran (`parent`), it also says what changed."""
     lang = lang or consultation.lang
     extra = {"changes": changes(parent, consultation, flow, lang)} if parent else {}
-    advice = explain(from_dict(consultation.recommendation), flow, lang)
+    advice = explain(advice_of(consultation, flow), flow, lang)
     if consultation.panel:
         extra["panel"] = panel_report(consultation.panel, flow, lang)
         # The contract's risk ids: the advisor's, then the panel's disagreements (whose words

@@ -6,8 +6,9 @@ import json
 import re
 from typing import Any
 
+from .advisor.explain import inline
 from .consultation import change_lines
-from .i18n import t
+from .i18n import long_date, t
 from .interview import Flow
 from .interview.wording import describe
 
@@ -36,10 +37,48 @@ def where_text(where: dict[str, Any], lang: str) -> str:
     return text
 
 
+def placement_lines(report: dict[str, Any], lang: str) -> list[str]:
+    """The placement, how a tie was settled, and the runner-up (or why there is none)."""
+    lines = [t("export.placement_line", lang, placement=inline(report["placement_label"]),
+               score=report["placement_score"], why=report["placement_why"]), ""]
+    if report.get("tie_text"):
+        lines += [report["tie_text"], ""]
+    if report["runner_up"]:
+        lines.append(t("export.runner_up_line", lang, runner_up=inline(report["runner_up_label"]),
+                       score=report["runner_up_score"]))
+    else:
+        lines.append(t("advice.no_runner_up", lang))
+    return lines
+
+
+def scores_table(report: dict[str, Any], lang: str) -> list[str]:
+    lines = [f"### {t('export.scores', lang)}", "",
+             f"| {t('terminal.col_place', lang)} | {t('terminal.col_score', lang)} "
+             f"| {t('terminal.col_reasons', lang)} |", "|---|---:|---|"]
+    for s in report["scores"]:
+        reasons = " ".join((f"{r['points']:+d} " if r["points"] else "") + r["text"]
+                           for r in s["reasons"])
+        label = s["label"] + ("" if s["eligible"] else f" ({t('advice.excluded', lang)})")
+        lines.append(f"| {label} | {s['score']} | {reasons} |")
+    return lines
+
+
+def reframe_lines(item: dict[str, Any], lang: str) -> list[str]:
+    return [
+        "- " + t("export.from_to", lang, **{"from": escape_md(item["from_label"]),
+                                             "to": escape_md(item["to"])}),
+        "  - " + t("export.gain_line", lang, gain=escape_md(inline(item["gain"]))),
+        "  - " + t("export.indicators_line", lang),
+        *(f"    - {i}" for i in item["indicators"]),
+        "  - " + t("export.why_line", lang, why=item["why"]),
+    ]
+
+
 def to_markdown(report: dict[str, Any], flow: Flow, lang: str) -> str:
-    cid = report["consultation_id"]
-    lines = [f"# {t('export.title', lang, id=cid)}", "", f"## {t('export.context', lang)}", ""]
-    lines.append(t("export.context_line", lang, id=cid, date=report["finished_at"][:10],
+    cid, full = report["consultation_id"], flow.outcome == "full"
+    tense = "" if full else "_now"
+    lines = [f"# {t('export.title' + tense, lang, id=cid)}", "", f"## {t('export.context', lang)}", ""]
+    lines.append(t("export.context_line", lang, id=cid, date=long_date(report["finished_at"], lang),
                    who=escape_md(report["started_by"]),
                    where=escape_md(where_text(report["where"], lang)),
                    flow=report["flow"], version=report["flow_version"]))
@@ -50,36 +89,30 @@ def to_markdown(report: dict[str, Any], flow: Flow, lang: str) -> str:
         prompt = flow.states[state].prompt[lang] if state in flow.states else state
         shown = describe(flow, state, value, lang) if state in flow.states else str(value)
         lines.append(f"- **{escape_md(prompt)}** {escape_md(shown)}")
-    lines += ["", f"## {t('export.recommendation', lang)}", ""]
+    lines += ["", f"## {t('export.recommendation' + tense, lang)}", ""]
     if "changes" in report:
         title, changed = change_lines(report, lang)
         lines += [f"### {title}", "", *(f"- {escape_md(line)}" for line in changed), ""]
-    scores = {s["place"]: s for s in report["scores"]}
-    if flow.outcome == "full":
-        lines.append(t("export.placement_line", lang, placement=report["placement_label"],
-                       score=scores[report["placement"]]["score"], why=report["placement_why"]))
-        lines.append("")
-        lines.append(t("export.runner_up_line", lang, runner_up=report["runner_up_label"],
-                       score=scores[report["runner_up"]]["score"]))
-        lines += ["", f"### {t('export.scores', lang)}", ""]
-        lines.append(f"| {t('terminal.col_place', lang)} | {t('terminal.col_score', lang)} "
-                     f"| {t('terminal.col_reasons', lang)} |")
-        lines.append("|---|---:|---|")
-        for s in report["scores"]:
-            reasons = " ".join(r["text"] for r in s["reasons"])
-            lines.append(f"| {s['label']} | {s['score']} | {reasons} |")
-    lines += ["", f"### {t('export.risks', lang)}", ""]
+    if full:
+        lines += [*placement_lines(report, lang), ""]
+    if report.get("budget"):
+        budget = report["budget"]
+        lines += [f"### {t('advice.budget' + tense, lang)}", "",
+                  t("export.budget_line", lang, line=budget["line"], why=budget["why"]), ""]
+    if full:
+        lines += [*scores_table(report, lang), ""]
+    lines += [f"### {t('advice.risks' + tense, lang)}", ""]
     if not report["risk_details"]:
         lines.append(t("advice.no_risks", lang))
     for risk in report["risk_details"]:
         lines.append(f"- **{risk['title']}** — {escape_md(risk['explanation'])}")
     lines += ["", f"### {t('export.reframed', lang)}", ""]
     for item in report["reframed"]:
-        lines.append("- " + t("export.from_to", lang, **{"from": escape_md(item["from_label"]),
-                                                          "to": escape_md(item["to"])}))
-        lines.append("  - " + t("export.indicators_line", lang,
-                                items="; ".join(item["indicators"])))
-        lines.append("  - " + t("export.why_line", lang, why=item["why"]))
+        lines += reframe_lines(item, lang)
+    if report.get("evidence"):
+        lines += ["", f"### {t('advice.evidence', lang)}", ""]
+        lines += [f"- {t('evidence.line', lang, text=e['text'], source=e['source'])}"
+                  for e in report["evidence"]]
     return "\n".join(lines) + "\n"
 
 

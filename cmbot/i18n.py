@@ -8,12 +8,14 @@ chosen by the `count` parameter with the language's own rule (French: 0 and 1 ar
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 from babel import Locale
+from babel.dates import format_date
 from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 
@@ -114,3 +116,11 @@ def join(items: list[str], lang: str) -> str:
     """`a, b and c` / `a, b et c`, by the CLDR list pattern of the catalogue's `format.list_locale`
     (British English has no comma before "and")."""
     return format_list(items, locale=t("format.list_locale", lang)) if items else ""
+
+
+def long_date(iso: str, lang: str) -> str:
+    """`on 1 December 2026` / « le 1er décembre 2026 » from an ISO timestamp."""
+    day = date.fromisoformat(iso[:10])
+    number = t("format.first_day", lang) if day.day == 1 else str(day.day)
+    return t("format.date", lang, day=number, month=format_date(day, "MMMM", locale=lang),
+             year=day.year)

@@ -236,7 +236,8 @@ def test_show_a_consultation(saved):
     cli, report = saved
     result = cli("show", report["consultation_id"])
     assert result.returncode == 0, result.stderr
-    assert t("advice.placement_line", "en", placement=report["placement_label"]) in result.stdout
+    assert report["placement_line"] in result.stdout
+    assert report["budget"]["line"] in result.stdout
     for detail in report["risk_details"]:
         assert detail["title"] in result.stdout
 

@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from .budget import recommend
 from .model import Reason, Recommendation, Reframe, Score
-from .rules import ADJUSTMENTS, BASE_SCORE, OBJECTIVE_FIT, PLACES, RISKS, Facts, excluded
+from .rules import (
+    ADJUSTMENTS,
+    CREDIBLE,
+    HOME,
+    OBJECTIVE_FIT,
+    PAYERS,
+    PLACES,
+    RISKS,
+    START,
+    Facts,
+    ruled_out,
+    tie_key,
+    tie_rule,
+)
+
+# Survey figures (texts and sources in the catalogues, `evidence.<id>`) and when they bear on
+# a case: (id, test on the facts, where the role sits, who should pay).
+EVIDENCE: tuple[tuple[str, Callable[[Facts, str, str], bool]], ...] = (
+    ("marketing_home", lambda f, home, owner: "marketing" in (f.host, home)),
+    ("own_department", lambda f, home, owner: home == "dedicated"),
+    ("leads_report_high", lambda f, home, owner: home in ("dedicated", "management")),
+    ("budget_approved_high", lambda f, home, owner: owner in ("dedicated", "management")),
+    ("reports_to_leaders", lambda f, home, owner: f.get("reporting") in ("volume", "sales", "none")),
+    ("no_full_time", lambda f, home, owner: f.size in ("micro", "small")),
+)
 
 
 def candidates(facts: Facts) -> list[str]:
@@ -15,49 +40,52 @@ def candidates(facts: Facts) -> list[str]:
 
 
 def score_place(facts: Facts, place: str) -> Score:
-    reasons = [Reason(f"base.{place}", BASE_SCORE[place])]
+    reasons = [Reason("start", START)]
+    if HOME[place]:
+        reasons.append(Reason(f"home.{place}", HOME[place]))
     reasons += [Reason(a.reason, a.points) for a in ADJUSTMENTS if a.applies(facts, place)]
     for objective in facts.objectives:
         points = OBJECTIVE_FIT.get(objective, {}).get(place)
         if points:
             reasons.append(Reason(f"fits.{objective}", points))
-    eligible = not excluded(facts, place)
-    if not eligible:
-        reasons.append(Reason("excluded_business_payer", 0))
+    excluded = ruled_out(facts, place)
+    if excluded:
+        reasons.append(Reason(excluded, 0))
     total = max(0, min(100, sum(r.points for r in reasons)))
-    return Score(place, total, tuple(reasons), eligible)
+    return Score(place, total, tuple(reasons), excluded is None)
 
 
-def advise(answers: Mapping[str, Any]) -> Recommendation:
+def reframe(facts: Facts, objective: str) -> Reframe:
+    reading = facts.other if objective == "other" else None
+    if reading is None:
+        return Reframe(objective)
+    return Reframe(objective, facts.get("objectives_other"), reading.theme, reading.quantitative)
+
+
+def advise(answers: Mapping[str, Any], in_place: bool = False) -> Recommendation:
+    """The advice for a set of answers. `in_place`: the role already exists and sits where the
+    answers say (the objectives review); the budget and the risks are then about that home."""
     facts = Facts.of(answers)
-    scores = [score_place(facts, place) for place in candidates(facts)]
-    if facts.get("dedicated_possible") == "yes":
-        # The article's ideal, and a DESIGN invariant: a unit of its own when it can have one.
-        top = max(s.score for s in scores)
-        scores = [
-            Score(s.place, top, (*s.reasons, Reason("unit_preferred", top - s.score)), True)
-            if s.place == "dedicated" and s.score < top else s
-            for s in scores
-        ]
-    order = {place: i for i, place in enumerate(PLACES)}
-    ranked = sorted((s for s in scores if s.eligible), key=lambda s: (-s.score, order[s.place]))
-    if facts.get("dedicated_possible") == "yes":
-        ranked.sort(key=lambda s: s.place != "dedicated")
-    placement, runner_up = ranked[0].place, ranked[1].place
-    risks = tuple(risk.id for risk in RISKS if risk.applies(facts, placement))
-    reframed = tuple(
-        Reframe(o, facts.get("objectives_other") if o == "other" else None)
-        for o in facts.objectives
-    )
+    ranked = sorted((score_place(facts, place) for place in candidates(facts)),
+                    key=lambda s: (not s.eligible, -s.score, tie_key(facts, s.place)))
+    top, *others = [s for s in ranked if s.eligible]  # general management is never ruled out
+    second = others[0] if others else None
+    home = facts.host if in_place and facts.host in PAYERS else top.place
+    budget = recommend(facts, home)
     cited = {k: facts.get(k) for k in ("proposed_host", "budget_amount", "content", "brand_reach",
-                                        "reporting")}
-    cited["quantitative"] = facts.quantitative
-    cited["collaboration"] = facts.collaboration
+                                        "reporting", "objectives_other", "org_size",
+                                        "dedicated_possible")}
+    cited.update(quantitative=facts.quantitative, collaboration=facts.collaboration,
+                 linked=facts.linked, payer=facts.payer)
     return Recommendation(
-        placement=placement,
-        runner_up=runner_up,
-        scores=tuple(sorted(scores, key=lambda s: (-s.score, order[s.place]))),
-        risks=risks,
-        reframed=reframed,
+        placement=top.place,
+        runner_up=second.place if second and second.score >= CREDIBLE else None,
+        scores=tuple(ranked),
+        risks=tuple(risk.id for risk in RISKS if risk.applies(facts, home)),
+        reframed=tuple(reframe(facts, o) for o in facts.objectives),
         facts=cited,
+        budget=budget,
+        tie=tie_rule(facts, top.place, second.place) if second and second.score == top.score else None,
+        evidence=tuple(e for e, bears in EVIDENCE if bears(facts, home, budget.owner)),
+        in_place=in_place,
     )

@@ -1,10 +1,20 @@
 """The advice, as data: every weight and rule cmbot reasons with, kept in one place.
 
-The reasoning comes from the article in `shared/seed/`: the role is transversal; whoever pays
-sets the objectives; business departments (sales, marketing) push volume targets that the role
-cannot honestly meet; volume is unrealistic without engaging content or a famous brand; ideally
-the role has a unit of its own, else a place that does not lock it into one department.
-Each rule names a reason key whose text lives in the message catalogues (`reason.<id>`).
+The reasoning: the role is transversal; whoever pays sets the objectives; business departments
+(sales, marketing) push volume targets that the role cannot honestly meet; volume is unrealistic
+without engaging content or a famous brand; ideally the role has a unit of its own, else a place
+that does not lock it into one department.
+
+How the scores are built, so that they move the way a consultant would expect:
+- every candidate starts at `START`; `HOME` says what each home brings or costs a transversal
+  role, with its sign (a drawback is never "+" points);
+- adjustments read the answers; volume targets only ever take points from a business department,
+  never give it any; a unit of its own only gains as it becomes more possible or the company
+  grows; the payer is read once (`Facts.payer`), so "the host pays" with general management as
+  host scores exactly like "general management pays";
+- a few candidates are ruled out outright (`ruled_out`); ties are broken by `TIE_RULES`, in order,
+  and the memo says which rule chose.
+Each rule names a reason key whose text lives in the message catalogues (`reason.<key>`).
 """
 
 from __future__ import annotations
@@ -13,35 +23,38 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .freetext import Reading, read
+
 QUANTITATIVE = frozenset({"fans", "conversion", "company_news"})
 BUSINESS = frozenset({"sales", "marketing"})
 DEPARTMENTS = ("communication", "marketing", "web", "sales", "customer_service", "product", "hr")
-OBJECTIVES = ("fans", "conversion", "company_news", "awareness", "support", "feedback",
-              "advocates", "other")
-# Ties are broken in this order: the article's ideal first, then a cross-department mandate.
+# The last tie rule: the home that ties the role least to one department's objectives first.
 PLACES = ("dedicated", "management", *DEPARTMENTS)
 
-# How well each home suits a transversal, participative role before looking at the answers.
-BASE_SCORE = {
-    "dedicated": 55, "management": 50, "communication": 45, "web": 40,
-    "customer_service": 40, "product": 40, "marketing": 35, "sales": 25, "hr": 25,
+START = 40
+# What each home brings to (or costs) a transversal, participative role, before the answers.
+HOME = {
+    "dedicated": 15, "management": 10, "communication": 5, "web": 0, "customer_service": 0,
+    "product": 0, "marketing": -5, "sales": -15, "hr": -15,
 }
+# A runner-up must be an alternative a consultant would put forward: eligible, and with
+# something in its favour beyond the starting point of every home.
+CREDIBLE = START + 5
 
-# Objectives that a department serves naturally (points per chosen objective).
+# Participation objectives a department serves naturally (points per chosen objective).
+# Volume objectives give a business department nothing: DESIGN rule, and the article's point.
 OBJECTIVE_FIT = {
     "awareness": {"communication": 10, "web": 5, "management": 5},
     "support": {"customer_service": 15},
     "feedback": {"product": 15},
     "advocates": {"communication": 5, "marketing": 5},
-    "company_news": {"communication": 10},
-    "conversion": {"sales": 5, "marketing": 5},
-    "fans": {"marketing": 5, "communication": 5},
+    "company_news": {"communication": 5},
 }
-
 
 # Other flows ask about the same things under their own state ids; the rules read these names.
 # (`objectives_review` asks where the role sits now: that is the host the rules weigh.)
 ALIASES = {"current_host": "proposed_host"}
+PAYERS = frozenset({*DEPARTMENTS, "management", "dedicated"})
 
 
 @dataclass(frozen=True)
@@ -73,12 +86,21 @@ class Facts:
         return list(self.get("objectives") or [])
 
     @property
+    def other(self) -> Reading | None:
+        """How the free-text objective reads, when there is one."""
+        text = self.get("objectives_other")
+        return read(text) if "other" in self.objectives and isinstance(text, str) else None
+
+    @property
     def quantitative(self) -> list[str]:
-        return [o for o in self.objectives if o in QUANTITATIVE]
+        """The volume objectives, a volume target typed in free text included."""
+        other = self.other
+        return [o for o in self.objectives
+                if o in QUANTITATIVE or (o == "other" and other is not None and other.quantitative)]
 
     @property
     def only_quantitative(self) -> bool:
-        return bool(self.objectives) and all(o in QUANTITATIVE for o in self.objectives)
+        return bool(self.objectives) and len(self.quantitative) == len(self.objectives)
 
     @property
     def collaboration(self) -> list[str]:
@@ -96,16 +118,41 @@ class Facts:
         return self.get("proposed_host")
 
     @property
-    def host_pays(self) -> bool:
-        return self.get("budget_owner") == "host"
+    def payer(self) -> str:
+        """Who pays, said one way: "the host's budget" is the host itself (a department, general
+        management or the unit), `undecided` when no host is chosen yet, `unknown` when not said."""
+        owner = self.get("budget_owner") or "unknown"
+        if owner == "host":
+            return self.host if self.host in PAYERS else "undecided"
+        return owner
 
     @property
-    def small_company(self) -> bool:
-        return self.get("org_size") in ("micro", "small")
+    def linked(self) -> list[str]:
+        """The departments the role works in or with: the host department and the collaboration."""
+        host = [self.host] if self.host in DEPARTMENTS and self.host not in self.collaboration else []
+        return host + self.collaboration
+
+    @property
+    def size(self) -> str | None:
+        return self.get("org_size")
+
+    @property
+    def micro(self) -> bool:
+        return self.size == "micro"
+
+    @property
+    def unit(self) -> str | None:
+        return self.get("dedicated_possible")
 
     @property
     def transversal(self) -> bool:
         return len(self.collaboration) >= 3
+
+    @property
+    def host_risk_free(self) -> bool:
+        """The proposed host raises no risk of its own: not a business department that would
+        get volume targets or pay for the role itself."""
+        return self.host not in BUSINESS or not (self.quantitative or self.payer == self.host)
 
 
 @dataclass(frozen=True)
@@ -117,49 +164,88 @@ class Adjustment:
     applies: Callable[[Facts, str], bool]
 
 
-def _is(place_set: set[str] | frozenset[str]) -> Callable[[str], bool]:
-    return lambda place: place in place_set
+def dedicated(place: str) -> bool:
+    return place == "dedicated"
 
 
-dedicated, management = _is({"dedicated"}), _is({"management"})
-department = _is(set(DEPARTMENTS))
-business = _is(BUSINESS)
+def management(place: str) -> bool:
+    return place == "management"
+
+
+def department(place: str) -> bool:
+    return place in DEPARTMENTS
+
+
+def business(place: str) -> bool:
+    return place in BUSINESS
+
 
 ADJUSTMENTS: tuple[Adjustment, ...] = (
-    Adjustment("unit_possible", 30, lambda f, p: dedicated(p) and f.get("dedicated_possible") == "yes"),
-    Adjustment("unit_maybe", 5, lambda f, p: dedicated(p) and f.get("dedicated_possible") == "maybe"),
-    Adjustment("unit_impossible", -35, lambda f, p: dedicated(p) and f.get("dedicated_possible") == "no"),
-    Adjustment("small_company_unit", -15, lambda f, p: dedicated(p) and f.small_company),
-    Adjustment("small_company_boss", 10, lambda f, p: management(p) and f.small_company),
-    Adjustment("large_company_unit", 10, lambda f, p: dedicated(p) and f.get("org_size") == "large"),
-    Adjustment("own_budget", 15, lambda f, p: dedicated(p) and f.get("budget_owner") == "dedicated"),
-    Adjustment("management_budget", 15,
-               lambda f, p: management(p) and f.get("budget_owner") == "management"),
-    Adjustment("shared_budget", 10, lambda f, p: management(p) and f.get("budget_owner") == "shared"),
-    Adjustment("shared_budget_unit", 5, lambda f, p: dedicated(p) and f.get("budget_owner") == "shared"),
+    # A unit of its own: the more possible, the higher; never lower as the company grows.
+    Adjustment("unit_possible", 45, lambda f, p: dedicated(p) and f.unit == "yes"),
+    Adjustment("unit_maybe", 5, lambda f, p: dedicated(p) and f.unit == "maybe"),
+    Adjustment("unit_impossible", -35, lambda f, p: dedicated(p) and f.unit == "no"),
+    Adjustment("micro_company_unit", -30, lambda f, p: dedicated(p) and f.micro),
+    Adjustment("small_company_unit", -15,
+               lambda f, p: dedicated(p) and f.size == "small" and f.unit != "yes"),
+    Adjustment("large_company_unit", 10, lambda f, p: dedicated(p) and f.size == "large"),
+    # The boss of a small company is the natural home of a role that touches everything.
+    Adjustment("micro_company_boss", 30, lambda f, p: management(p) and f.micro),
+    Adjustment("small_company_boss", 10, lambda f, p: management(p) and f.size == "small"),
+    Adjustment("micro_company_department", -20, lambda f, p: department(p) and f.micro),
+    # Who pays: read once, whichever way it was said.
+    Adjustment("own_budget", 15, lambda f, p: dedicated(p) and f.payer == "dedicated"),
+    Adjustment("management_budget_unit", 10, lambda f, p: dedicated(p) and f.payer == "management"),
+    Adjustment("management_budget", 15, lambda f, p: management(p) and f.payer == "management"),
+    Adjustment("shared_budget", 10, lambda f, p: management(p) and f.payer == "shared"),
     Adjustment("transversal_mandate", 10,
                lambda f, p: (dedicated(p) or management(p)) and f.transversal),
     Adjustment("one_department_of_many", -5, lambda f, p: department(p) and f.transversal),
     Adjustment("proposed_host", 10, lambda f, p: p == f.host),
     Adjustment("works_with", 5, lambda f, p: department(p) and p in f.collaboration),
     Adjustment("business_volume", -20, lambda f, p: business(p) and bool(f.quantitative)),
-    Adjustment("payer_sets_targets", -15, lambda f, p: business(p) and p == f.host and f.host_pays),
-    Adjustment("qualitative_reporting", 5,
-               lambda f, p: management(p) and f.get("reporting") == "qualitative"),
+    Adjustment("payer_sets_targets", -15, lambda f, p: business(p) and p == f.payer),
 )
 
 
-def excluded(facts: Facts, place: str) -> bool:
-    """DESIGN invariant: a business department that pays for the role and would only get volume
-    targets is never the placement."""
-    return business(place) and place == facts.host and facts.host_pays and facts.only_quantitative
+def ruled_out(facts: Facts, place: str) -> str | None:
+    """The reason a candidate cannot be recommended at all (a reason key), or None."""
+    if dedicated(place) and facts.unit == "no":
+        return "excluded_unit_impossible"
+    if dedicated(place) and facts.micro:
+        return "excluded_micro_unit"
+    if business(place) and place == facts.payer and facts.only_quantitative:
+        return "excluded_business_payer"
+    return None
+
+
+# --- ties: (rule, test) in order; the first rule that separates two equal scores decides ------
+
+
+TIE_RULES: tuple[tuple[str, Callable[[Facts, str], bool]], ...] = (
+    ("unit_possible", lambda f, p: dedicated(p) and f.unit == "yes"),
+    ("proposed_host", lambda f, p: p == f.host and f.host_risk_free),
+    ("order", lambda f, p: True),  # PLACES order, applied by the sort key below
+)
+
+
+def tie_key(facts: Facts, place: str) -> tuple[int, ...]:
+    return (*(0 if test(facts, place) else 1 for _, test in TIE_RULES[:-1]), PLACES.index(place))
+
+
+def tie_rule(facts: Facts, first: str, second: str) -> str:
+    """The rule that put `first` before `second` when both have the same score."""
+    for (rule, _), a, b in zip(TIE_RULES, tie_key(facts, first), tie_key(facts, second), strict=True):
+        if a != b:
+            return rule
+    return TIE_RULES[-1][0]
 
 
 # --- risks: (id, test) in the order they are reported ------------------------------------
 
 
 def _isolated(f: Facts) -> bool:
-    return len(f.collaboration) < min(2, len(f.departments))
+    return len(f.linked) < min(2, len(f.departments))
 
 
 @dataclass(frozen=True)
@@ -178,9 +264,10 @@ class Risk:
 
 RISKS: tuple[Risk, ...] = (
     Risk("quantitative_objectives", ("objectives",),
-         lambda f, placement: bool(f.quantitative) and (f.host in BUSINESS or placement in BUSINESS)),
+         lambda f, placement: bool(f.quantitative)
+         and (f.host in BUSINESS or f.payer in BUSINESS or placement in BUSINESS)),
     Risk("budget_owner_pressure", ("budget_owner", "proposed_host"),
-         lambda f, _: f.host_pays and f.host in BUSINESS),
+         lambda f, _: f.payer == f.host and f.host in BUSINESS),
     Risk("no_budget_for_volume_targets", ("budget_amount", "objectives"),
          lambda f, _: f.get("budget_amount") == 0 and bool(f.quantitative)),
     Risk("unrealistic_audience_target", ("objectives", "content", "brand_reach"),
@@ -189,4 +276,3 @@ RISKS: tuple[Risk, ...] = (
     Risk("isolated_role", ("collaboration",), lambda f, _: _isolated(f)),
     Risk("reporting_mismatch", ("reporting",), lambda f, _: f.get("reporting") in ("volume", "sales")),
 )
-

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..advisor.explain import inline
 from ..consultation import change_lines
 from ..i18n import t
 from ..interview import Flow, Interview, Question, Session
@@ -204,29 +205,46 @@ def score_bar(score: int, width: int = 10) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
+def placement_blocks(report: dict[str, Any]) -> list[Block]:
+    """The placement with its score, how a tie was settled, and the runner-up (or none)."""
+    lang = report["lang"]
+    top = report["placement_score"]
+    head = (f"*{report['placement_line']}*\n"
+            f"`{t('slack.bar_label', lang, bar=score_bar(top), score=top)}`\n"
+            f"{report['placement_why']}")
+    if report.get("tie_text"):
+        head += f"\n_{report['tie_text']}_"
+    second = report["runner_up_score"]
+    runner_up = report["runner_up_line"] + (
+        f"\n`{t('slack.bar_label', lang, bar=score_bar(second), score=second)}`"
+        if second is not None else "")
+    lines = [f"`{score_bar(s['score'])}` {s['score']:>3} · {s['label']}"
+             + ("" if s["eligible"] else f" _({t('advice.excluded', lang)})_")
+             for s in report["scores"]]
+    return [section(head), section(runner_up),
+            section(t("slack.scores_title", lang) + "\n" + "\n".join(lines))]
+
+
+def budget_block(report: dict[str, Any], full: bool) -> Block:
+    lang, budget = report["lang"], report["budget"]
+    title = t("slack.budget_title" if full else "slack.budget_title_now", lang)
+    return section(title + "\n" + t("slack.budget_block", lang, line=budget["line"], why=budget["why"]))
+
+
 def recommendation_blocks(report: dict[str, Any], full: bool) -> list[Block]:
     lang = report["lang"]
-    blocks: list[Block] = [{"type": "header", "text": plain(t("advice.title", lang), HEADER_MAX)}]
+    blocks: list[Block] = [{"type": "header", "text": plain(
+        t("advice.title" if full else "advice.title_now", lang), HEADER_MAX)}]
     if "changes" in report:
         title, lines = change_lines(report, lang)
         blocks.append(section(f"*{title}*\n" + "\n".join(f"• {esc(line)}" for line in lines)))
     if full:
-        scores = {s["place"]: s for s in report["scores"]}
-        top, second = scores[report["placement"]], scores[report["runner_up"]]
-        blocks.append(section(
-            f"*{t('advice.placement_line', lang, placement=report['placement_label'])}*\n"
-            f"`{t('slack.bar_label', lang, bar=score_bar(top['score']), score=top['score'])}`\n"
-            f"{report['placement_why']}"))
-        blocks.append(section(
-            f"{t('advice.runner_up_line', lang, runner_up=report['runner_up_label'])}\n"
-            f"`{t('slack.bar_label', lang, bar=score_bar(second['score']), score=second['score'])}`"))
-        lines = [f"`{score_bar(s['score'])}` {s['score']:>3} · {s['label']}"
-                 + ("" if s["eligible"] else f" _({t('advice.excluded', lang)})_")
-                 for s in report["scores"]]
-        blocks.append(section(t("slack.scores_title", lang) + "\n" + "\n".join(lines)))
+        blocks += placement_blocks(report)
+    if report.get("budget"):
+        blocks.append(budget_block(report, full))
     blocks.append({"type": "divider"})
-    risk_lines = [f":warning: *{r['title']}*\n{r['explanation']}" for r in report["risk_details"]]
-    blocks.append(section(t("slack.risks_title", lang) + "\n"
+    risk_lines = [f":warning: *{r['title']}*\n{esc(r['explanation'])}" for r in report["risk_details"]]
+    blocks.append(section(t("slack.risks_title" if full else "slack.risks_title_now", lang) + "\n"
                           + ("\n\n".join(risk_lines) or t("advice.no_risks", lang))))
     blocks.append({"type": "divider"})
     blocks.append(section(t("slack.reframed_title", lang)))
@@ -234,7 +252,10 @@ def recommendation_blocks(report: dict[str, Any], full: bool) -> list[Block]:
         indicators = "\n".join(f"• {i}" for i in item["indicators"])
         blocks.append(section(t("slack.reframe_block", lang, **{
             "from": esc(item["from_label"]), "to": esc(item["to"]), "why": item["why"],
-            "indicators": indicators})))
+            "gain": inline(item["gain"]), "indicators": indicators})))
+    if report.get("evidence"):
+        blocks.append(context(t("slack.evidence_title", lang) + "\n" + "\n".join(
+            t("evidence.line", lang, text=e["text"], source=e["source"]) for e in report["evidence"])))
     cid = report["consultation_id"]
     blocks.append({"type": "actions", "block_id": "cmbot_result", "elements": [
         button(t("slack.export_md", lang), "cmbot_export_md", cid),
@@ -254,6 +275,7 @@ def recommendation_metadata(report: dict[str, Any]) -> dict[str, Any]:
             "lang": report["lang"],
             "placement": report["placement"],
             "runner_up": report["runner_up"],
+            "budget_owner": report["budget"]["owner"] if report.get("budget") else None,
             "risks": report["risks"],
             "reframed": [{"from": r["from"], "to": r["to"]} for r in report["reframed"]],
         },

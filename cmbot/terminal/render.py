@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..advisor.explain import inline
 from ..consultation import change_lines
 from ..export import where_text
 from ..i18n import t
@@ -50,9 +51,33 @@ def scores_table(report: dict[str, Any]) -> Table:
             label.append(f" ({t('advice.excluded', lang)})", style="dim")
         grid.add_row(Text(t("advice.score_points", lang, score=s["score"]) + " " + bar(s["score"])),
                      label)
-        for reason in s["reasons"]:
-            grid.add_row(Text(f"{reason['points']:+d}", style="dim"), Text(reason["text"]))
+        for reason in s["reasons"]:  # a ruled-out reason has no points
+            points = f"{reason['points']:+d}" if reason["points"] else ""
+            grid.add_row(Text(points, style="dim"), Text(reason["text"]))
     return grid
+
+
+def placement_panel(report: dict[str, Any]) -> Panel:
+    """The placement and its score, how a tie was settled, and the runner-up (or why none)."""
+    lang = report["lang"]
+    head = Text(report["placement_line"], style="bold")
+    head.append(f" ({t('advice.score_points', lang, score=report['placement_score'])})")
+    head.append("\n" + report["placement_why"] + "\n")
+    if report.get("tie_text"):
+        head.append(report["tie_text"] + "\n", style="italic")
+    runner = report["runner_up_line"]
+    if report.get("runner_up_score") is not None:
+        runner += f" ({t('advice.score_points', lang, score=report['runner_up_score'])})"
+    head.append(runner, style="dim")
+    return Panel(head, title=t("advice.title", lang), expand=False)
+
+
+def budget_panel(report: dict[str, Any], full: bool) -> Panel:
+    """Who should pay (who pays, for a role in place), and why."""
+    budget = report["budget"]
+    body = Text.assemble((budget["line"], "bold"), "\n", budget["why"])
+    return Panel(body, title=t("advice.budget" if full else "advice.budget_now", report["lang"]),
+                 expand=False)
 
 
 def show_report(console: Console, report: dict[str, Any], full: bool = True) -> None:
@@ -64,33 +89,34 @@ def show_report(console: Console, report: dict[str, Any], full: bool = True) -> 
         console.print(Panel("\n".join(f"• {escape(line)}" for line in lines), title=title,
                             expand=False))
     if full:
-        scores = {s["place"]: s["score"] for s in report["scores"]}
-        head = Text(t("advice.placement_line", lang, placement=report["placement_label"]),
-                    style="bold")
-        head.append(f" ({t('advice.score_points', lang, score=scores[report['placement']])})")
-        head.append("\n" + report["placement_why"] + "\n")
-        runner_up = report.get("runner_up")
-        runner = t("advice.runner_up_line", lang, runner_up=report["runner_up_label"])
-        if runner_up in scores:
-            runner += f" ({t('advice.score_points', lang, score=scores[runner_up])})"
-        head.append(runner, style="dim")
-        console.print(Panel(head, title=t("advice.title", lang), expand=False))
+        console.print(placement_panel(report))
+    if report.get("budget"):
+        console.print(budget_panel(report, full))
+    if full:
         console.print(Panel(scores_table(report), title=t("advice.scores", lang), expand=False,
                             box=box.ROUNDED))
     risks = [(Text("•", style="bold red"),
               Text.assemble((r["title"], "bold red"), "\n", r["explanation"]))
              for r in report["risk_details"]]
     body: Any = _bulleted(risks) if risks else Text(t("advice.no_risks", lang))
-    console.print(Panel(body, title=t("advice.risks", lang), expand=False))
+    console.print(Panel(body, title=t("advice.risks" if full else "advice.risks_now", lang),
+                        expand=False))
     reframed = Table(title=t("advice.reframed", lang), show_lines=True)
     reframed.add_column(t("advice.from", lang))
     reframed.add_column(t("advice.to", lang))
     reframed.add_column(t("advice.indicators", lang))
     for item in report["reframed"]:
+        gain = t("export.gain_line", lang, gain=inline(item["gain"]))
         reframed.add_row(escape(item["from_label"]),
-                         escape(item["to"]) + f"\n[dim]{escape(item['why'])}[/dim]",
+                         escape(item["to"]) + f"\n[green]{escape(gain)}[/green]"
+                         + f"\n[dim]{escape(item['why'])}[/dim]",
                          escape("\n".join(f"• {i}" for i in item["indicators"])))
     console.print(reframed)
+    if report.get("evidence"):
+        lines = [t("evidence.line", lang, text=e["text"], source=e["source"])
+                 for e in report["evidence"]]
+        console.print(Panel(_bulleted([("•", Text(line)) for line in lines]),
+                            title=t("advice.evidence", lang), expand=False))
 
 
 def show_history(console: Console, rows: list[dict[str, Any]], lang: str) -> None:

@@ -39,6 +39,10 @@ def test_whole_interview_in_a_dm(bot):
     assert {"quantitative_objectives", "budget_owner_pressure", "no_budget_for_volume_targets",
             "unrealistic_audience_target", "reporting_mismatch"} <= set(payload["risks"])
     assert [r["from"] for r in payload["reframed"]] == ["fans", "conversion", "company_news"]
+    # Who should pay: never sales, which planned to host and pay for volume targets.
+    assert payload["budget_owner"] in ("dedicated", "management")
+    text = str(result.params["blocks"])
+    assert "Who should pay" in text and "As long as the sales department pays" in text
     assert result.params["channel"] == DM
 
 

@@ -25,6 +25,7 @@ def test_whole_interview_in_french_then_back_to_english(bot):
     assert payload["lang"] == "fr"
     text = str(result.params["blocks"])
     assert "Rattachement recommandé" in text and "Risques" in text
+    assert "Qui doit financer le poste" in text and payload["budget_owner"] in ("dedicated", "management")
     assert all(r["to"] and "Faire" in payload["reframed"][0]["to"] for r in payload["reframed"])
     # the person prefers English from now on
     _, body = command(bot, "lang en", channel=DM)
@@ -54,4 +55,6 @@ def test_objectives_review_flow_in_slack(bot):
             "reporting_mismatch"} <= set(payload["risks"])
     assert "isolated_role" not in payload["risks"]  # this flow never asks about collaboration
     text = str(result.params["blocks"])
-    assert "Recommended placement" not in text and "Risks" in text
+    assert "Recommended placement" not in text and "Risks in the current set-up" in text
+    assert payload["budget_owner"] == "management"
+    assert "Who pays" in text and "As long as the sales department pays" in text
