@@ -70,7 +70,7 @@ def reframe_lines(item: dict[str, Any], lang: str) -> list[str]:
         "  - " + t("export.gain_line", lang, gain=escape_md(inline(item["gain"]))),
         "  - " + t("export.indicators_line", lang),
         *(f"    - {i}" for i in item["indicators"]),
-        "  - " + t("export.why_line", lang, why=item["why"]),
+        "  - " + t("export.why_line", lang, why=inline(item["why"])),
     ]
 
 

@@ -16,6 +16,7 @@ from .rules import (
     PLACES,
     RISKS,
     START,
+    THEME_FIT,
     Facts,
     ruled_out,
     tie_key,
@@ -27,9 +28,13 @@ from .rules import (
 EVIDENCE: tuple[tuple[str, Callable[[Facts, str, str], bool]], ...] = (
     ("marketing_home", lambda f, home, owner: "marketing" in (f.host, home)),
     ("own_department", lambda f, home, owner: home == "dedicated"),
-    ("leads_report_high", lambda f, home, owner: home in ("dedicated", "management")),
-    ("budget_approved_high", lambda f, home, owner: owner in ("dedicated", "management")),
-    ("reports_to_leaders", lambda f, home, owner: f.get("reporting") in ("volume", "sales", "none")),
+    # Vice-presidents exist in companies of some size: these figures say nothing to a start-up.
+    ("leads_report_high", lambda f, home, owner: home in ("dedicated", "management")
+     and not f.small),
+    ("budget_approved_high", lambda f, home, owner: owner in ("dedicated", "management")
+     and not f.small),
+    ("reports_to_leaders", lambda f, home, owner: f.get("reporting") in ("volume", "sales", "none")
+     and not f.small),
     ("no_full_time", lambda f, home, owner: f.size in ("micro", "small")),
 )
 
@@ -48,6 +53,10 @@ def score_place(facts: Facts, place: str) -> Score:
         points = OBJECTIVE_FIT.get(objective, {}).get(place)
         if points:
             reasons.append(Reason(f"fits.{objective}", points))
+    other = facts.other
+    points = THEME_FIT.get(other.theme, {}).get(place) if other else None
+    if points:
+        reasons.append(Reason("fits.other", points))
     excluded = ruled_out(facts, place)
     if excluded:
         reasons.append(Reason(excluded, 0))

@@ -40,7 +40,9 @@ def case_of(facts: Facts, owner: str, home: str) -> str:
     if owner == "host" or owner == "shared":
         return owner
     if home == "dedicated":
-        return "unit_own" if owner == "dedicated" else "unit_management"
+        if owner == "management":
+            return "unit_management"
+        return "unit_own_maybe" if facts.unit == "maybe" else "unit_own"
     if owner == "dedicated":
         return "own_line"
     if home == "management":

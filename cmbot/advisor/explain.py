@@ -89,6 +89,7 @@ def budget_words(budget: Budget, lang: str, in_place: bool) -> dict[str, Any]:
     params = {
         "home": place_label(home, lang),
         "home_of": t(f"place_of.{home}", lang) if home in DEPARTMENTS else "",
+        "home_in": t(f"place_in.{home}", lang) if home in DEPARTMENTS else "",
         "payer": t(f"place_of.{budget.payer}", lang) if budget.payer in DEPARTMENTS else "",
     }
     label = t(f"budget.owner.{budget.owner}", lang, **params)

@@ -50,6 +50,17 @@ OBJECTIVE_FIT = {
     "advocates": {"communication": 5, "marketing": 5},
     "company_news": {"communication": 5},
 }
+# What an objective typed in free text is about (`freetext.read`) and the departments whose daily
+# work it is. Volume themes (sales, audience, reach) fit nobody: they are reframed, not hosted.
+THEME_FIT = {
+    "internal": {"hr": 10, "communication": 5},
+    "employer": {"hr": 10, "communication": 5},
+    "events": {"communication": 5},
+    "partners": {"sales": 5, "product": 5},
+    "learning": {"customer_service": 5, "product": 5},
+    "reputation": {"communication": 5, "customer_service": 5},
+    "content": {"communication": 5},
+}
 
 # Other flows ask about the same things under their own state ids; the rules read these names.
 # (`objectives_review` asks where the role sits now: that is the host the rules weigh.)
@@ -139,6 +150,11 @@ class Facts:
     @property
     def micro(self) -> bool:
         return self.size == "micro"
+
+    @property
+    def small(self) -> bool:
+        """Fewer than 50 people."""
+        return self.size in ("micro", "small")
 
     @property
     def unit(self) -> str | None:
