@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .advisor import advise
-from .advisor.explain import explain, place_label
+from .advisor.explain import explain, inline, place_label
 from .advisor.model import Recommendation, from_dict, to_dict
 from .advisor.panel import PanelAdvice
 from .i18n import t
@@ -152,9 +152,9 @@ def change_lines(report_: dict[str, Any], lang: str) -> tuple[str, list[str]]:
     lines = [t("changes.answers", lang, questions=", ".join(diff["answers_labels"]))
              if diff["answers"] else t("changes.no_answers", lang)]
     before, after = diff["placement"]["before"], diff["placement"]["after"]
-    lines.append(t("changes.placement", lang, before=place_label(before, lang),
-                   after=place_label(after, lang)) if before != after
-                 else t("changes.same_placement", lang, placement=place_label(after, lang)))
+    lines.append(t("changes.placement", lang, before=inline(place_label(before, lang)),
+                   after=inline(place_label(after, lang))) if before != after
+                 else t("changes.same_placement", lang, placement=inline(place_label(after, lang))))
     lines += [t("changes.score", lang, place=s["label"], before=s["before"] if s["before"]
                 is not None else "—", after=s["after"] if s["after"] is not None else "—")
               for s in diff["scores"]]

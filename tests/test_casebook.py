@@ -243,3 +243,14 @@ def test_the_manager_reads_sound_advice(desk, name, lang):
             ours = ours.replace(str(value), "")
         assert not FRENCH_SPACING.search(ours), FRENCH_SPACING.search(ours)
         assert "\u202f" in memo and "\u00a0" in memo
+
+
+def test_a_consultation_saved_before_budgets_existed_still_says_who_pays(desk):
+    """Consultations archived by an earlier cmbot have no budget in their stored advice."""
+    report = run_answers(desk, "community_manager", "en", EXAMPLES / "article-case.yaml")
+    consultation = desk.consultation(report["consultation_id"])
+    for key in ("budget", "tie", "evidence", "in_place"):
+        consultation.recommendation.pop(key)
+    again = desk.report(consultation)
+    assert again["budget"] == report["budget"]
+    assert again["placement"] == report["placement"]

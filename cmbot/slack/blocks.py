@@ -285,4 +285,4 @@ def recommendation_metadata(report: dict[str, Any]) -> dict[str, Any]:
 def summary_text(report: dict[str, Any]) -> str:
     lang = report["lang"]
     return t("advice.summary", lang, placement=report["placement_label"],
-             runner_up=report["runner_up_label"], count=len(report["risks"]))
+             runner_up=inline(report["runner_up_label"]), count=len(report["risks"]))

@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from ..advisor.explain import inline
 from ..consultation import Consultation
 from ..i18n import t
 from ..interview import Session
@@ -204,8 +205,8 @@ class Conductor:
         flow = self.desk.flow(consultation.flow_id)
         plan = Plan(consultation=consultation, forget=True).then(Post(
             bk.recommendation_blocks(report, flow.outcome == "full"),
-            t("slack.recommendation_fallback", report["lang"], placement=report["placement_label"],
-              runner_up=report["runner_up_label"]),
+            t("slack.recommendation_fallback", report["lang"],
+              placement=inline(report["placement_label"]), runner_up=inline(report["runner_up_label"])),
             metadata=bk.recommendation_metadata(report)))
         if state.root_ts:
             text = t("slack.root_done", report["lang"], id=consultation.id,
