@@ -24,6 +24,7 @@ from .interview import FlowError
 from .output import OutputError, write_text
 from .service import Desk, UnknownFlow
 from .store import CorruptDatabase, DatabaseBusy, Store
+from .store.ids import IdTaken
 
 app = typer.Typer(help=__doc__, cls=PlainFlags, no_args_is_help=True, add_completion=False,
                   epilog="Start with `cmbot chat`. More: `cmbot COMMAND --help`.")
@@ -98,7 +99,7 @@ def chat(
     from .terminal.start import Start, run_chat
 
     chosen = pick_lang(lang)
-    desk = open_desk()
+    desk = open_desk(exclusive=True)  # one writer at a time: not beside a running bot
     flow_id = flow or "community_manager"
     if flow_id not in desk.flows:
         raise fail(t("cli.flow_unknown", chosen, flow=flow_id, known=", ".join(sorted(desk.flows))))
@@ -256,6 +257,14 @@ def main() -> None:
     except UnknownFlow as exc:
         sys.stderr.write(t("cli.flow_unknown_short", default_lang(), flow=exc.args[0]) + "\n")
         sys.exit(2)
+    except (CorruptDatabase, DatabaseBusy, IdTaken) as exc:  # met after opening: one line too
+        sys.stderr.write(f"{exc}\n")
+        sys.exit(1)
+    except OSError as exc:  # a full disk, a read-only or missing folder
+        where = exc.filename or os.environ.get("CMBOT_DB") or "?"
+        sys.stderr.write(t("db.unwritable", default_lang(), path=where,
+                           reason=exc.strerror or str(exc)) + "\n")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ from .help import PlainFlags
 from .i18n import default_lang, t
 from .output import OutputError, written_atomically
 from .store import CorruptDatabase, DatabaseBusy, Store, default_db_path
-from .store.recovery import check, restore
+from .store.journal import interrupted
+from .store.recovery import Health, check, restore
 from .store.transfer import (
     FORMAT_VERSION,
     ExportError,
@@ -28,7 +29,6 @@ from .store.transfer import (
     Problem,
     export,
     import_records,
-    present_ids,
     read_export,
 )
 
@@ -79,7 +79,7 @@ def export_cmd(
         target = (written_atomically(output, default_lang(), "cmbot-export.jsonl") if output
                   else contextlib.nullcontext(sys.stdout))
         with target as out:
-            counts = export(default_db_path(), out, sessions=sessions)
+            done = export(default_db_path(), out, sessions=sessions)
     except BrokenPipeError:  # `cmbot db export | head`: the reader has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(1) from None
@@ -91,8 +91,12 @@ def export_cmd(
         raise stop(say("export.bad_record", file=exc.path, id=exc.record_id,
                        reason=problem_text(exc.problem))) from exc
     if output:
-        sys.stderr.write(say("export.done", file=output, consultations=counts["consultation"],
-                             sessions=counts["session"]) + "\n")
+        sys.stderr.write(say("export.done", file=output, consultations=done.counts["consultation"],
+                             sessions=done.counts["session"]) + "\n")
+    for exc in done.unreadable:
+        sys.stderr.write(say("export.unreadable", file=exc.path, reason=exc.reason) + "\n")
+    if done.unreadable:
+        raise typer.Exit(1)
 
 
 @db_app.command("import")
@@ -106,11 +110,11 @@ def import_cmd(
     except (DatabaseBusy, CorruptDatabase) as exc:
         raise stop(str(exc)) from exc
     try:
-        present = present_ids(store)
-        with _progress(say("import.checking", file=file.name), file.stat().st_size) as advance:
-            parsed = read_export(file, advance, present)
-        with _progress(say("import.writing", file=store.path.name), None):
-            summary = import_records(store, parsed)
+        size = file.stat().st_size
+        with _progress(say("import.checking", file=file.name), size) as advance:
+            plan = read_export(file, advance, store)
+        with _progress(say("import.writing", file=store.path.name), size) as advance:
+            summary = import_records(store, file, plan, advance)
     except ImportRefused as exc:
         lines = problem_lines(file, exc.problems)
         if exc.more:
@@ -148,7 +152,9 @@ def check_cmd() -> None:
     report = check(default_db_path())
     for health in report:
         state, backup = health.file, health.backup
-        if state.readable:
+        if health.aside:
+            print(say("check.set_aside", file=state.path, reason=state.error or "?"))
+        elif state.readable:
             print(say("check.ok", file=state.path, count=state.records))
         elif state.exists:
             print(say("check.unreadable", file=state.path, reason=state.error))
@@ -160,7 +166,11 @@ def check_cmd() -> None:
             print(say("check.backup_bad", file=backup.path, reason=backup.error))
         elif state.exists:
             print(say("check.no_backup"))
-    good = all(h.good for h in report)
+    cut_short = interrupted(default_db_path())
+    if cut_short is not None:
+        print(say("check.interrupted", file=cut_short.source, started=cut_short.started_at,
+                  count=len(cut_short.ids["consultations"]) + len(cut_short.ids["sessions"])))
+    good = all(h.good for h in report) and cut_short is None
     print(say("check.good" if good else "check.bad"))
     raise typer.Exit(0 if good else 1)
 
@@ -171,18 +181,31 @@ def restore_cmd() -> None:
 
     The unreadable file is kept aside as <name>.corrupt-<UTC time>."""
     try:
-        restored, refused = restore(default_db_path())
-    except DatabaseBusy as exc:
+        restored, refused, undone = restore(default_db_path())
+    except (DatabaseBusy, CorruptDatabase) as exc:
         raise stop(str(exc)) from exc
+    if undone is not None:
+        print(say("restore.import_undone", file=undone.source, started=undone.started_at))
     for done in restored:
         file, backup = done.health.file.path, done.health.backup.path
-        print(say("restore.restored", file=file, backup=backup, aside=done.aside) if done.aside
-              else say("restore.recovered", file=file, backup=backup))
+        if done.merged is not None:
+            print(say("restore.merged", file=file, count=done.merged, source=done.source,
+                      aside=done.aside))
+        else:
+            print(say("restore.restored", file=file, backup=backup, aside=done.aside) if done.aside
+                  else say("restore.recovered", file=file, backup=backup))
     for health in refused:
-        backup = health.backup
-        sys.stderr.write((say("restore.backup_bad", file=health.file.path, backup=backup.path,
-                              reason=backup.error) if backup.exists
-                          else say("restore.no_backup", file=health.file.path)) + "\n")
-    if not restored and not refused:
+        sys.stderr.write(_refusal(health) + "\n")
+    if not restored and not refused and undone is None:
         print(say("restore.nothing"))
     raise typer.Exit(1 if refused else 0)
+
+
+def _refusal(health: Health) -> str:
+    """Why a file could not be restored."""
+    file, backup = health.file.path, health.backup
+    if health.aside:
+        return say("restore.aside_lost", file=file)
+    if backup.exists:
+        return say("restore.backup_bad", file=file, backup=backup.path, reason=backup.error)
+    return say("restore.no_backup", file=file)

@@ -17,6 +17,7 @@ from typing import Any
 
 from .consultation import Consultation, conclude, report
 from .interview import Flow, FlowError, Interview, Session, builtin_flows_dir, load_flows
+from .interview.session import new_id
 from .store import Store
 
 log = logging.getLogger("cmbot")
@@ -91,8 +92,19 @@ class Desk:
                 lock = self._locks[session_id] = threading.Lock()
             return lock
 
+    def fresh_id(self) -> str:
+        """An id no session or consultation has (ids are short: never trust chance alone)."""
+        session_id = new_id()
+        while self.store.id_taken(session_id):
+            session_id = new_id()
+        return session_id
+
+    def start(self, flow_id: str = "community_manager", **fields: Any) -> Session:
+        """A new interview (not saved yet) under an id no session or consultation has."""
+        return self.interview(flow_id).start(id=self.fresh_id(), **fields)
+
     def begin(self, flow_id: str = "community_manager", **fields: Any) -> Session:
-        session = self.interview(flow_id).start(**fields)
+        session = self.start(flow_id, **fields)
         self.store.save_session(session.to_dict())
         return session
 
@@ -153,7 +165,7 @@ class Desk:
     def rerun(self, consultation: Consultation, **fields: Any) -> Session:
         """A new interview pre-filled with a consultation's answers, linked to it."""
         interview = self.interview(consultation.flow_id)
-        session = interview.start(parent_id=consultation.id, **fields)
+        session = self.start(consultation.flow_id, parent_id=consultation.id, **fields)
         interview.prefill(session, consultation.answers, by=session.started_by)
         self.store.save_session(session.to_dict())
         return session

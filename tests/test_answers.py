@@ -291,3 +291,33 @@ def test_every_amount_in_range_round_trips_as_people_write_it(amount):
     grouped_fr = grouped_en.replace(",", " ")
     for raw in (plain, grouped_en, grouped_fr, grouped_fr + " €"):
         assert value_of("budget_amount", raw) == amount, raw
+
+
+# --- free text is cleaned of what nobody means to type ------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    pytest.param("half a \ud800pair", "half a pair", id="lone-surrogate"),
+    pytest.param("\u202egnitekram\u202c team", "gnitekram team", id="right-to-left-override"),
+    pytest.param("\u2067isolate\u2069 and \u200fmark", "isolate and mark", id="bidi-isolates-marks"),
+    pytest.param("zero\u200bwidth\ufeff\u2060", "zerowidth", id="zero-width"),
+    pytest.param("\u200dstray joiner\u200c", "stray joiner", id="stray-joiners"),
+    pytest.param("dev \U0001F469\u200d\U0001F4BB", "dev \U0001F469\u200d\U0001F4BB",
+                 id="emoji-sequence-kept"),
+    pytest.param("cafe\u0301", "caf\u00e9", id="composed"),
+])
+def test_free_text_is_cleaned_before_it_is_accepted(raw, clean):
+    assert value_of("objectives_other", raw, {"objectives": ["other"]}) == clean
+
+
+def test_free_text_of_only_invisible_characters_is_asked_again():
+    invisible = "\u200b\u202e\ud800 "
+    assert problem_of("objectives_other", invisible, {"objectives": ["other"]}) == "answer.text_length"
+
+
+@given(st.text())
+@settings(max_examples=300, deadline=None)
+def test_any_accepted_free_text_can_be_saved_as_utf8(raw):
+    verdict = check("objectives_other", raw, {"objectives": ["other"]})
+    if verdict.ok:
+        verdict.value.encode("utf-8")  # no lone surrogate ever reaches a file or Slack

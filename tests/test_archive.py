@@ -186,7 +186,7 @@ def test_an_old_one_file_archive_is_migrated_into_shards(db, monkeypatch, per_pa
     kept = db.with_name("cmbot.consultations.json.migrated")
     assert json.loads(kept.read_text(encoding="utf-8"))["consultations"] == old
     assert db.with_name("cmbot.consultations.json.migrated.bak").exists()
-    assert sorted(r["id"] for _, r in export_records(db)) == sorted(f"c{n}" for n in range(30))
+    assert sorted(r["id"] for _, r in export_records(db, [])) == sorted(f"c{n}" for n in range(30))
     again = Store(db)  # opening again migrates nothing twice
     assert len(again.consultations()) == 30
     again.close()

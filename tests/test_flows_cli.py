@@ -417,7 +417,7 @@ def test_objectives_review_typed_at_the_numbered_prompts_in_french(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Où votre community manager est-il rattaché aujourd’hui\u202f?" in result.stdout
     assert "/100" not in result.stdout
-    saved = re.findall(r"\b([0-9a-f]{8})\b", result.stdout)[-1]
+    saved = re.findall(r"\b([0-9a-f]{12})\b", result.stdout)[-1]
     exported = cmbot("export", saved, "--format", "json", cwd=tmp_path)
     report = json.loads(exported.stdout)
     assert report["answers"]["current_host"] == "sales"

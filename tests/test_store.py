@@ -192,22 +192,33 @@ def test_a_corrupt_database_is_refused_and_left_untouched(db, content):
 
 
 @pytest.mark.parametrize("content", CORRUPT)
-def test_a_corrupt_archive_is_refused_and_left_untouched(db, content):
+def test_a_corrupt_shard_is_set_aside_untouched_and_the_archive_keeps_working(db, content):
     store = Store(db)
     store.add_consultation(consultation("c1"))
-    archive = shard(db, "c1")
-    archive.write_bytes(content)
-    with pytest.raises(CorruptDatabase) as caught:
+    store.add_consultation(consultation("c2"))
+    damaged = shard(db, "c1")
+    assert damaged != shard(db, "c2")
+    damaged.write_bytes(content)
+    with pytest.raises(CorruptDatabase) as caught:  # reading it names the file
         store.get_consultation("c1")
-    assert str(archive) in str(caught.value)
-    with pytest.raises(CorruptDatabase):
-        store.add_consultation(consultation("c1", note="new"))
-    assert archive.read_bytes() == content
+    assert str(damaged) in str(caught.value)
+    store.add_consultation(consultation("c1", note="new"))  # a write sets it aside, then goes on
+    aside = [p for p in damaged.parent.iterdir() if p.name.startswith(damaged.name + ".damaged-")]
+    assert [p.read_bytes() for p in aside if not p.name.endswith(".bak")] == [content]
+    assert store.get_consultation("c1")["note"] == "new"
+    assert store.get_consultation("c2") is not None
     store.close()
-    with pytest.raises(CorruptDatabase) as caught:  # just written: re-read (and refused) at open
-        Store(db)
-    assert str(archive) in str(caught.value)
-    assert archive.read_bytes() == content
+    damaged.write_bytes(content)  # damaged again, and just written: re-read at open
+    reader = Store(db)  # a reader skips it and leaves it be: it is still listed
+    assert sorted(c["id"] for c in reader.consultations()) == ["c1", "c2"]
+    assert reader.get_consultation("c2") is not None
+    reader.close()
+    assert damaged.read_bytes() == content
+    writer = Store(db, exclusive=True)  # the lock holder sets it aside at open
+    assert [c["id"] for c in writer.consultations()] == ["c2"]
+    assert writer.get_consultation("c2") is not None
+    writer.close()
+    assert not damaged.exists()
 
 
 def test_a_file_corrupted_while_open_is_not_overwritten(db):

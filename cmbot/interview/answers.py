@@ -135,13 +135,28 @@ def _number(q: Question, raw: Any) -> Verdict:
     return Verdict(value)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0, DEL and C1 controls
+# Characters nobody means to type, dropped from free text before it is checked, saved or shown:
+# C0, DEL and C1 controls; lone surrogates (from a bad byte in a terminal or `\ud800` in JSON: no
+# file or API can encode them); bidirectional controls (a right-to-left override makes an echoed
+# answer read backwards, "Trojan source" style); invisible zero-width characters and soft hyphens.
+_UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e"
+                       "\u2066-\u2069\u200b\u2060-\u2064\ufeff\u180e\u00ad]")
+# Zero-width (non-)joiners have real uses inside a word or an emoji sequence (Persian, 👩‍💻):
+# kept between two visible characters, dropped anywhere else.
+_STRAY_JOINER = re.compile("(?<!\\S)[\u200c\u200d]+|[\u200c\u200d]+(?!\\S)")
+
+
+def clean_text(raw: str) -> str:
+    """Free text as people meant it: invisible and direction-changing characters dropped,
+    composed (NFC), trimmed."""
+    text = _STRAY_JOINER.sub("", _UNWANTED.sub("", raw))
+    return unicodedata.normalize("NFC", text).strip()
 
 
 def _text(q: Question, raw: Any) -> Verdict:
     if not isinstance(raw, str | int | float) or isinstance(raw, bool):
         return _bad("answer.text_length", min=q.min_length, max=q.max_length)
-    text = _CONTROL.sub("", str(raw)).strip()
+    text = clean_text(str(raw))
     if not q.min_length <= len(text) <= q.max_length:
         return _bad("answer.text_length", min=q.min_length, max=q.max_length, length=len(text))
     return Verdict(text)

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from ..safe_yaml import SafeLoader, read_text
+
 Where = tuple[str | int, ...]  # a place in the data: ("states", 3, "options", 0, "id")
 
 YAML_HINT = "check the indentation, and quote values that contain ': ' or start with { [ * & ! | >"
@@ -66,7 +68,7 @@ class Document:
 def read_flow_text(path: str | Path) -> str:
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise FlowError(str(path), f"cannot read the file ({reason})",
@@ -75,17 +77,25 @@ def read_flow_text(path: str | Path) -> str:
 
 def parse_document(text: str, source: str) -> Document:
     """The YAML text as data and node tree, or a `FlowError` at the line YAML stopped on."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = SafeLoader(text)  # no aliases, bounded depth and size
+    except yaml.YAMLError as exc:
+        raise FlowError(source, f"not valid YAML ({getattr(exc, 'problem', None) or exc})",
+                        line=_line_of(exc), hint=YAML_HINT) from exc
     try:
         tree = loader.get_single_node()
         data = loader.construct_document(tree) if tree is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
         raise FlowError(source, f"not valid YAML ({getattr(exc, 'problem', None) or exc})",
-                        line=mark.line + 1 if mark else None, hint=YAML_HINT) from exc
+                        line=_line_of(exc), hint=YAML_HINT) from exc
     finally:
         loader.dispose()
     return Document(source, data, tree)
+
+
+def _line_of(exc: yaml.YAMLError) -> int | None:
+    mark = getattr(exc, "problem_mark", None)
+    return mark.line + 1 if mark else None
 
 
 def builtin_flows_dir() -> Path:

@@ -133,7 +133,7 @@ class Conductor:
                 self.step(running, user, lambda s, st: self._again(s, st), respond=respond)
                 return False
         interview = self.desk.interview(flow_id)
-        session = interview.start(lang=lang, started_by=user, where=where.to_dict(),
+        session = interview.start(id=self.desk.fresh_id(), lang=lang, started_by=user, where=where.to_dict(),
                                   team=start.team and not where.is_dm)
         if parent:
             session.parent_id = parent.id

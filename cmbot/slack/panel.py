@@ -157,7 +157,7 @@ def _begin_member(conductor: Conductor, hub: Hub, member: str) -> None:
     lang = conductor.lang_for(member)
     hub.langs[member] = lang
     interview = desk.interview(hub.flow_id)
-    session = interview.start(lang=lang, started_by=member,
+    session = interview.start(id=desk.fresh_id(), lang=lang, started_by=member,
                               where={"kind": "dm", "channel": conductor.courier.open_dm(member)},
                               meta={"panel": hub.id})
     key = "intro_starter" if member == hub.starter else "intro_member"

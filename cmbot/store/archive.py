@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import gc
 import heapq
 import json
+import logging
+import mmap
 import os
 import re
 import sys
@@ -32,8 +33,14 @@ from typing import Any, overload
 
 from tinydb import Query, TinyDB
 
-from .atomic import AtomicJSONStorage, backup_path, fsync_dir, gc_paused
+from ..i18n import default_lang, t
+from .atomic import AtomicJSONStorage, fsync_dir, gc_paused, rewrite_without
+from .damage import set_aside
+from .errors import CorruptDatabase, backup_path
+from .ids import IdTaken, same_interview
 from .stream import iter_documents
+
+log = logging.getLogger("cmbot")
 
 Record = dict[str, Any]
 SHARDS = 16384  # ~6 consultations (~16 KB) per shard at 100 000
@@ -59,6 +66,12 @@ def legacy_archive_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.stem + ".consultations.json")
 
 
+def migrated_paths(db_path: Path) -> list[Path]:
+    """Where a migrated one-file archive and its backup were kept."""
+    legacy = legacy_archive_path(db_path)
+    return [legacy.with_name(legacy.name + ".migrated"), legacy.with_name(legacy.name + ".migrated.bak")]
+
+
 def shard_index(consultation_id: str) -> int:
     return zlib.crc32(consultation_id.encode("utf-8")) % SHARDS
 
@@ -80,6 +93,15 @@ def lost_shards(folder: Path) -> list[Path]:
         return []
     return sorted(p.with_name(p.name[:-4]) for p in folder.glob("*.json.bak")
                   if SHARD_FILE.fullmatch(p.name[:-4]) and not p.with_name(p.name[:-4]).exists())
+
+
+def _mentions(path: Path, consultation_id: str) -> bool:
+    """Whether a (possibly large) file may hold this id: a byte search, no parsing."""
+    try:
+        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return data.find(json.dumps(consultation_id, ensure_ascii=False).encode("utf-8")) >= 0
+    except (FileNotFoundError, ValueError):  # missing, or empty (mmap refuses 0 bytes)
+        return False
 
 
 def _intern(value: Any) -> Any:
@@ -168,14 +190,17 @@ class Archive:
     """The folder of shards and its in-memory index. Not thread-safe: `Store` serialises calls.
 
     `writable` is False for a reader opened while another process holds the database's lock: it
-    never migrates, rebuilds or rewrites the index (the lock holder does), it only reads.
+    never migrates, rebuilds or rewrites the index (the lock holder does), it only reads. Only
+    the `owner` of the lock sets an unreadable shard aside; anyone else skips it.
     """
 
-    def __init__(self, db_path: Path, writable: bool):
+    def __init__(self, db_path: Path, writable: bool, owner: bool = False):
         self.folder = archive_path(db_path)
         self.legacy = legacy_archive_path(db_path)
+        self.migrated = migrated_paths(db_path)
         self.index_path = self.folder / INDEX
         self.writable = writable
+        self.owner = owner  # holds the database's lock: may set an unreadable shard aside
         self._shards: dict[str, TinyDB] = {}
         self._rows: dict[str, Row] = {}
         self._order: list[Row] = []  # every row, oldest first
@@ -191,7 +216,6 @@ class Archive:
         self._load(reconcile=True)
         if writable and self.legacy.exists():
             self._migrate()
-        gc.freeze()  # the index lives as long as the process: keep it out of every GC pass
 
     # --- the index in memory ------------------------------------------------------------------
 
@@ -287,8 +311,7 @@ class Archive:
 
     def _rebuild(self) -> None:
         """The index from the shards themselves (missing or unreadable index)."""
-        rows = [row_of(doc) for path in shard_files(self.folder)
-                for table, _, doc in iter_documents(path) if table == TABLE]
+        rows = [row_of(doc) for path in shard_files(self.folder) for doc in self._documents(path) or []]
         self._set_all(rows)
         self._seen = None
         if self.writable and (rows or self.index_path.exists()):
@@ -308,9 +331,11 @@ class Archive:
         for cid in self._rows:
             indexed.setdefault(shard_name(cid), []).append(cid)
         for path in recent:
-            stored = {doc["id"]: doc for table, _, doc in iter_documents(path)
-                      if table == TABLE and isinstance(doc.get("id"), str)}
-            for cid in [cid for cid in indexed.get(path.name, []) if cid not in stored]:
+            docs = self._documents(path)
+            if docs is None:  # unreadable: set aside (rows dropped) or, for a reader, left as listed
+                continue
+            stored = {doc["id"]: doc for doc in docs if isinstance(doc.get("id"), str)}
+            for cid in [cid for cid in indexed.get(path.name, []) if cid not in stored and cid in self._rows]:
                 self._drop(self._rows[cid])
                 changed = True
             for cid, doc in stored.items():
@@ -371,6 +396,40 @@ class Archive:
 
     # --- shards ---------------------------------------------------------------------------------
 
+    def _documents(self, path: Path) -> list[Record] | None:
+        """A shard's consultations, or None if it cannot be read (then it is contained)."""
+        try:
+            return [doc for table, _, doc in iter_documents(path) if table == TABLE]
+        except CorruptDatabase as exc:
+            self._contain(exc)
+            return None
+
+    def _contain(self, exc: CorruptDatabase) -> None:
+        """An unreadable shard: the lock holder sets it aside and forgets its rows (a reader
+        only skips it); either way the rest of the archive keeps working."""
+        name = exc.path.name
+        self._shards.pop(name, None)
+        if not self.owner or not SHARD_FILE.fullmatch(name) or not exc.path.exists():
+            log.warning(t("db.shard_unreadable", default_lang(), error=exc))
+            return
+        aside = set_aside(exc.path)
+        for cid in [cid for cid in self._rows if shard_name(cid) == name]:
+            self._drop(self._rows[cid])
+        self._write_index()
+        log.warning(t("db.shard_set_aside", default_lang(), file=exc.path, reason=exc.reason,
+                      aside=aside))
+
+    def _write_shard(self, consultation_id: str, write: Callable[[Any], Any]) -> Any:
+        """`write(table)` on the consultation's shard; a shard found unreadable is contained and
+        the write done again on a fresh one (so a damaged shard never blocks a new consultation)."""
+        try:
+            return write(self._shard(consultation_id).table(TABLE))
+        except CorruptDatabase as exc:
+            if not self.owner or exc.path != self.folder / shard_name(consultation_id):
+                raise
+            self._contain(exc)
+            return write(self._shard(consultation_id).table(TABLE))
+
     def _shard(self, consultation_id: str) -> TinyDB:
         name = shard_name(consultation_id)
         db = self._shards.get(name)
@@ -378,13 +437,23 @@ class Archive:
             db = self._shards[name] = TinyDB(self.folder / name, storage=ShardStorage)
         return db
 
-    def add(self, record: Record) -> None:
-        table = self._shard(record["id"]).table(TABLE)
+    def has(self, consultation_id: str) -> bool:
         self.refresh()
-        if record["id"] in self._rows:
-            table.upsert(record, Query().id == record["id"])
-        else:
-            table.insert(record)
+        return consultation_id in self._rows
+
+    def add(self, record: Record) -> None:
+        """Archive a consultation; saving the same one again (a retry) replaces it, but a
+        different consultation under its id is refused with `IdTaken`."""
+        def write(table: Any) -> None:
+            stored = table.get(Query().id == record["id"]) if self.has(record["id"]) else None
+            if stored is None:
+                table.insert(record)
+            elif same_interview(stored, record):
+                table.upsert(record, Query().id == record["id"])
+            else:
+                raise IdTaken(self.folder, record["id"])
+
+        self._write_shard(record["id"], write)
         row = row_of(record)
         self._append([row])
         self._put(row)
@@ -394,17 +463,40 @@ class Archive:
         return dict(found) if found else None
 
     def delete(self, consultation_id: str) -> bool:
-        db = self._shard(consultation_id)
-        db.storage.scrub_next = True
-        try:
-            removed = bool(db.table(TABLE).remove(Query().id == consultation_id))
-        finally:
-            db.storage.scrub_next = False
+        """Gone from its shard (and the shard's backup), the index, and the migrated old archive."""
+        removed = self.remove_many({consultation_id}) > 0
+        for kept in self.migrated:  # the old one-file archive kept after its migration
+            if _mentions(kept, consultation_id):
+                removed = bool(rewrite_without(kept, lambda doc: doc.get("id") == consultation_id)) or removed
+        return removed
+
+    def remove_many(self, ids: set[str]) -> int:
+        """Remove consultations, leaving no copy: one write per shard (its backup becomes the
+        new file), the index rewritten once. Returns how many were in their shards."""
+        by_shard: dict[str, list[str]] = {}
+        for cid in ids:
+            by_shard.setdefault(shard_name(cid), []).append(cid)
+        removed = 0
+        for name, group in sorted(by_shard.items()):
+            if not (self.folder / name).exists():
+                continue
+
+            def remove(table: Any, group: list[str] = group) -> int:
+                table.storage.scrub_next = True
+                try:
+                    return len(table.remove(Query().id.one_of(group)))
+                finally:
+                    table.storage.scrub_next = False
+
+            removed += self._write_shard(group[0], remove)
+            if len(self._shards) > 64:
+                self._shards.clear()
         self.refresh()
-        row = self._rows.get(consultation_id)
-        if row is not None:
+        rows = [self._rows[cid] for cid in ids if cid in self._rows]
+        for row in rows:
             self._drop(row)
-            self._write_index()  # rewritten whole: no line of it may remain anywhere
+        if rows:
+            self._write_index()  # rewritten whole: no line of them may remain anywhere
         return removed
 
     def ids(self) -> set[str]:
@@ -425,7 +517,7 @@ class Archive:
         with gc_paused():
             for name in sorted(by_shard):
                 batch = by_shard[name]
-                self._shard(batch[0]["id"]).table(TABLE).insert_multiple(batch)
+                self._write_shard(batch[0]["id"], lambda table, batch=batch: table.insert_multiple(batch))
                 rows += [row_of(r) for r in batch]
                 if len(self._shards) > 64:  # an import touches every shard: hold none open
                     self._shards.clear()
@@ -444,9 +536,9 @@ class Archive:
             self.insert_new([doc for table, _, doc in iter_documents(self.legacy)
                              if table == TABLE and isinstance(doc.get("id"), str)
                              and first <= shard_index(doc["id"]) < first + span])
-        for old in (backup_path(self.legacy), self.legacy):
+        for old, kept in zip((self.legacy, backup_path(self.legacy)), self.migrated, strict=True):
             if old.exists():
-                os.replace(old, old.with_name(old.name.replace(".json", ".json.migrated", 1)))
+                os.replace(old, kept)
         fsync_dir(self.legacy.parent)
 
     # --- listings -------------------------------------------------------------------------------
@@ -472,9 +564,16 @@ class Archive:
         self._shards.clear()
 
 
-def export_records(db_path: Path) -> Iterator[tuple[Path, Record]]:
-    """Every archived consultation, shard by shard (by file name), in archive order within a shard."""
+def export_records(db_path: Path, unreadable: list[CorruptDatabase]) -> Iterator[tuple[Path, Record]]:
+    """Every archived consultation, shard by shard (by file name), in archive order within a
+    shard. A shard that cannot be read is skipped and added to `unreadable`: one damaged file
+    must not keep the others from being exported (a shard is small: it is read whole first, so
+    none is exported in part)."""
     for path in shard_files(archive_path(db_path)):
-        for table, _, doc in iter_documents(path):
-            if table == TABLE:
-                yield path, doc
+        try:
+            docs = [doc for table, _, doc in iter_documents(path) if table == TABLE]
+        except CorruptDatabase as exc:
+            unreadable.append(exc)
+            continue
+        for doc in docs:
+            yield path, doc

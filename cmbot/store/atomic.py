@@ -13,26 +13,16 @@ import contextlib
 import gc
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from tinydb.storages import Storage
 
-
-class CorruptDatabase(RuntimeError):
-    def __init__(self, path: Path, reason: str):
-        self.path, self.reason = path, reason
-        backup = backup_path(path)
-        hint = (f"a backup is at {backup} (`cmbot db restore` puts it back)"
-                if backup.exists() else "no backup exists")
-        super().__init__(f"{path}: the database file is unreadable ({reason}); it was left "
-                         f"untouched; {hint}.")
-
-
-def backup_path(path: Path) -> Path:
-    return path.with_name(path.name + ".bak")
+from .errors import CorruptDatabase, backup_path
+from .stream import iter_documents
 
 
 def remove_stray_temp_files(path: Path) -> None:
@@ -102,29 +92,77 @@ def json_chunks(data: Any, depth: int) -> Iterator[str]:
 
 
 def _link_as_backup(source: Path, tmp: str, path: Path) -> None:
+    """The previous file becomes the backup (a hard link: no copy, and it is never written again)."""
     os.link(source, tmp + ".bak")
+    os.replace(tmp + ".bak", backup_path(path))
+
+
+def _copy_as_backup(path: Path, tmp: str) -> None:
+    """The file just written is also the backup: a copy, not a link, so damage to the file's
+    blocks cannot reach its backup. Not fsynced on its own (the file it copies is, and the
+    folder's fsync makes the rename durable): one fsync per write is what a turn can afford."""
+    shutil.copyfile(path, tmp + ".bak")
     os.replace(tmp + ".bak", backup_path(path))
 
 
 def write_json_atomic(path: Path, data: Any, scrub: bool = False) -> None:
     """Swap `data` in; the old file becomes the backup, or with `scrub` the new one does
-    (after a delete, so what was deleted leaves no copy behind)."""
+    (after a delete, so what was deleted leaves no copy behind). A file written for the first
+    time gets its backup at once, so no file is ever without one. A symlinked file (an operator's
+    `CMBOT_DB` pointing elsewhere) is written where it points, the link left as it is."""
+    path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines(json_chunks(data, depth=2))
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists() and not scrub:
+        new_is_backup = scrub or not path.exists()
+        if not new_is_backup:
             _link_as_backup(path, tmp, path)
         os.replace(tmp, path)
-        if scrub:
-            _link_as_backup(path, tmp, path)
+        if new_is_backup:
+            _copy_as_backup(path, tmp)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        for left in (tmp, tmp + ".bak"):
+            with contextlib.suppress(OSError):
+                os.unlink(left)
         raise
     fsync_dir(path.parent)
+
+
+def rewrite_without(path: Path, drop: Callable[[dict[str, Any]], bool]) -> int:
+    """Rewrite a TinyDB file without the documents `drop` picks, streaming it (any size, the
+    memory of one document); returns how many went. Nothing is written when none does, and
+    no backup is kept: this is how a deleted consultation leaves files like the migrated old
+    archive."""
+    if not path.exists():
+        return 0
+    dropped = 0
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            table, docs = None, 0
+            for name, doc_id, doc in iter_documents(path):
+                if drop(doc):
+                    dropped += 1
+                    continue
+                if name != table:
+                    out.write(("}," if table is not None else "{") + json.dumps(name) + ":{")
+                    table, docs = name, 0
+                out.write(("," if docs else "") + json.dumps(doc_id) + ":"
+                          + json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+                docs += 1
+            out.write("}}" if table is not None else "{}")
+            out.flush()
+            os.fsync(out.fileno())
+        if dropped:
+            os.replace(tmp, path)
+            fsync_dir(path.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return dropped
 
 
 def fsync_dir(folder: Path) -> None:
@@ -144,8 +182,6 @@ class AtomicJSONStorage(Storage):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if clean_temp:
             remove_stray_temp_files(self.path)
-        from .stream import iter_documents  # (stream builds on this module)
-
         for _ in iter_documents(self.path):  # fail now, before anything is written over a corrupt
             pass  # file; one document at a time, so a large archive costs no memory to check
 

@@ -1,26 +1,33 @@
-"""One writer per database: an exclusive, non-blocking `flock` on `<db>.lock`.
+"""One writer per database: an exclusive, non-blocking lock on `<db>.lock` (the `filelock`
+library: `flock` on POSIX, `msvcrt` locking on Windows).
 
 TinyDB rewrites whole files, so two processes writing the same database lose each other's
-writes. `cmbot serve`, `cmbot db import` and `cmbot db restore` hold this lock for as long as they
-run; a second one is refused at once with `DatabaseBusy` instead of waiting or corrupting. The
-kernel drops the lock when its process dies (even `kill -9`), so there is never a stale lock to
-clean up; the lock file itself is left in place on purpose (deleting it would let two processes
-lock two different files).
+writes. Every process that writes holds this lock for as long as it runs (`cmbot serve`,
+`cmbot chat`, `db import`, `db restore`; a `Store` takes it at its first write at the latest); a
+second one is refused at once with `DatabaseBusy` instead of waiting or corrupting. The
+operating system drops the lock when its process dies (even `kill -9`), so there is never a
+stale lock to clean up. The holder writes its pid beside it (`<db>.lock.pid`) only so the
+message can name it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
+
+from filelock import FileLock, Timeout
 
 from ..i18n import default_lang, t
 
 
 def lock_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".lock")
+
+
+def _pid_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".lock.pid")
 
 
 class DatabaseBusy(RuntimeError):
@@ -32,43 +39,37 @@ class DatabaseBusy(RuntimeError):
 
 
 class DatabaseLock:
-    """The lock of one database (both of its files). Re-entrant for its owner: `acquire` twice is fine."""
+    """The lock of one database (all of its files). Re-entrant for its owner: `acquire` twice is fine."""
 
     def __init__(self, db_path: Path):
         self.db_path = db_path
         self.path = lock_path(db_path)
-        self._fd: int | None = None
+        self._lock = FileLock(self.path, timeout=0, thread_local=False)
 
     @property
     def held(self) -> bool:
-        return self._fd is not None
+        return self._lock.is_locked
 
-    def acquire(self) -> None:
+    def acquire(self, record_pid: bool = True) -> None:
         """Take the lock now or raise `DatabaseBusy`; never waits."""
-        if self._fd is not None:
+        if self.held:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            self._lock.acquire()
+        except Timeout:
             raise DatabaseBusy(self.db_path, self._holder()) from None
-        except BaseException:
-            os.close(fd)
-            raise
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())  # only to name the holder in the message
-        self._fd = fd
+        if record_pid:
+            with contextlib.suppress(OSError):
+                _pid_path(self.db_path).write_text(f"{os.getpid()}\n", encoding="utf-8")
 
     def release(self) -> None:
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            os.close(fd)  # closing the descriptor drops the flock
+        if self.held:
+            self._lock.release(force=True)
 
     def _holder(self) -> str:
         with contextlib.suppress(OSError, UnicodeDecodeError):
-            return self.path.read_text(encoding="utf-8").strip() or "?"
+            return _pid_path(self.db_path).read_text(encoding="utf-8").strip() or "?"
         return "?"
 
     def __enter__(self) -> DatabaseLock:
@@ -86,7 +87,7 @@ def is_locked(db_path: Path) -> bool:
         return False
     probe = DatabaseLock(db_path)
     try:
-        probe.acquire()
+        probe.acquire(record_pid=False)
     except DatabaseBusy:
         return True
     probe.release()

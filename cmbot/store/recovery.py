@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .archive import archive_path, lost_shards, shard_files
-from .atomic import CorruptDatabase, backup_path, fsync_dir
+from .archive import TABLE, Archive, archive_path, lost_shards, shard_files
+from .atomic import fsync_dir
+from .damage import damaged_shards, shard_of
+from .errors import CorruptDatabase, backup_path
+from .journal import Interrupted, interrupted
 from .lock import DatabaseLock
-from .stream import count_documents
+from .store import Store
+from .stream import count_documents, iter_documents
 
 
 @dataclass(frozen=True)
@@ -48,15 +52,16 @@ def inspect(path: Path) -> FileState:
 class Health:
     file: FileState
     backup: FileState
+    aside: bool = False  # a shard set aside as unreadable (see `damage`): never good as it is
 
     @property
     def good(self) -> bool:
         """Readable, or not created yet (a missing file with a backup was lost: not good)."""
-        return self.file.readable or (not self.file.exists and not self.backup.exists)
+        return not self.aside and (self.file.readable or (not self.file.exists and not self.backup.exists))
 
     @property
     def restorable(self) -> bool:
-        return not self.good and self.backup.readable
+        return not self.good and (self.backup.readable or (self.aside and self.file.readable))
 
 
 def check(db_path: Path) -> list[Health]:
@@ -65,13 +70,16 @@ def check(db_path: Path) -> list[Health]:
     checked: it is rebuilt from the shards whenever it is missing or unreadable."""
     folder = archive_path(db_path)
     paths = [db_path, *sorted({*shard_files(folder), *lost_shards(folder)})]
-    return [Health(inspect(p), inspect(backup_path(p))) for p in paths]
+    return ([Health(inspect(p), inspect(backup_path(p))) for p in paths]
+            + [Health(inspect(p), inspect(backup_path(p)), aside=True) for p in damaged_shards(folder)])
 
 
 @dataclass(frozen=True)
 class Restored:
     health: Health
     aside: Path | None  # where the unreadable file was kept (None when it was missing)
+    merged: int | None = None  # consultations merged back from a set-aside shard
+    source: Path | None = None  # the file they were read from (the shard or its backup)
 
 
 def _aside_path(path: Path) -> Path:
@@ -108,9 +116,37 @@ def _put_back(health: Health) -> Restored:
     return Restored(health, aside)
 
 
-def restore(db_path: Path) -> tuple[list[Restored], list[Health]]:
-    """Put back the readable backup of every unreadable (or lost) file, holding the database's
-    lock (`DatabaseBusy` while a bot runs). Returns what was restored and what could not be."""
+def _merge_back(db_path: Path, health: Health) -> Restored:
+    """A set-aside shard's consultations back into the archive (the file itself if it reads
+    now, else its backup); ids archived since are kept as they are. The set-aside file is then
+    kept as `.corrupt-<time>`, like any file `restore` replaces."""
+    source = health.file.path if health.file.readable else health.backup.path
+    docs = [doc for table, _, doc in iter_documents(source)
+            if table == TABLE and isinstance(doc.get("id"), str)]
+    archive = Archive(db_path, writable=True)
+    try:
+        merged = archive.insert_new(docs)
+    finally:
+        archive.close()
+    aside = _aside_path(shard_of(health.file.path))
+    os.replace(health.file.path, aside)
+    if health.backup.exists:
+        os.replace(health.backup.path, backup_path(aside))
+    fsync_dir(aside.parent)
+    return Restored(health, aside, merged, source)
+
+
+def restore(db_path: Path) -> tuple[list[Restored], list[Health], Interrupted | None]:
+    """Put back the readable backup of every unreadable (or lost) file, merge back what a
+    set-aside shard still holds, then undo an import cut short, holding the database's lock
+    (`DatabaseBusy` while a bot runs). Returns what was restored, what could not be, and the
+    import undone."""
     with DatabaseLock(db_path):
         bad = [h for h in check(db_path) if not h.good]
-        return [_put_back(h) for h in bad if h.restorable], [h for h in bad if not h.restorable]
+        done = [_put_back(h) for h in bad if h.restorable and not h.aside]
+        done += [_merge_back(db_path, h) for h in bad if h.restorable and h.aside]
+        refused = [h for h in bad if not h.restorable]
+    cut_short = None if refused else interrupted(db_path)
+    if cut_short is not None:
+        Store(db_path, exclusive=True).close()  # taking the lock undoes it
+    return done, refused, cut_short

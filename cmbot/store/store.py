@@ -11,6 +11,7 @@ One lock serialises every access to the TinyDB files, since TinyDB is not thread
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -20,31 +21,43 @@ from typing import Any
 from platformdirs import user_data_dir
 from tinydb import Query, TinyDB
 
+from ..i18n import default_lang, t
 from .archive import Archive, Listing, summary
 from .atomic import AtomicJSONStorage
+from .ids import IdTaken
+from .journal import undo_interrupted
 from .lock import DatabaseLock, is_locked
 from .seen import Seen
 from .sessions import Sessions
 
 Record = dict[str, Any]
+log = logging.getLogger("cmbot")
 
 
 def default_db_path() -> Path:
     configured = os.environ.get("CMBOT_DB")
-    return Path(configured) if configured else Path(user_data_dir("cmbot")) / "cmbot.json"
+    return real_path(Path(configured) if configured else Path(user_data_dir("cmbot")) / "cmbot.json")
+
+
+def real_path(path: str | Path) -> Path:
+    """The database a path names: a symlinked `CMBOT_DB` is its target, so its writes, backups,
+    lock and archive all go where the operator's link points, and the link stays a link."""
+    return Path(os.path.realpath(path))
 
 
 class Store:
     """The hot file (preferences), the sessions in progress and the archive of one database.
 
-    `exclusive=True` (for `cmbot serve`, `db import`, `db restore`) first takes the database's
-    lock, or raises `DatabaseBusy` at once when another process holds it; `close()` releases it.
+    `exclusive=True` (for `cmbot serve`, `cmbot chat`, `db import`, `db restore`) first takes the
+    database's lock, or raises `DatabaseBusy` at once when another process holds it; a store
+    opened to read takes it at its first write, so no write ever happens beside another writer.
+    `close()` releases it.
     Leftover temp files are cleared only when no other process holds the lock, since a running
     bot's temp file looks exactly like a leftover one.
     """
 
     def __init__(self, path: str | Path | None = None, *, exclusive: bool = False):
-        self.path = Path(path) if path else default_db_path()
+        self.path = real_path(path) if path else default_db_path()
         self._lock = threading.RLock()
         self._db_lock = DatabaseLock(self.path)
         if exclusive:
@@ -52,14 +65,16 @@ class Store:
         clean = exclusive or not is_locked(self.path)
         try:
             self._hot = TinyDB(self.path, storage=AtomicJSONStorage, clean_temp=clean)
-            self._archive = Archive(self.path, writable=clean)
+            self._archive = Archive(self.path, writable=clean, owner=exclusive)
             self._live = Sessions(self.path, writable=clean)
             self.seen = Seen(self.path, writable=clean)  # event ids and starts already handled
+            self._sessions = self._hot.table("sessions")  # where sessions were before their folder
+            self._prefs = self._hot.table("prefs")
+            if exclusive:
+                self._took_lock()
         except BaseException:
             self._db_lock.release()
             raise
-        self._sessions = self._hot.table("sessions")  # where sessions were kept before their folder
-        self._prefs = self._hot.table("prefs")
         if clean and len(self._sessions):
             self._live.insert_new([dict(r) for r in self._sessions.all()])
             self._hot.drop_table(self._sessions.name)
@@ -68,7 +83,19 @@ class Store:
 
     def lock_exclusive(self) -> None:
         """Hold the database's lock until `close()`; raises `DatabaseBusy` if another process has it."""
+        if self._db_lock.held:
+            return
         self._db_lock.acquire()
+        if hasattr(self, "_prefs"):  # opened to read, writing now
+            self._took_lock()
+
+    def _took_lock(self) -> None:
+        """Now the only writer: set damaged shards aside, undo an import cut short."""
+        self._archive.owner = True
+        undone = undo_interrupted(self)
+        if undone is not None:
+            log.warning(t("db.import.undone", default_lang(), db=self.path, file=undone.source,
+                          started=undone.started_at))
 
     @property
     def exclusive(self) -> bool:
@@ -77,12 +104,24 @@ class Store:
     # --- sessions in progress (one small file each, see `sessions`) -------------------------
 
     def save_session(self, session: Record) -> None:
+        """Save a step; `IdTaken` if the id belongs to someone else's session or to a
+        consultation (checked from the in-memory indexes: no extra read)."""
+        self.lock_exclusive()
+        if session["id"] not in self._live.of(str(session.get("started_by", ""))) and (
+                self._archive.has(session["id"]) or session["id"] in self._live.ids()):
+            raise IdTaken(self.path, session["id"])
         self._live.save(session)
+
+    def id_taken(self, record_id: str) -> bool:
+        """Whether a session or a consultation already has this id."""
+        with self._lock:
+            return self._archive.has(record_id) or record_id in self._live.ids()
 
     def get_session(self, session_id: str) -> Record | None:
         return self._live.get(session_id)
 
     def delete_session(self, session_id: str) -> None:
+        self.lock_exclusive()
         self._live.delete(session_id)
 
     def session_at(self, channel: str, thread_ts: str | None = None) -> str | None:
@@ -101,6 +140,7 @@ class Store:
         return self._live.idle_since(session_id)
 
     def touch_session(self, session_id: str, at: float) -> None:
+        self.lock_exclusive()
         self._live.touch(session_id, at)
 
     def sessions(self, where: Callable[[Record], bool] = lambda _: True) -> list[Record]:
@@ -112,6 +152,7 @@ class Store:
     def add_consultation(self, consultation: Record, finished_session: str | None = None) -> None:
         """Archive a consultation, then forget the session it came from."""
         with self._lock:
+            self.lock_exclusive()
             self._archive.add(consultation)
         if finished_session:
             self._live.delete(finished_session)
@@ -154,14 +195,28 @@ class Store:
         if not records:
             return 0
         with self._lock:
+            self.lock_exclusive()
             if table_name == "consultations":
                 return self._archive.insert_new(records)
             return self._live.insert_new(records)
+
+    def remove_many(self, table_name: str, ids: set[str]) -> int:
+        """Remove records by id from `consultations` or `sessions`, leaving no copy (undoing an
+        interrupted import); returns how many were there."""
+        with self._lock:
+            self.lock_exclusive()
+            if table_name == "consultations":
+                return self._archive.remove_many(ids)
+            present = [sid for sid in ids if sid in set(self._live.ids())]
+            for sid in present:
+                self._live.delete(sid)
+            return len(present)
 
     def delete_consultation(self, consultation_id: str) -> bool:
         """Gone from its shard, the shard's backup and the index, and from the hot file's backup,
         which may still hold the session it was finished from (no copy left)."""
         with self._lock:
+            self.lock_exclusive()
             removed = self._archive.delete(consultation_id)
             self._hot.storage.scrub_next = True
             try:
@@ -179,6 +234,7 @@ class Store:
 
     def set_pref(self, user: str, key: str, value: Any) -> None:
         with self._lock:
+            self.lock_exclusive()
             self._prefs.upsert({"user": user, key: value}, Query().user == user)
 
     def close(self) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from .atomic import CorruptDatabase
+from .errors import CorruptDatabase
 
 CHUNK = 1 << 20
 _SPACE = re.compile(r"[ \t\n\r]*")

@@ -21,6 +21,7 @@ ids already in the database are skipped, so importing a file twice changes nothi
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,10 +30,13 @@ from typing import Any, TextIO
 
 from .. import __version__
 from ..interview.session import now_iso
-from .archive import export_records
+from .archive import SHARDS, archive_path, export_records, shard_index, shard_name
 from .atomic import gc_paused
+from .errors import CorruptDatabase
+from .journal import journalled
 from .sessions import iter_sessions
 from .store import Record, Store
+from .stream import iter_documents
 
 FORMAT = "cmbot-export"
 FORMAT_VERSION = 1
@@ -81,6 +85,7 @@ LINE_TYPES: dict[str, tuple[str, dict[str, Kind]]] = {  # line type -> (store ta
     "consultation": ("consultations", CONSULTATION),
     "session": ("sessions", SESSION),
 }
+TABLE_FIELDS = {table: fields for table, fields in LINE_TYPES.values()}
 
 
 def _v0_to_v1(line: dict[str, Any]) -> dict[str, Any]:
@@ -147,44 +152,43 @@ def _check_export(path: Path, record: Record, line_type: str) -> str:
     return _dumps({"type": line_type, **{f: record[f] for f in fields}})
 
 
-def _lines(db_path: Path, sessions: bool) -> Iterator[tuple[str, str]]:
-    """(line type, line) in export order: consultations shard by shard, then sessions."""
-    for path, record in export_records(db_path):
-        yield "consultation", _check_export(path, record, "consultation")
+@dataclass
+class Exported:
+    """What an export wrote, per line type, and the shards it could not read (left out)."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LINE_TYPES, 0))
+    unreadable: list[CorruptDatabase] = field(default_factory=list)
+
+
+def export(db_path: Path, out: TextIO, sessions: bool = False) -> Exported:
+    """Write the export to `out`, read straight from the files (no lock needed: a write replaces
+    a file, so an open one stays the snapshot being read); memory is one shard at a time.
+    Consultations shard by shard, then sessions; an unreadable shard is left out and named."""
+    done = Exported()
+    out.write(_dumps(header()))
+    for path, record in export_records(db_path, done.unreadable):
+        out.write(_check_export(path, record, "consultation"))
+        done.counts["consultation"] += 1
     if sessions:
         for record in iter_sessions(db_path):
-            yield "session", _check_export(db_path, record, "session")
-
-
-def export_lines(db_path: Path, sessions: bool = False) -> Iterator[str]:
-    """The export, line by line, read straight from the files (no lock needed: a write replaces a
-    file, so an open one stays the snapshot being read); memory is one shard at a time."""
-    yield _dumps(header())
-    for _, line in _lines(db_path, sessions):
-        yield line
-
-
-def export(db_path: Path, out: TextIO, sessions: bool = False) -> dict[str, int]:
-    """Write the export to `out`; returns how many lines of each type were written."""
-    out.write(_dumps(header()))
-    counts = dict.fromkeys(LINE_TYPES, 0)
-    for line_type, line in _lines(db_path, sessions):
-        out.write(line)
-        counts[line_type] += 1
-    return counts
+            out.write(_check_export(db_path, record, "session"))
+            done.counts["session"] += 1
+    return done
 
 
 # --- import -----------------------------------------------------------------------------------
 
 
 @dataclass
-class Parsed:
-    """A checked file: its format version, the records to add per store table, and how many
-    were left out because the database already has their id."""
+class Plan:
+    """What checking a file found: its format version, the ids to import per store table, how
+    many lines the database already has (skipped), and the file as it was checked (size and
+    modification time: the writing pass refuses a file that changed in between)."""
 
     version: int
-    records: dict[str, list[Record]] = field(default_factory=lambda: {"consultations": [], "sessions": []})
+    new: dict[str, set[str]] = field(default_factory=lambda: {"consultations": set(), "sessions": set()})
     skipped: dict[str, int] = field(default_factory=lambda: {"consultations": 0, "sessions": 0})
+    stamp: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -235,21 +239,14 @@ def _check(line_no: int, line: dict[str, Any]) -> tuple[str, Record] | list[Prob
     return check_fields(line_no, line, fields) or (table, {f: line[f] for f in fields})
 
 
-def read_export(path: Path, progress: Callable[[int], None] | None = None,
-                present: Mapping[str, set[str]] | None = None, limit: int = 50) -> Parsed:
-    """Check every line of an export, upgrading older versions on the way; raise `ImportRefused`
-    (the first `limit` problems and a count of the others) if any line is bad. Records whose id
-    is in `present[table]` are checked, counted and dropped, so re-importing a large file holds
-    nothing in memory. `progress` gets the number of bytes read so far."""
-    with gc_paused():  # 100 000 parsed lines are millions of containers, none of them cyclic
-        return _read_export(path, progress, present or {}, limit)
+Line = tuple[int, str, Record]  # line number, store table, record
 
 
-def _read_export(path: Path, progress: Callable[[int], None] | None,
-                 present: Mapping[str, set[str]], limit: int) -> Parsed:
-    problems: list[Problem] = []
-    parsed: Parsed | None = None
-    first_seen: dict[tuple[str, str], int] = {}
+def _lines(path: Path, problems: list[Problem], progress: Callable[[int], None] | None = None
+           ) -> Iterator[tuple[int, Line | None]]:
+    """The file's format version with each good line (migrated to the current version), in file
+    order; bad lines go to `problems`. `(version, None)` comes first. Memory: one line."""
+    version: int | None = None
     done = 0
     with path.open("rb") as handle:
         for line_no, raw in enumerate(handle, 1):
@@ -259,49 +256,138 @@ def _read_export(path: Path, progress: Callable[[int], None] | None,
             line = _parse(line_no, raw)
             if line is None:
                 continue
-            if parsed is None:  # the first line says how to read the others
+            if version is None:  # the first line says how to read the others
                 version, fatal = (None, line) if isinstance(line, Problem) else _version(line_no, line)
                 if version is None:
                     raise ImportRefused(path, [fatal or Problem(line_no, "header_missing")])
-                parsed = Parsed(version)
+                yield version, None
                 if version > 0:
                     continue
             if isinstance(line, Problem):
                 problems.append(line)
                 continue
-            for from_version in range(parsed.version, FORMAT_VERSION):
+            for from_version in range(version, FORMAT_VERSION):
                 line = MIGRATIONS[from_version](line)
             checked = _check(line_no, line)
             if isinstance(checked, list):
                 problems += checked
                 continue
-            table, record = checked
+            yield version, (line_no, *checked)
+    if progress:
+        progress(done)
+    if version is None:
+        raise ImportRefused(path, [Problem(1, "empty_file")])
+
+
+def fingerprint(record: Record, fields: Mapping[str, Any]) -> bytes:
+    """What identifies a record's content, field by field (to tell a re-import from a clash)."""
+    text = json.dumps({f: record.get(f) for f in fields}, ensure_ascii=False, sort_keys=True)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def read_export(path: Path, progress: Callable[[int], None] | None = None,
+                store: Store | None = None, limit: int = 50) -> Plan:
+    """Check every line of an export (one pass, the memory of one line plus the ids), upgrading
+    older versions on the way; raise `ImportRefused` (the first `limit` problems and a count of
+    the others) if any line is bad, or if `store` holds one of its ids for a different record
+    (a clash is reported, never merged). Records `store` already has, the same, are skipped, so
+    importing a file twice changes nothing. `progress` gets the number of bytes read so far."""
+    with gc_paused():  # parsed lines are many containers, none of them cyclic
+        stat = path.stat()
+        present = {table: store.ids(table) for table, _ in LINE_TYPES.values()} if store else {}
+        problems: list[Problem] = []
+        first_seen: dict[tuple[str, str], int] = {}
+        there: dict[str, dict[str, tuple[int, bytes]]] = {"consultations": {}, "sessions": {}}
+        plan: Plan | None = None
+        for version, line in _lines(path, problems, progress):
+            if line is None:
+                plan = Plan(version, stamp=(stat.st_size, stat.st_mtime_ns))
+                continue
+            line_no, table, record = line
             first = first_seen.setdefault((table, record["id"]), line_no)
             if first != line_no:
                 problems.append(Problem(line_no, "duplicate", {"id": record["id"], "first": first}))
-                continue
-            if record["id"] in present.get(table, ()):
-                parsed.skipped[table] += 1
+            elif record["id"] in present.get(table, ()):
+                there[table][record["id"]] = (line_no, fingerprint(record, TABLE_FIELDS[table]))
             else:
-                parsed.records[table].append(record)
-    if progress:
-        progress(done)
-    if parsed is None:
-        raise ImportRefused(path, [Problem(1, "empty_file")])
-    if problems:
-        raise ImportRefused(path, problems[:limit], max(0, len(problems) - limit))
-    return parsed
+                assert plan is not None
+                plan.new[table].add(record["id"])
+        assert plan is not None
+        if store is not None:
+            problems += _clashes(store.path, there)
+        if problems:
+            problems.sort(key=lambda p: p.line)
+            raise ImportRefused(path, problems[:limit], max(0, len(problems) - limit))
+        plan.skipped = {table: len(ids) for table, ids in there.items()}
+        return plan
 
 
-def import_records(store: Store, parsed: Parsed) -> Summary:
-    """Write checked records, one bulk write per file (per touched shard of the archive, plus one
-    index append), skipping ids the database already has."""
-    imported = {table: store.insert_new(table, records) for table, records in parsed.records.items()}
-    skipped = {table: parsed.skipped[table] + len(parsed.records[table]) - n
-               for table, n in imported.items()}
-    return Summary(parsed.version, imported, skipped)
+def _clashes(db_path: Path, there: dict[str, dict[str, tuple[int, bytes]]]) -> list[Problem]:
+    """Lines whose id the database has for a different record. Each shard holding one of those
+    ids is read once."""
+    stored: list[tuple[str, Record]] = []
+    shards = sorted({shard_name(cid) for cid in there["consultations"]})
+    for name in shards:
+        stored += [("consultations", doc) for table, _, doc in iter_documents(archive_path(db_path) / name)
+                   if table == "consultations"]
+    if there["sessions"]:
+        stored += [("sessions", doc) for doc in iter_sessions(db_path)]
+    problems = []
+    for table, doc in stored:
+        line_no, print_ = there[table].get(doc.get("id"), (0, b""))
+        if line_no and fingerprint(doc, TABLE_FIELDS[table]) != print_:
+            problems.append(Problem(line_no, "id_clash", {"id": doc["id"]}))
+    return problems
 
 
-def present_ids(store: Store) -> dict[str, set[str]]:
-    """The ids the database already has, per table, for `read_export(present=...)`."""
-    return {table: store.ids(table) for table, _ in LINE_TYPES.values()}
+def import_records(store: Store, path: Path, plan: Plan,
+                   progress: Callable[[int], None] | None = None) -> Summary:
+    """Write what `read_export` planned, all or nothing even under `kill -9`: the ids to add are
+    journalled first (see `journal`), so an import cut short is undone by the next process
+    that opens the database to write. The file is read a second time rather than held: its new
+    consultations are spooled to a few staging files by range of shards, then each range is
+    written (one write per touched shard, one index append): memory stays one range's worth."""
+    stat = path.stat()
+    if (stat.st_size, stat.st_mtime_ns) != plan.stamp:
+        raise ImportRefused(path, [Problem(1, "changed")])
+    imported = {"consultations": 0, "sessions": 0}
+    with journalled(store.path, path, plan.new) as staging:
+        sessions: list[Record] = []
+        buckets = Buckets(staging, max(1, -(-stat.st_size // BUCKET_BYTES)))
+        with gc_paused():
+            for _, line in _lines(path, [], progress):
+                if line is None or line[2]["id"] not in plan.new[line[1]]:
+                    continue
+                if line[1] == "sessions":
+                    sessions.append(line[2])
+                else:
+                    buckets.add(line[2])
+            for records in buckets.drain():
+                imported["consultations"] += store.insert_new("consultations", records)
+            imported["sessions"] = store.insert_new("sessions", sessions)
+    return Summary(plan.version, imported, plan.skipped)
+
+
+BUCKET_BYTES = 8 << 20  # export text per staging file: ~50 MB once parsed
+
+
+class Buckets:
+    """Consultations spooled to staging files by range of shards, read back one range at a time."""
+
+    def __init__(self, folder: Path, count: int):
+        self.paths = [folder / f"{n:04d}.jsonl" for n in range(count)]
+        self.handles = [p.open("w", encoding="utf-8") for p in self.paths]
+
+    def add(self, record: Record) -> None:
+        bucket = shard_index(record["id"]) * len(self.paths) // SHARDS
+        self.handles[bucket].write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def drain(self) -> Iterator[list[Record]]:
+        for handle in self.handles:
+            handle.close()
+        for path in self.paths:
+            with path.open(encoding="utf-8") as handle:
+                records = [json.loads(line) for line in handle]
+            path.unlink()
+            if records:
+                yield records

@@ -10,6 +10,7 @@ import yaml
 from rich.console import Console
 from rich.text import Text
 
+from .. import safe_yaml
 from ..i18n import t
 from ..interview import Flow, Interview, Problem, Question, Session
 from ..interview.wording import describe, say_problem
@@ -153,7 +154,7 @@ def run_interactive(desk: Desk, session: Session, prompts: Prompts, console: Con
 
 def load_answers(path: Path, lang: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.load(safe_yaml.read_text(path))
     except UnicodeDecodeError as exc:
         raise AnswersError(t("cli.file_not_utf8", lang, file=path)) from exc
     except (OSError, yaml.YAMLError) as exc:
@@ -204,6 +205,7 @@ def fill(interview: Interview, answers: dict[str, Any], lang: str, path: Path,
 def run_answers(desk: Desk, flow_id: str, lang: str, path: Path) -> dict[str, Any]:
     """Answer every question from a file; nothing is saved unless the whole file is good."""
     session = fill(desk.interview(flow_id), load_answers(path, lang), lang, path, local_user())
+    session.id = desk.fresh_id()  # not saved yet: it may take any id the database does not have
     desk.save(session)
     consultation = desk.consultation(session.id)
     assert consultation is not None
