@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from jsonschema import Draft202012Validator
+
 from .. import __version__
 from ..interview.session import now_iso
 from .archive import SHARDS, archive_path, export_records, shard_index, shard_name
@@ -42,50 +44,51 @@ FORMAT = "cmbot-export"
 FORMAT_VERSION = 1
 
 
-@dataclass(frozen=True)
-class Kind:
-    """A JSON type a field must have: its catalogue name (`db.type.<name>`) and its test."""
-
-    name: str
-    test: Callable[[Any], bool]
-
-
-def _answers(value: Any) -> bool:
-    return isinstance(value, dict) and all(
-        isinstance(a, dict) and set(a) == {"value", "by", "at"}
-        and isinstance(a["by"], str) and isinstance(a["at"], str) for a in value.values())
-
-
-STRING = Kind("string", lambda v: isinstance(v, str))
-ID = Kind("id", lambda v: isinstance(v, str) and v != "")
-INTEGER = Kind("integer", lambda v: isinstance(v, int) and not isinstance(v, bool))
-BOOLEAN = Kind("boolean", lambda v: isinstance(v, bool))
-OBJECT = Kind("object", lambda v: isinstance(v, dict))
-OPTIONAL_STRING = Kind("optional_string", lambda v: v is None or isinstance(v, str))
-STRINGS = Kind("strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v))
-STRING_MAP = Kind("string_map", lambda v: isinstance(v, dict)
-                  and all(isinstance(x, str) for x in v.values()))
-RECOMMENDATION = Kind("recommendation", lambda v: isinstance(v, dict)
-                      and isinstance(v.get("placement"), str))
-ANSWERS = Kind("answers", _answers)
-
-CONSULTATION: dict[str, Kind] = {
-    "id": ID, "flow_id": ID, "flow_version": INTEGER, "lang": STRING,
-    "started_by": STRING, "where": OBJECT, "team": BOOLEAN, "parent_id": OPTIONAL_STRING,
-    "created_at": STRING, "finished_at": STRING,
-    "answers": OBJECT, "answered_by": STRING_MAP, "recommendation": RECOMMENDATION,
+# What each kind of field must hold, as JSON Schema; its name is the catalogue key
+# `db.type.<name>` that says it in words.
+KINDS: dict[str, dict[str, Any]] = {
+    "string": {"type": "string"},
+    "id": {"type": "string", "minLength": 1},
+    "integer": {"type": "integer"},
+    "boolean": {"type": "boolean"},
+    "object": {"type": "object"},
+    "optional_string": {"type": ["string", "null"]},
+    "strings": {"type": "array", "items": {"type": "string"}},
+    "string_map": {"type": "object", "additionalProperties": {"type": "string"}},
+    "recommendation": {"type": "object", "required": ["placement"],
+                       "properties": {"placement": {"type": "string"}}},
+    "answers": {"type": "object", "additionalProperties": {
+        "type": "object", "required": ["value", "by", "at"], "additionalProperties": False,
+        "properties": {"value": {}, "by": {"type": "string"}, "at": {"type": "string"}}}},
 }
-SESSION: dict[str, Kind] = {
-    "id": ID, "flow_id": ID, "flow_version": INTEGER, "state": ID, "lang": STRING,
-    "started_by": STRING, "where": OBJECT, "team": BOOLEAN, "parent_id": OPTIONAL_STRING,
-    "created_at": STRING, "updated_at": STRING,
-    "answers": ANSWERS, "history": STRINGS, "editing": BOOLEAN, "meta": OBJECT,
+CONSULTATION: dict[str, str] = {
+    "id": "id", "flow_id": "id", "flow_version": "integer", "lang": "string",
+    "started_by": "string", "where": "object", "team": "boolean", "parent_id": "optional_string",
+    "created_at": "string", "finished_at": "string",
+    "answers": "object", "answered_by": "string_map", "recommendation": "recommendation",
 }
-LINE_TYPES: dict[str, tuple[str, dict[str, Kind]]] = {  # line type -> (store table, fields)
+SESSION: dict[str, str] = {
+    "id": "id", "flow_id": "id", "flow_version": "integer", "state": "id", "lang": "string",
+    "started_by": "string", "where": "object", "team": "boolean", "parent_id": "optional_string",
+    "created_at": "string", "updated_at": "string",
+    "answers": "answers", "history": "strings", "editing": "boolean", "meta": "object",
+}
+
+
+def line_validator(fields: dict[str, str]) -> Draft202012Validator:
+    """The JSON Schema of one line type: every field, of its kind, and nothing else."""
+    return Draft202012Validator({
+        "type": "object", "required": list(fields), "additionalProperties": False,
+        "properties": {"type": {}, **{name: {"title": kind, **KINDS[kind]} for name, kind in fields.items()}},
+    })
+
+
+LINE_TYPES: dict[str, tuple[str, dict[str, str]]] = {  # line type -> (store table, fields)
     "consultation": ("consultations", CONSULTATION),
     "session": ("sessions", SESSION),
 }
 TABLE_FIELDS = {table: fields for table, fields in LINE_TYPES.values()}
+VALIDATORS = {line_type: line_validator(fields) for line_type, (_, fields) in LINE_TYPES.items()}
 
 
 def _v0_to_v1(line: dict[str, Any]) -> dict[str, Any]:
@@ -123,13 +126,23 @@ class ImportRefused(ValueError):
         super().__init__(f"{path}: {len(problems) + more} problem(s)")
 
 
-def check_fields(line_no: int, line: dict[str, Any], fields: dict[str, Kind]) -> list[Problem]:
-    problems = [Problem(line_no, "missing_field", {"field": name}) for name in fields if name not in line]
-    problems += [Problem(line_no, "unknown_field", {"field": name})
-                 for name in line if name not in fields and name != "type"]
-    problems += [Problem(line_no, "wrong_type", {"field": name, "expected": kind.name})
-                 for name, kind in fields.items() if name in line and not kind.test(line[name])]
-    return problems
+def check_fields(line_no: int, line: dict[str, Any], line_type: str) -> list[Problem]:
+    """What is wrong with a line of this type, in words the catalogue has: missing fields (in
+    the format's order), unknown fields, then fields of the wrong kind (one problem each)."""
+    fields = LINE_TYPES[line_type][1]
+    missing, unknown, wrong = [], [], {}
+    for error in VALIDATORS[line_type].iter_errors(line):
+        if error.validator == "required" and not error.path:
+            missing += [f for f in error.validator_value if f not in line]
+        elif error.validator == "additionalProperties" and not error.path:
+            unknown += [f for f in line if f not in fields and f != "type"]
+        elif error.path:
+            field_name = str(error.path[0])
+            wrong.setdefault(field_name, Problem(line_no, "wrong_type",
+                                                 {"field": field_name, "expected": fields[field_name]}))
+    return ([Problem(line_no, "missing_field", {"field": f}) for f in fields if f in missing]
+            + [Problem(line_no, "unknown_field", {"field": f}) for f in line if f in unknown]
+            + [wrong[f] for f in fields if f in wrong])
 
 
 def _dumps(obj: dict[str, Any]) -> str:
@@ -146,7 +159,7 @@ def header(exported_at: str | None = None) -> dict[str, Any]:
 
 def _check_export(path: Path, record: Record, line_type: str) -> str:
     fields = LINE_TYPES[line_type][1]
-    problems = check_fields(0, record, fields)
+    problems = check_fields(0, record, line_type)
     if problems:
         raise ExportError(path, str(record.get("id")), problems[0])
     return _dumps({"type": line_type, **{f: record[f] for f in fields}})
@@ -207,7 +220,7 @@ def _version(line_no: int, first: dict[str, Any]) -> tuple[int | None, Problem |
     if first["format"] != FORMAT:
         return None, Problem(line_no, "not_export", {"format": json.dumps(first["format"])})
     version = first.get("format_version")
-    if not INTEGER.test(version) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         return None, Problem(line_no, "bad_version", {"version": json.dumps(version)})
     if version > FORMAT_VERSION:
         return None, Problem(line_no, "newer_version", {"version": version, "supported": FORMAT_VERSION})
@@ -229,21 +242,23 @@ def _parse(line_no: int, raw: bytes) -> dict[str, Any] | Problem | None:
     return line if isinstance(line, dict) else Problem(line_no, "not_object")
 
 
-def _check(line_no: int, line: dict[str, Any]) -> tuple[str, Record] | list[Problem]:
-    """A current-version line as (store table, record), or what is wrong with it."""
+def _check(line_no: int, line: dict[str, Any], validate: bool = True) -> tuple[str, Record] | list[Problem]:
+    """A current-version line as (store table, record), or what is wrong with it (`validate`
+    False: a line checked before, read again)."""
     if "type" not in line:
         return [Problem(line_no, "missing_field", {"field": "type"})]
     if line["type"] not in LINE_TYPES:
         return [Problem(line_no, "unknown_type", {"type": json.dumps(line["type"])})]
     table, fields = LINE_TYPES[line["type"]]
-    return check_fields(line_no, line, fields) or (table, {f: line[f] for f in fields})
+    problems = check_fields(line_no, line, line["type"]) if validate else []
+    return problems or (table, {f: line[f] for f in fields})
 
 
 Line = tuple[int, str, Record]  # line number, store table, record
 
 
-def _lines(path: Path, problems: list[Problem], progress: Callable[[int], None] | None = None
-           ) -> Iterator[tuple[int, Line | None]]:
+def _lines(path: Path, problems: list[Problem], progress: Callable[[int], None] | None = None,
+           validate: bool = True) -> Iterator[tuple[int, Line | None]]:
     """The file's format version with each good line (migrated to the current version), in file
     order; bad lines go to `problems`. `(version, None)` comes first. Memory: one line."""
     version: int | None = None
@@ -268,7 +283,7 @@ def _lines(path: Path, problems: list[Problem], progress: Callable[[int], None] 
                 continue
             for from_version in range(version, FORMAT_VERSION):
                 line = MIGRATIONS[from_version](line)
-            checked = _check(line_no, line)
+            checked = _check(line_no, line, validate)
             if isinstance(checked, list):
                 problems += checked
                 continue
@@ -355,7 +370,7 @@ def import_records(store: Store, path: Path, plan: Plan,
         sessions: list[Record] = []
         buckets = Buckets(staging, max(1, -(-stat.st_size // BUCKET_BYTES)))
         with gc_paused():
-            for _, line in _lines(path, [], progress):
+            for _, line in _lines(path, [], progress, validate=False):  # checked by `read_export`
                 if line is None or line[2]["id"] not in plan.new[line[1]]:
                     continue
                 if line[1] == "sessions":
