@@ -32,8 +32,8 @@ class Reframe:
 class Budget:
     """Who should pay for the role, and why, as ids the catalogues turn into words.
 
-    `owner` is the DESIGN contract's value; `case` picks the explanation, `named` what the
-    manager said about the payer (kept, unknown, or what changes if they keep it)."""
+    `owner` is the value the JSON report and Slack metadata carry; `case` picks the explanation,
+    `named` what the manager said about the payer (kept, unknown, or what changes if they keep it)."""
 
     owner: str  # dedicated | management | shared | host
     home: str  # where the role sits: the placement, or the current host of a role in place

@@ -42,7 +42,7 @@ HOME = {
 CREDIBLE = START + 5
 
 # Participation objectives a department serves naturally (points per chosen objective).
-# Volume objectives give a business department nothing: DESIGN rule, and the article's point.
+# Volume objectives give a business department nothing: the article's point.
 OBJECTIVE_FIT = {
     "awareness": {"communication": 10, "web": 5, "management": 5},
     "support": {"customer_service": 15},
