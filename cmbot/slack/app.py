@@ -71,8 +71,12 @@ def resilient(client: WebClient) -> WebClient:
     return client
 
 
-def check_slack(client: WebClient) -> SlackResponse:
-    """`auth.test`, once at start-up: a one-line `ConfigError` naming what is wrong."""
+def check_slack(settings: Settings) -> SlackResponse:
+    """`auth.test`, once at start-up, with a quiet client of its own: a one-line `ConfigError`
+    naming what is wrong (the bot's client would log every retry)."""
+    quiet = logging.getLogger("cmbot.slack.startup")
+    quiet.propagate, quiet.disabled = False, True
+    client = WebClient(token=settings.bot_token, base_url=settings.api_url, logger=quiet, timeout=10)
     try:
         return client.auth_test()
     except SlackApiError as exc:
@@ -95,22 +99,18 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
         process_before_response=True,
         request_verification_enabled=not settings.socket_mode,
         token_verification_enabled=False,
+        before_authorize=reject_malformed,  # right after the signature check, before Bolt reads it
     )
     client = resilient(app.client)
     client.base_url = settings.api_url
     if verify:
-        identity = check_slack(client)
+        identity = check_slack(settings)
         for middleware in app._middleware_list:  # Bolt would call auth.test on the first request
             if isinstance(middleware, SingleTeamAuthorization):
                 middleware.auth_test_result = identity
     conductor = Conductor(desk, client, settings.lang, after_answer=panel.after_answer,
                           after_leave=panel.after_leave)
     lanes = lanes or Lanes()
-
-    @app.middleware
-    def reject_malformed(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
-        """Payloads missing what every Slack payload of their kind has are refused up front."""
-        return BoltResponse(status=400, body="malformed payload") if malformed(body) else next()
 
     @app.middleware
     def provide(context: BoltContext, body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
@@ -139,6 +139,11 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
 
     register_listeners(app)
     return app, conductor
+
+
+def reject_malformed(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
+    """Payloads missing what every Slack payload of their kind has are refused up front."""
+    return BoltResponse(status=400, body="malformed payload") if malformed(body) else next()
 
 
 def malformed(body: dict[str, Any]) -> bool:

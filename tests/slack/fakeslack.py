@@ -107,6 +107,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
+        self.server.fake._wait_if_held(urlsplit(self.path).path.strip("/"))
         try:
             status, body, extra_headers = self.server.fake._dispatch(
                 parts.path, parts.query, raw, headers
@@ -179,6 +180,8 @@ class FakeSlack:
         self._failures: dict[str, deque[_Failure]] = {}
         self._handlers: dict[str, Handler] = {}
         self._counter = 0
+        self._held: dict[str, threading.Event] = {}
+        self._waiting: dict[str, int] = {}
         self._last_ts = 0  # microseconds of the last message ts handed out
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -211,6 +214,8 @@ class FakeSlack:
 
     def stop(self) -> None:
         """Shut the server down and free the port."""
+        for held in list(self._held.values()):
+            held.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -261,6 +266,33 @@ class FakeSlack:
         failure = _Failure(error, 200 if status is None else status, retry_after, extra)
         with self._lock:
             self._failures.setdefault(method, deque()).extend([failure] * times)
+
+    def hold(self, method: str) -> None:
+        """Calls to ``method`` get no answer until :meth:`release` (a slow Web API); the
+        calls are recorded once answered."""
+        with self._lock:
+            self._held[method] = threading.Event()
+
+    def release(self, method: str) -> None:
+        with self._lock:
+            held = self._held.pop(method, None)
+        if held is not None:
+            held.set()
+
+    def waiting(self, method: str) -> int:
+        """How many calls to ``method`` are held right now."""
+        with self._lock:
+            return self._waiting.get(method, 0)
+
+    def _wait_if_held(self, method: str) -> None:
+        with self._lock:
+            held = self._held.get(method)
+            if held is None:
+                return
+            self._waiting[method] = self._waiting.get(method, 0) + 1
+        held.wait(timeout=30)
+        with self._lock:
+            self._waiting[method] -= 1
 
     def on(self, method: str, handler: Handler | dict[str, Any] | None) -> None:
         """Answer ``method`` with ``handler(params)`` (or a fixed dict) instead of the default.

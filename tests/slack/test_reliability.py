@@ -1,4 +1,5 @@
-"""Many interviews at once, and `kill -9` at random moments: nothing finished is ever lost."""
+"""Many interviews at once, and `kill -9` at random moments (in DMs and channel threads): nothing
+finished is ever lost."""
 
 from __future__ import annotations
 
@@ -58,10 +59,14 @@ def test_kill_9_at_random_moments_loses_no_posted_consultation(bot):
             n = 0
             while not stop.is_set():
                 n += 1
-                user, channel = f"U{round_}x{n}", f"D{round_}x{n}"
+                user = f"U{round_}x{n}"
+                channel = f"{'C' if n % 2 else 'D'}{round_}x{n}"  # channel threads and DMs
                 try:
                     mark = bot.fake.mark()
-                    bot.driver.message(user, channel, "start")
+                    if n % 2:
+                        bot.driver.app_mention(user, channel, "<@UBOT> start")
+                    else:
+                        bot.driver.message(user, channel, "start")
                     run_interview(bot, ARTICLE, user=user, channel=channel, after=mark)
                     interviews += 1
                 except (AssertionError, OSError):
