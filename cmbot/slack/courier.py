@@ -45,9 +45,12 @@ class Courier:
 
     def carry(self, plan: Plan, session: Session | None = None, state: SlackState | None = None,
               actor: str | None = None, respond: Callable[..., Any] | None = None) -> None:
+        shows = session is not None and any(isinstance(e, Post) for e in plan.effects)
         if session is not None and state is not None and plan.save:
             state.store(session)
             self.desk.keep(session)
+            if shows:  # a crash before it is shown: the restart shows it
+                self.desk.store.mark_pending(session.id, True)
         if plan.consultation is not None:
             self.desk.archive(plan.consultation)
         noted, failed = False, False
@@ -63,9 +66,12 @@ class Courier:
                 failed, noted = result is None, noted or bool(result)
         if session is not None and plan.forget and not failed:
             self.desk.forget(session.id)
-        elif session is not None and state is not None and noted:
+            return
+        if session is not None and state is not None and noted:
             state.store(session)
             self.desk.keep(session)
+        if shows and not failed:
+            self.desk.store.mark_pending(session.id, False)
 
     def _post(self, session: Session, state: SlackState, post: Post, actor: str | None,
               respond: Callable[..., Any] | None) -> bool | None:

@@ -38,7 +38,7 @@ class Reminders:
     def recover(self) -> int:
         """Show, once, what interviews were waiting for when the bot stopped."""
         shown = 0
-        for session_id in self.conductor.desk.store.session_ids():
+        for session_id in self.conductor.desk.store.pending_sessions():
             try:
                 shown += self.conductor.recover(session_id)
             except Exception:

@@ -133,6 +133,7 @@ class Sessions:
         self._entries: dict[str, Entry] = {}
         self._by_place: dict[tuple[str, str], str] = {}
         self._by_user: dict[str, set[str]] = {}
+        self._pending: set[str] = set()  # saved, but what they show not yet shown (see `pending`)
         self._lines = 0
         self._syncer: Syncer | None = None
         if writable:
@@ -174,6 +175,9 @@ class Sessions:
                     row = json.loads(line)
                     if row.get("gone"):
                         self._entries.pop(row["id"], None)
+                        self._pending.discard(row["id"])
+                    elif "pending" in row:
+                        (self._pending.add if row["pending"] else self._pending.discard)(row["id"])
                     else:
                         self._entries[row["id"]] = Entry(row["id"], row["by"], row["channel"],
                                                          row["thread"], row["kind"])
@@ -183,6 +187,7 @@ class Sessions:
         unknown = on_disk - set(self._entries)
         for sid in set(self._entries) - on_disk:
             del self._entries[sid]
+        self._pending &= on_disk
         for sid in unknown:
             record = read_session_file(self.folder / f"{sid}.json")
             if record is not None:
@@ -202,10 +207,12 @@ class Sessions:
         fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".tmp", dir=self.folder)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines(entry.line() for entry in self._entries.values())
+            handle.writelines(json.dumps({"id": sid, "pending": True}) + "\n"
+                              for sid in self._pending)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.folder / INDEX)
-        self._lines = len(self._entries)
+        self._lines = len(self._entries) + len(self._pending)
 
     def _append(self, line: str) -> None:
         with (self.folder / INDEX).open("a", encoding="utf-8") as handle:
@@ -274,6 +281,20 @@ class Sessions:
             self._syncer = Syncer(self.folder)
         self._syncer.add(path)
 
+    def mark_pending(self, session_id: str, pending: bool) -> None:
+        """Note that a session was saved before what it must show was shown (True), or that it
+        was shown (False): a restart shows what is still pending, without reading every
+        session. One short line appended to the index, no fsync."""
+        with self._lock:
+            if (session_id in self._pending) == pending or session_id not in self._entries:
+                return
+            (self._pending.add if pending else self._pending.discard)(session_id)
+            self._append(json.dumps({"id": session_id, "pending": pending}) + "\n")
+
+    def pending(self) -> list[str]:
+        with self._lock:
+            return sorted(self._pending)
+
     def touch(self, session_id: str, at: float) -> None:
         """Set a session's idle clock (its file's time) back to `at` after a save that was no
         activity of the person's (a reminder noted)."""
@@ -285,6 +306,7 @@ class Sessions:
             (self.folder / f"{session_id}.json").unlink()
         with self._lock:
             entry = self._entries.get(session_id)
+            self._pending.discard(session_id)
             if entry is not None:
                 self._unindex(entry)
                 self._append(json.dumps({"id": session_id, "gone": True}) + "\n")

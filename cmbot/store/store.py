@@ -139,6 +139,14 @@ class Store:
         """When the session was last saved (epoch seconds), None when it is gone."""
         return self._live.idle_since(session_id)
 
+    def mark_pending(self, session_id: str, pending: bool) -> None:
+        """A session saved before what it shows was shown (True), or shown (False)."""
+        self._live.mark_pending(session_id, pending)
+
+    def pending_sessions(self) -> list[str]:
+        """Sessions saved whose question or result may never have been shown."""
+        return self._live.pending()
+
     def touch_session(self, session_id: str, at: float) -> None:
         self.lock_exclusive()
         self._live.touch(session_id, at)

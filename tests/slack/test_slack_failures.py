@@ -106,12 +106,13 @@ def test_failing_web_api_calls_never_become_a_500(bot):
     assert driver.app_home_opened(USER).status == 200
     fake.wait_for("views.publish", lambda c: c.response.get("error") == "invalid_auth")
     fake.fail_next("conversations.open", "missing_scope", needed="im:write")
-    fake.fail_next("chat.postEphemeral", "channel_not_found")
     reply = driver.block_action(USER, None, None, "cmbot_home_start", value="start",
                                 block_id="cmbot_home", container_kind="view",
                                 view={"id": "V1", "type": "home", "blocks": []})
     assert reply.status == 200
     fake.wait_for("conversations.open", lambda c: c.response.get("error") == "missing_scope")
+    told = fake.wait_for("chat.postMessage", lambda c: "could not open a direct message" in c.text)
+    assert told.params["channel"] == "DU1"  # said privately once Slack let it through
     fake.fail_next("views.open", "expired_trigger_id")
     assert driver.shortcut("cmbot_start").status == 200
     fake.wait_for("views.open", lambda c: c.response.get("error") == "expired_trigger_id")
