@@ -261,12 +261,14 @@ class Sessions:
     # --- writing ----------------------------------------------------------------------------
 
     def save(self, record: Record) -> None:
-        """Write one session (temp file + `os.replace`); fsynced in the background."""
+        """Write one session (temp file + `os.replace`); fsynced in the background. The temp
+        name is the writing thread's: one session is written by one thread at a time (its
+        lock), and a crash's leftover is cleared at the next open."""
         path = self.folder / f"{record['id']}.json"
-        fd, tmp = tempfile.mkstemp(prefix=f".{record['id']}.", suffix=".tmp", dir=self.folder)
+        tmp = self.folder / f".{record['id']}.{threading.get_ident()}.tmp"
+        text = json.dumps({TABLE: {"1": record}}, ensure_ascii=False, separators=(",", ":"))
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({TABLE: {"1": record}}, handle, ensure_ascii=False, separators=(",", ":"))
+            tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):

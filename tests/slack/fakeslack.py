@@ -108,6 +108,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.server.fake._wait_if_held(urlsplit(self.path).path.strip("/"))
+        if self.server.fake.delay:
+            time.sleep(self.server.fake.delay)
         try:
             status, body, extra_headers = self.server.fake._dispatch(
                 parts.path, parts.query, raw, headers
@@ -181,6 +183,7 @@ class FakeSlack:
         self._handlers: dict[str, Handler] = {}
         self._counter = 0
         self._held: dict[str, threading.Event] = {}
+        self.delay = 0.0  # seconds every answer waits (a slow Web API)
         self._waiting: dict[str, int] = {}
         self._last_ts = 0  # microseconds of the last message ts handed out
         self._server: _Server | None = None

@@ -116,6 +116,7 @@ def test_failing_web_api_calls_never_become_a_500(bot):
     fake.fail_next("views.open", "expired_trigger_id")
     assert driver.shortcut("cmbot_start").status == 200
     fake.wait_for("views.open", lambda c: c.response.get("error") == "expired_trigger_id")
+    fake.wait_for("chat.postMessage", lambda c: "did not open in time" in c.text)
     fake.fail_next("chat.postMessage", "not_in_channel")
     assert driver.app_mention(USER, CHANNEL, "<@UBOT> start").status == 200
     told = fake.wait_for("chat.postEphemeral", lambda c: "Invite me" in c.text)
