@@ -157,9 +157,10 @@ def scenario(name: str, fake: FakeSlack, rounds: int, fill: Callable[[Path], Non
         fill(db)
         cmbot, ready = start_bot(fake, db, [str(CMBOT_EXE), "serve", "--http", "--port", "{port}"],
                                  "cmbot")
-        floor, _ = start_bot(fake, Path(tmp) / "floor.json",
-                             [sys.executable, str(HERE / "floorbot.py"), "{port}"], "floor")
+        floor = cmbot  # stopped twice if the floor does not start: harmless
         try:
+            floor, _ = start_bot(fake, Path(tmp) / "floor.json",
+                                 [sys.executable, str(HERE / "floorbot.py"), "{port}"], "floor")
             turns: dict[str, list[float]] = {"floor": [], "cmbot": []}
             for i in range(rounds):
                 channel = f"DF{name}{i}"
@@ -185,10 +186,11 @@ def slow_acks(fake: FakeSlack) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cmbot, _ = start_bot(fake, Path(tmp) / "cmbot.json",
                              [str(CMBOT_EXE), "serve", "--http", "--port", "{port}"], "cmbot")
-        floor, _ = start_bot(fake, Path(tmp) / "floor.json",
-                             [sys.executable, str(HERE / "floorbot.py"), "{port}"], "floor")
+        floor = cmbot
         acks: dict[str, list[float]] = {"floor": [], "cmbot": []}
         try:
+            floor, _ = start_bot(fake, Path(tmp) / "floor.json",
+                                 [sys.executable, str(HERE / "floorbot.py"), "{port}"], "floor")
             fake.delay = 1.0
             interview(floor, "UF", "DFslow", lambda: floor.driver.command(
                 "start", user="UF", channel="DFslow"), [], acks["floor"])

@@ -12,8 +12,8 @@ from slack_sdk import WebClient
 from ...i18n import t
 from .. import access
 from ..context import conductor_of, later, place_key
+from ..history import PAGE_MAX, history_blocks
 from ..where import Start, Where, is_dm
-from .commands import PAGE_MAX, history_blocks
 
 log = logging.getLogger("cmbot.slack")
 

@@ -16,29 +16,8 @@ from .. import access, panel
 from .. import blocks as bk
 from ..context import conductor_of, later, place_key
 from ..conversation import Conductor
-from ..where import Start, Where, is_dm
-
-PAGE = 10
-PAGE_MAX = 1_000_000  # a page offset beyond any history (a forged value is clamped, not parsed)
-
-
-def history_blocks(conductor: Conductor, client: WebClient, user: str, offset: int) -> list[dict]:
-    lang = conductor.lang_for(user)
-    rows = access.history(conductor.desk, client, user)
-    if not rows:
-        return [bk.section(t("slack.history_empty", lang))]
-    offset = max(0, min(offset, (len(rows) - 1) // PAGE * PAGE))
-    lines = []
-    for row in rows[offset:offset + PAGE]:
-        place = bk.where_label(row.get("where", {}), lang)
-        lines.append(t("slack.history_line", lang, id=row["id"], date=row["finished_at"][:10],
-                       user=row["started_by"], where=place, flow=row["flow_id"],
-                       placement=t(f"place.{row['recommendation']['placement']}", lang)))
-    result = [bk.section(f"*{t('slack.history_title', lang)}*"), *bk.sections("\n".join(lines))]
-    if offset + PAGE < len(rows):
-        result.append({"type": "actions", "block_id": "cmbot_history", "elements": [
-            bk.button(t("slack.history_more", lang), "cmbot_history_more", str(offset + PAGE))]})
-    return result
+from ..history import history_blocks
+from ..where import Start, Where, is_dm, parse_start
 
 
 def cmbot_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond,
@@ -67,8 +46,7 @@ def start_command(conductor: Conductor, user: str, channel: str, args: list[str]
                   command: dict[str, Any], respond: Respond) -> None:
     """`/cmbot start [team] [flow]`. In a DM that is not the person's DM with the bot (a DM
     between two people, where the bot cannot post), the interview runs in the bot's DM."""
-    flows = [a for a in args if a.lower() != "team"]
-    start = Start(team=len(flows) < len(args), flow_id=flows[0] if flows else Start().flow_id)
+    start = parse_start(" ".join(["start", *args])) or Start()
     where = Where(channel, is_dm=is_dm(channel))
     lang = conductor.lang_for(user)
     if where.is_dm:
