@@ -111,6 +111,7 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
     conductor = Conductor(desk, client, settings.lang, after_answer=panel.after_answer,
                           after_leave=panel.after_leave)
     lanes = lanes or Lanes()
+    conductor.courier.defer = lanes.submit
 
     @app.middleware
     def provide(context: BoltContext, body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:

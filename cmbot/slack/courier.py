@@ -40,6 +40,7 @@ def slack_error(exc: BaseException) -> str:
 class Courier:
     def __init__(self, desk: Desk, client: WebClient):
         self.desk, self.client = desk, client
+        self.defer: Callable[[str, Callable[[], None]], None] | None = None  # see `_tidy`
 
     # --- plans ------------------------------------------------------------------------------
 
@@ -54,24 +55,39 @@ class Courier:
         if plan.consultation is not None:
             self.desk.archive(plan.consultation)
         noted, failed = False, False
+        updates: list[Update] = []
         for effect in plan.effects:
             if isinstance(effect, Tell):
                 self.tell(effect, session, respond)
             elif failed or session is None or state is None:
                 continue  # nothing more is posted once a post failed: the step stays pending
             elif isinstance(effect, Update):
-                self.update(Where.of(session.where).channel, effect)
+                updates.append(effect)
             else:
                 result = self._post(session, state, effect, actor, respond)
                 failed, noted = result is None, noted or bool(result)
         if session is not None and plan.forget and not failed:
             self.desk.forget(session.id)
-            return
-        if session is not None and state is not None and noted:
+        elif session is not None and state is not None and noted:
             state.store(session)
             self.desk.keep(session)
-        if shows and not failed:
+        if session is not None and shows and not failed and not plan.forget:
             self.desk.store.mark_pending(session.id, False)
+        if session is not None and updates:
+            self._tidy(session, updates)
+
+    def _tidy(self, session: Session, updates: list[Update]) -> None:
+        """Earlier messages rewritten once the step is done and noted: through `defer` (a lane
+        of their own, so the interview's next step need not wait for them), else at once."""
+        channel = Where.of(session.where).channel
+
+        def run() -> None:
+            for update in updates:
+                self.update(channel, update)
+        if self.defer is not None:
+            self.defer(f"tidy:{session.id}", run)
+        else:
+            run()
 
     def _post(self, session: Session, state: SlackState, post: Post, actor: str | None,
               respond: Callable[..., Any] | None) -> bool | None:

@@ -22,10 +22,12 @@ import queue
 import re
 import tempfile
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .atomic import fsync_dir
 
@@ -33,6 +35,8 @@ Record = dict[str, Any]
 TABLE = "sessions"
 INDEX = "index.jsonl"
 SESSION_FILE = re.compile(r"[A-Za-z0-9_-]{1,64}\.json")
+RECENT = 2000  # sessions whose last saved text is kept in memory (a few MB at most)
+BATCH_WAIT = 0.05  # seconds the fsync thread gathers writes before syncing them
 
 
 def sessions_path(db_path: Path) -> Path:
@@ -109,6 +113,7 @@ class Syncer:
     def _run(self) -> None:
         while True:
             batch = {self._queue.get()}
+            time.sleep(BATCH_WAIT)  # a batch, not one journal commit per save
             while not self._queue.empty():
                 batch.add(self._queue.get_nowait())
             for path in batch - {None}:
@@ -134,6 +139,8 @@ class Sessions:
         self._by_place: dict[tuple[str, str], str] = {}
         self._by_user: dict[str, set[str]] = {}
         self._pending: set[str] = set()  # saved, but what they show not yet shown (see `pending`)
+        self._recent: OrderedDict[str, str] = OrderedDict()  # last saved text of recent sessions
+        self._log: TextIO | None = None  # the index, open for appending
         self._lines = 0
         self._syncer: Syncer | None = None
         if writable:
@@ -211,12 +218,17 @@ class Sessions:
                               for sid in self._pending)
             handle.flush()
             os.fsync(handle.fileno())
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         os.replace(tmp, self.folder / INDEX)
         self._lines = len(self._entries) + len(self._pending)
 
     def _append(self, line: str) -> None:
-        with (self.folder / INDEX).open("a", encoding="utf-8") as handle:
-            handle.write(line)
+        if self._log is None:
+            self._log = (self.folder / INDEX).open("a", encoding="utf-8")
+        self._log.write(line)
+        self._log.flush()  # in the page cache at once: a killed process keeps it
         self._lines += 1
         if self._lines > 2 * len(self._entries) + 1000:
             self._compact()
@@ -224,9 +236,23 @@ class Sessions:
     # --- reading ----------------------------------------------------------------------------
 
     def get(self, session_id: str) -> Record | None:
+        """The session as last saved: from memory for the most recent ones (what this process
+        wrote is what is on disk), else from its file."""
+        with self._lock:
+            text = self._recent.get(session_id)
+        if text is not None:
+            return json.loads(text)[TABLE]["1"]
         if not SESSION_FILE.fullmatch(f"{session_id}.json"):
             return None
         return read_session_file(self.folder / f"{session_id}.json")
+
+    def _remember(self, session_id: str, text: str | None) -> None:
+        with self._lock:
+            self._recent.pop(session_id, None)
+            if text is not None:
+                self._recent[session_id] = text
+                if len(self._recent) > RECENT:
+                    self._recent.popitem(last=False)
 
     def at(self, channel: str, thread_ts: str | None = None) -> str | None:
         """The session running in this channel thread (or, without a thread, this DM)."""
@@ -274,6 +300,7 @@ class Sessions:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+        self._remember(record["id"], text)
         entry = Entry.of(record)
         with self._lock:
             if self._entries.get(entry.id) != entry:
@@ -304,6 +331,7 @@ class Sessions:
             os.utime(self.folder / f"{session_id}.json", (at, at))
 
     def delete(self, session_id: str) -> None:
+        self._remember(session_id, None)
         with contextlib.suppress(FileNotFoundError):
             (self.folder / f"{session_id}.json").unlink()
         with self._lock:
@@ -324,3 +352,7 @@ class Sessions:
         if self._syncer is not None:
             self._syncer.close()
             self._syncer = None
+        with self._lock:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
