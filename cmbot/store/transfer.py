@@ -339,16 +339,17 @@ def read_export(path: Path, progress: Callable[[int], None] | None = None,
 
 def _clashes(db_path: Path, there: dict[str, dict[str, tuple[int, bytes]]]) -> list[Problem]:
     """Lines whose id the database has for a different record. Each shard holding one of those
-    ids is read once."""
-    stored: list[tuple[str, Record]] = []
-    shards = sorted({shard_name(cid) for cid in there["consultations"]})
-    for name in shards:
-        stored += [("consultations", doc) for table, _, doc in iter_documents(archive_path(db_path) / name)
-                   if table == "consultations"]
-    if there["sessions"]:
-        stored += [("sessions", doc) for doc in iter_sessions(db_path)]
+    ids is read once, one document at a time (re-importing a large file holds no record)."""
+    def stored() -> Iterator[tuple[str, Record]]:
+        for name in sorted({shard_name(cid) for cid in there["consultations"]}):
+            for table, _, doc in iter_documents(archive_path(db_path) / name):
+                if table == "consultations":
+                    yield table, doc
+        if there["sessions"]:
+            yield from (("sessions", doc) for doc in iter_sessions(db_path))
+
     problems = []
-    for table, doc in stored:
+    for table, doc in stored():
         line_no, print_ = there[table].get(doc.get("id"), (0, b""))
         if line_no and fingerprint(doc, TABLE_FIELDS[table]) != print_:
             problems.append(Problem(line_no, "id_clash", {"id": doc["id"]}))
