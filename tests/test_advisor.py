@@ -112,8 +112,8 @@ def test_the_article_case_says_who_should_pay_and_what_keeping_sales_would_chang
             t("budget.owner.management", lang)[1:]
         assert t("budget.named.keep_sales", lang) in budget["why"]
         assert t("budget.zero", lang) in budget["why"]
-    assert "As long as the sales department pays" in explain(rec, FLOW, "en")["budget"]["why"]
-    assert "Tant que le service commercial paie" in explain(rec, FLOW, "fr")["budget"]["why"]
+    assert "If the sales department pays as you planned" in explain(rec, FLOW, "en")["budget"]["why"]
+    assert "Si le service commercial paie comme prévu" in explain(rec, FLOW, "fr")["budget"]["why"]
 
 
 def test_the_article_case_reframes_all_three_objectives():

@@ -42,12 +42,13 @@ CASES: dict[str, Case] = {
          "unrealistic_audience_target", "isolated_role", "reporting_mismatch"),
         en=("Recommended placement: a unit of its own", "you said it might be possible",
             "Recommended funding: a budget line of its own",
-            "As long as the sales department pays, it sets the role's targets in revenue and leads",
+            "If the sales department pays as you planned, it will set the role's targets in revenue "
+            "and leads",
             "The community manager would work with the sales department only.",
             "There is no budget for community actions yet"),
         fr=("Rattachement recommandé\u00a0: une entité à part entière",
             "Financement recommandé\u00a0: une ligne budgétaire propre",
-            "Tant que le service commercial paie, c’est lui qui fixe les objectifs du poste",
+            "Si le service commercial paie comme prévu, c’est lui qui fixera les objectifs du poste",
             "Le community manager ne travaillerait qu’avec le service commercial.",
             "produit peu de contenu engageant")),
     "micro-startup": Case(
@@ -57,11 +58,11 @@ CASES: dict[str, Case] = {
         en=("Recommended placement: general management",
             "With fewer than 10 people, the role reports to whoever runs the company",
             "No good alternative", "Recommended funding: general management's budget",
-            "As long as the marketing department pays",
+            "If the marketing department pays as you planned",
             "16% of community teams have no full-time member."),
         fr=("Rattachement recommandé\u00a0: la direction générale",
             "Avec moins de 10 personnes",
-            "Pas de bonne alternative", "Tant que le marketing paie",
+            "Pas de bonne alternative", "Si le marketing paie comme prévu",
             "16\u202f% des équipes communautaires")),
     "product-feedback": Case(
         "product", "management", "host", (),
@@ -86,12 +87,12 @@ CASES: dict[str, Case] = {
         ("quantitative_objectives", "budget_owner_pressure", "reporting_mismatch"),
         en=("The role would sit in the marketing department with “Gain as many fans and "
             "followers as possible” as its target.",
-            "As long as the marketing department pays, it sets the role's targets",
+            "If the marketing department pays as you planned, it will set the role's targets",
             "Marketing is the most common home of community teams: 30% of them sit there.",
             "Source: CMX, Community Industry Report 2021"),
         fr=("Le poste serait rattaché au marketing, avec pour objectif «\u00a0Gagner le plus "
             "d’abonnés possible\u00a0».",
-            "Tant que le marketing paie",
+            "Si le marketing paie comme prévu",
             "30\u202f% d’entre elles en dépendent")),
     "management-unit": Case(
         "dedicated", "management", "management", (),
@@ -135,7 +136,7 @@ CASES: dict[str, Case] = {
         fr=("Derrière «\u00a0Doubler le nombre d’inscrits à la newsletter d’ici un an\u00a0»\u00a0: "
             "compter ceux qui participent, pas seulement ceux qui s’inscrivent.",
             "avec pour objectif «\u00a0Doubler le nombre d’inscrits",
-            "Tant que le marketing paie")),
+            "Si le marketing paie comme prévu")),
     "only-other-resellers": Case(
         "management", "product", "management", (),
         en=("Turn “Help our resellers share what works and learn the new range” into a community "

@@ -42,7 +42,7 @@ def test_whole_interview_in_a_dm(bot):
     # Who should pay: never sales, which planned to host and pay for volume targets.
     assert payload["budget_owner"] in ("dedicated", "management")
     text = str(result.params["blocks"])
-    assert "Who should pay" in text and "As long as the sales department pays" in text
+    assert "Who should pay" in text and "If the sales department pays as you planned" in text
     assert result.params["channel"] == DM
 
 
