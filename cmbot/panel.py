@@ -46,7 +46,7 @@ def rule_lines(advice: PanelAdvice, flow: Flow, starter: str, lang: str) -> list
         topics = [topic(flow, s.state, lang) for s in advice.splits if s.rule == rule]
         if topics:
             lines.append(t(f"panel.rule.{rule}", lang, topics=join(topics, lang)))
-    return [line[:1].upper() + line[1:] for line in lines]
+    return [_capital(line) for line in lines]
 
 
 def _views(flow: Flow, disagreement: Disagreement, lang: str) -> str:
@@ -84,11 +84,15 @@ def _merged_cell(flow: Flow, split_: Split | None, state: str, merged: dict[str,
     return t("panel.tie", lang, value=text) if split_ is not None and split_.tie else text
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def table(advice: PanelAdvice, flow: Flow, lang: str) -> list[dict[str, Any]]:
     """One row per opinion: what each member said, what the panel keeps, and whether they differ."""
     splits = {s.state: s for s in advice.splits}
     states = [s for s in flow.states if any(s in a for a in advice.opinions.values())]
-    return [{"state": s, "question": topic(flow, s, lang),
+    return [{"state": s, "question": _capital(topic(flow, s, lang)),
              "answers": {m: _cell(flow, s, advice.opinions[m], lang) for m in advice.members},
              "merged": _merged_cell(flow, splits.get(s), s, advice.merged, lang),
              "divergent": s in advice.divergences}

@@ -100,7 +100,7 @@ def test_the_panel_is_one_consultation_in_history_show_and_export(workshop):
     assert "The panel does not agree on who pays" in shown
     memo = cli("export", cid).stdout
     assert "| Question | Sales head | Communication head | Managing director | Panel |" in memo
-    assert "| **the host** (differs) | Sales | Communication | General management " \
+    assert "| **The host** (differs) | Sales | Communication | General management " \
            "| Not decided yet (even split) |" in memo
     assert "every option anyone picked" in memo
     assert json.loads(cli("export", cid, "--format", "json").stdout)["panel"] == report["panel"]
