@@ -47,9 +47,12 @@ class TerminalSession:
         return history + [line.rstrip() for line in self.screen.display]
 
     def text(self) -> str:
-        return "\n".join(self.lines())
+        """The screen as text. prompt_toolkit draws U+00A0 as a plain space (rich keeps it);
+        both look the same, so both read as a space here."""
+        return "\n".join(self.lines()).replace("\u00a0", " ")
 
     def wait_for(self, fragment: str, timeout: float = 20.0) -> None:
+        fragment = fragment.replace("\u00a0", " ")
         end = time.monotonic() + timeout
         while fragment not in self.text():
             if time.monotonic() > end or (not self.child.isalive() and fragment not in self.text()):

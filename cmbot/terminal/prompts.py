@@ -92,14 +92,14 @@ class ArrowPrompts:
     def multi(self, prompt: str, options: Options, default: list[str],
               allow_none: bool) -> list[str] | str:
         """Checkboxes hold the options only: ← goes back and q quits, so neither can be ticked
-        with a real answer or counted as one."""
+        with a real answer or counted as one. Too few ticks are refused by the interview, which
+        says so and asks again (questionary's own validation bar does not show on every
+        terminal)."""
         choices = [questionary.Choice(label, value=oid, checked=oid in default)
                    for oid, label in options]
         hint = t("terminal.multi_hint", self.lang)
-        need_one = t("terminal.pick_at_least_one", self.lang)
-        question = questionary.checkbox(
-            fit(prompt, hint, self._width()), choices=choices, instruction=hint,
-            validate=lambda picked: allow_none or bool(picked) or need_one, erase_when_done=True)
+        question = questionary.checkbox(fit(prompt, hint, self._width()), choices=choices,
+                                        instruction=hint, erase_when_done=True)
         keys = KeyBindings()
         keys.add("left", eager=True)(lambda event: event.app.exit(result=BACK))
         keys.add("q", eager=True)(lambda event: event.app.exit(result=QUIT))

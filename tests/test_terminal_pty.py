@@ -1,0 +1,260 @@
+"""The arrow-key interview as a person meets it: `cmbot chat` in a pseudo-terminal of 80 and
+160 columns, keys pressed one by one, the screen read back through a terminal emulator."""
+
+from __future__ import annotations
+
+import getpass
+import re
+from pathlib import Path
+
+import pytest
+from clitools import ARTICLE, Cli, typed
+from terminal_session import TerminalSession
+
+from cmbot.i18n import catalogue, t
+from cmbot.interview import load_flows
+
+FLOW = load_flows()["community_manager"]
+
+# What questionary prints in English unless told otherwise.
+QUESTIONARY_ENGLISH = ("Use shortcuts", "arrow keys", "selections", "Cancelled by user",
+                       "done (", "Aborted")
+
+
+@pytest.fixture
+def open_terminal(tmp_path: Path):
+    sessions: list[TerminalSession] = []
+
+    def factory(*args: str, columns: int = 80, lang: str = "en") -> TerminalSession:
+        session = TerminalSession(list(args), tmp_path / "cmbot.json", columns, lang)
+        sessions.append(session)
+        return session
+
+    yield factory
+    for session in sessions:
+        session.close()
+
+
+def known_words(lang: str) -> set[str]:
+    """Every word cmbot may print in `lang`: catalogues, the flow's texts, option labels."""
+    texts: list[str] = []
+    for value in catalogue(lang).values():
+        if isinstance(value, dict):
+            texts += [str(v) for v in value.values()]
+        elif isinstance(value, list):
+            texts += [str(v) for v in value]
+        else:
+            texts.append(str(value))
+    for flow in load_flows().values():
+        texts += [flow.title[lang], flow.description[lang]]
+        for question in flow.states.values():
+            texts += [question.prompt[lang], question.help[lang]]
+            texts += [o.label[lang] for o in question.options]
+    return {w for text in texts for w in words(text)}
+
+
+def words(text: str) -> list[str]:
+    cleaned = re.sub(r"[{}]\w*[{}]?", " ", text)
+    found = (w.strip("-'’") for w in re.split(r"[^\w’'-]+", cleaned))
+    return [w for w in found if w and not w.isdigit()]
+
+
+def assert_clean(session: TerminalSession, lang: str) -> None:
+    """No English questionary words in French, no word cut in two by a line break, no French
+    question mark alone at the start of a line, no line wider than the terminal."""
+    screen = session.text()
+    assert "Traceback" not in screen
+    if lang == "fr":
+        for english in QUESTIONARY_ENGLISH:
+            assert english not in screen, (english, screen)
+    known = known_words(lang) | known_words("en") | {"cmbot", getpass.getuser()}
+    strays = {w for w in words(screen) if w not in known and len(w) > 1
+              and not re.fullmatch(r"[0-9a-f]{8}", w)
+              and not re.fullmatch(r"[-+]?\d[\w-]*", w)}
+    assert not strays, (strays, screen)  # a word broken at the margin leaves two strays
+    for line in session.lines():
+        assert len(line) <= session.columns
+        # The qmark "? " opens a question, and "» " points at a menu entry; anything else
+        # at the start of a line is punctuation torn from its word.
+        assert not re.match(r"\s*[?!;:]", line) or re.match(r"\? \w", line), (line, screen)
+        assert not re.match(r"\s*»(?! ([○●]|\d+\)))", line), (line, screen)
+
+
+def departments_ticked(session: TerminalSession) -> None:
+    """At the departments checkbox: tick communication, marketing, web and sales, confirm."""
+    session.press("space", "down", "space", "down", "space", "down", "space", "enter")
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_whole_interview_with_arrow_keys(open_terminal, lang, columns):
+    term = open_terminal("chat", lang=lang, columns=columns)
+    first = FLOW.states["org_size"].prompt[lang]
+    term.wait_for(t("terminal.progress", lang, n=1, total=11))
+    term.press("3", "enter")                                 # org_size: 50 to 249
+    term.wait_for(t("terminal.multi_hint", lang))
+    assert_clean(term, lang)                                 # a checkbox on screen
+    departments_ticked(term)
+    term.wait_for(t("terminal.choice_hint", lang))
+    assert_clean(term, lang)                                 # a menu on screen
+    term.press("4", "enter")                                 # proposed_host: sales
+    term.press("1", "enter")                                 # budget_owner: host
+    term.wait_for(t("terminal.text_hint", lang))
+    assert_clean(term, lang)                                 # a text prompt on screen
+    term.press("0", "enter")                                 # budget_amount: 0
+    term.wait_for(t("terminal.progress", lang, n=6, total=11))
+    term.press("space", "down", "space", "down", "space", "enter")  # fans, conversion, news
+    term.press("1", "enter", "2", "enter", "3", "enter")     # volume, little, niche
+    term.wait_for(t("terminal.progress", lang, n=10, total=11))
+    term.press("space", "enter")                             # collaboration: communication
+    term.press("3", "enter")                                 # dedicated_possible: no
+    term.wait_for(FLOW.states["confirm"].options[0].label[lang])
+    term.press("enter")                                      # give me the advice
+    term.wait_for(t("terminal.saved", lang, id="")[:12])
+    assert term.exit_code() == 0
+    screen = term.text()
+    assert first in screen
+    # The checkbox answer is reprinted in words, in the interview's language.
+    labels = [FLOW.label("departments", d, lang) for d in ARTICLE["departments"]]
+    assert ", ".join(labels) in " ".join(screen.split())
+    assert t("advice.scores", lang) in screen and "/100" in screen
+    assert_clean(term, lang)
+
+
+def test_checkboxes_hold_only_the_options(open_terminal):
+    term = open_terminal("chat", lang="fr")
+    term.press("1", "enter")
+    term.wait_for(t("terminal.progress", "fr", n=2, total=11))
+    screen = term.text()
+    assert t("terminal.back_choice", "fr") not in screen.split(t("terminal.progress", "fr", n=2, total=11))[1]
+    term.press("a", "enter")  # tick everything there is
+    term.wait_for(t("terminal.progress", "fr", n=3, total=11))
+    answered = " ".join(term.text().split())
+    every = ", ".join(o.label["fr"] for o in FLOW.states["departments"].options)
+    assert every in answered
+    assert "Retour," not in answered and "Quitter" not in answered.split(every)[1][:40]
+
+
+def test_left_arrow_in_a_checkbox_goes_back(open_terminal):
+    term = open_terminal("chat")
+    term.press("2", "enter")
+    term.wait_for(t("terminal.progress", "en", n=2, total=11))
+    term.press("left")
+    term.wait_for(t("terminal.progress", "en", n=1, total=11) + " ", timeout=5)
+    assert term.text().count(t("terminal.progress", "en", n=1, total=11)) == 2
+    term.press("ctrl-c")
+    assert term.exit_code() == 130
+
+
+def test_an_empty_tick_list_is_refused_where_one_is_needed(open_terminal):
+    term = open_terminal("chat", lang="fr")
+    term.press("1", "enter")
+    term.wait_for(t("terminal.progress", "fr", n=2, total=11))
+    term.press("enter")
+    term.wait_for(t("answer.multi_too_few", "fr", min=1, count=1))
+    assert term.text().count(t("terminal.progress", "fr", n=2, total=11)) == 2  # asked again
+    term.press("space", "enter")
+    term.wait_for(t("terminal.progress", "fr", n=3, total=11))
+
+
+def test_ctrl_c_saves_says_how_to_resume_and_exits_130(open_terminal, tmp_path):
+    cli = Cli(tmp_path)
+    term = open_terminal("chat", lang="fr")
+    term.press("3", "enter")
+    term.wait_for(t("terminal.progress", "fr", n=2, total=11))
+    departments_ticked(term)
+    term.wait_for(t("terminal.progress", "fr", n=3, total=11))
+    term.press("ctrl-c")
+    assert term.exit_code() == 130
+    assert t("terminal.saved_for_later", "fr", command="cmbot chat --resume") in term.text()
+    assert_clean(term, "fr")
+    [session] = cli.sessions_on_disk().values()
+    assert session["state"] == "proposed_host"
+    assert session["lang"] == "fr"
+
+
+def test_ctrl_d_at_a_text_prompt_says_it_was_saved(open_terminal, tmp_path):
+    cli = Cli(tmp_path)
+    term = open_terminal("chat")
+    term.press("3", "enter")
+    term.wait_for(t("terminal.progress", "en", n=2, total=11))
+    departments_ticked(term)
+    term.press("4", "enter", "1", "enter")
+    term.wait_for(t("terminal.progress", "en", n=5, total=11))
+    term.press("ctrl-d")
+    assert term.exit_code() == 0
+    assert t("terminal.saved_for_later", "en", command="cmbot chat --resume") in term.text()
+    assert "Aborted" not in term.text()
+    [session] = cli.sessions_on_disk().values()
+    assert session["state"] == "budget_amount"
+
+
+def test_quit_before_any_answer_keeps_nothing(open_terminal, tmp_path):
+    term = open_terminal("chat")
+    term.wait_for(t("terminal.progress", "en", n=1, total=11))
+    term.press("up", "enter")  # the last entry: Quit
+    assert term.exit_code() == 0
+    assert t("terminal.nothing_kept", "en") in term.text()
+    assert Cli(tmp_path).sessions_on_disk() == {}
+
+
+def test_chat_offers_the_waiting_interview_and_resumes_it(open_terminal, tmp_path):
+    cli = Cli(tmp_path)
+    quit_at_3 = cli("chat", stdin=typed("3", "1,2,3,4", "quit"))
+    assert quit_at_3.returncode == 0
+    term = open_terminal("chat")
+    term.wait_for(t("terminal.waiting_question", "en", count=1))
+    assert t("terminal.new_choice", "en") in term.text()
+    term.press("enter")  # the waiting one is offered first
+    term.wait_for(t("terminal.progress", "en", n=3, total=11))
+    term.press("ctrl-c")
+    assert term.exit_code() == 130
+    assert len(cli.sessions_on_disk()) == 1
+
+
+def test_chat_can_start_afresh_and_resume_then_asks_which(open_terminal, tmp_path):
+    cli = Cli(tmp_path)
+    assert cli("chat", stdin=typed("3", "1,2,3,4", "quit")).returncode == 0
+    term = open_terminal("chat")
+    term.wait_for(t("terminal.new_choice", "en"))
+    term.press("down", "enter")  # a new interview
+    term.wait_for(t("terminal.progress", "en", n=1, total=11))
+    term.press("1", "enter", "ctrl-c")
+    assert term.exit_code() == 130
+    assert len(cli.sessions_on_disk()) == 2  # the first one was not shadowed
+    again = open_terminal("chat", "--resume")
+    again.wait_for(t("terminal.waiting_question", "en", count=2))
+    screen = again.text()
+    assert "question 2 of 11" in screen and "question 3 of 11" in screen
+    again.press("down", "enter")  # the older one, at question 3
+    again.wait_for(t("terminal.progress", "en", n=3, total=11))
+    again.press("ctrl-c")
+    assert again.exit_code() == 130
+
+
+def test_resume_in_another_language(open_terminal, tmp_path):
+    cli = Cli(tmp_path)
+    assert cli("chat", stdin=typed("3", "quit")).returncode == 0
+    term = open_terminal("chat", "--resume", "--lang", "fr")
+    term.wait_for(FLOW.states["departments"].prompt["fr"])
+    term.press("ctrl-c")
+    assert term.exit_code() == 130
+    [session] = cli.sessions_on_disk().values()
+    assert session["lang"] == "fr"
+
+
+@pytest.mark.parametrize(("lang", "reply", "gone"), [("en", "n", False), ("en", "y", True),
+                                                      ("fr", "o", True), ("fr", "", False)])
+def test_delete_asks_first(open_terminal, tmp_path, lang, reply, gone):
+    cli = Cli(tmp_path)
+    cid = cli.chat_json(ARTICLE)["consultation_id"]
+    term = open_terminal("delete", cid, lang=lang)
+    term.wait_for(t("terminal.delete_question", lang))
+    assert cid in term.text()
+    term.press(*reply, "enter")
+    assert term.exit_code() == 0
+    message = "terminal.deleted" if gone else "terminal.delete_kept"
+    assert t(message, lang, id=cid) in term.text()
+    assert_clean(term, lang)
+    assert [r["consultation_id"] for r in cli.history()] == ([] if gone else [cid])
+
