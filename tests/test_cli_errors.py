@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from clitools import ARTICLE, Cli
@@ -249,9 +248,3 @@ def test_question_counts_in_flows_check_match_what_the_interview_says(cli: Cli):
     assert re.search(r"\(community_manager v\d+, 12 questions, 10 to 12 asked", result.stdout)
     assert re.search(r"\(objectives_review v\d+, 7 questions, 6 to 7 asked", result.stdout)
 
-
-@pytest.mark.parametrize("path", [Path("README.md")])
-def test_the_readme_speaks_of_the_same_counts(path):
-    readme = (Path(__file__).parent.parent / path).read_text(encoding="utf-8")
-    assert "a dozen" not in readme
-    assert "10 to 12 questions" in readme
