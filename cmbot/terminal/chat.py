@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from .. import safe_yaml
@@ -53,12 +54,17 @@ def _ask(prompts: Prompts, interview: Interview, session: Session) -> Any:
 
 
 def _confirm_summary(console: Console, interview: Interview, session: Session) -> None:
+    """Every answer under a heading, each wrapped under its own text (a hanging indent)."""
     lang = session.lang
+    console.print(Text(t("advice.answers", lang), style="bold"))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1)
     for question, value in interview.summary(session):
-        line = Text("  ")
-        line.append(question.prompt[lang], style="bold")
-        line.append(" " + describe(interview.flow, question.id, value, lang))
-        console.print(line)
+        grid.add_row("•", Text.assemble((question.prompt[lang], "bold"), " ",
+                                        (describe(interview.flow, question.id, value, lang),
+                                         "cyan")))
+    console.print(grid)
 
 
 def _pick_edit(prompts: Prompts, interview: Interview, session: Session) -> str:
