@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -49,12 +50,12 @@ def test_no_line_overflows_and_no_punctuation_starts_one(article, lang, width):
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_the_head_panel_gives_the_scores(article, lang, width):
     cli, report = article
-    text = "\n".join(shown(cli, report["consultation_id"], lang, width))
     scores = {s["place"]: s["score"] for s in report["scores"]}
-    placement = t("advice.placement_line", lang, placement=t(f"place.{report['placement']}", lang))
-    assert f"{placement} ({scores[report['placement']]}/100)" in text
-    runner = t("advice.runner_up_line", lang, runner_up=t(f"place.{report['runner_up']}", lang))
-    assert f"{runner} ({scores[report['runner_up']]}/100)" in text
+    labels = json.loads(cli("export", report["consultation_id"], "--format", "json", "--lang",
+                            lang).stdout)
+    joined = " ".join(inner(line) for line in shown(cli, report["consultation_id"], lang, width))
+    assert f"{labels['placement_line']} ({scores[report['placement']]}/100)" in joined
+    assert f"{labels['runner_up_line']} ({scores[report['runner_up']]}/100)" in joined
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
