@@ -23,7 +23,8 @@ from .i18n import LANGUAGES, default_lang, env_lang_problem, normalise_lang, t
 from .interview import FlowError
 from .output import OutputError, write_text
 from .service import Desk, UnknownFlow
-from .store import CorruptDatabase, DatabaseBusy, Store
+from .store import CorruptDatabase, DatabaseBusy
+from .store.engines import EngineError, open_storage
 from .store.ids import IdTaken
 
 app = typer.Typer(help=__doc__, cls=PlainFlags, no_args_is_help=True, add_completion=False,
@@ -55,8 +56,9 @@ def pick_lang(lang: str | None) -> str:
     return chosen
 
 
-def open_desk(exclusive: bool = False, strict: bool = True) -> Desk:
-    """The desk on the configured database; `serve` holds it exclusively (one bot per file).
+def open_desk(exclusive: bool = False, strict: bool = True, database_url: str | None = None) -> Desk:
+    """The desk on the configured database (`database_url`, else `CMBOT_DATABASE_URL`, else the
+    TinyDB files at `CMBOT_DB`); `serve` holds a TinyDB file exclusively (one bot per file).
 
     `strict=False` is for commands that only read what was saved (history, show, export,
     delete): a broken file in `CMBOT_FLOWS` is then a one-line warning, not a wall between
@@ -64,8 +66,8 @@ def open_desk(exclusive: bool = False, strict: bool = True) -> Desk:
     """
     flows_dir = os.environ.get("CMBOT_FLOWS") or None
     try:
-        store = Store(exclusive=exclusive)
-    except (CorruptDatabase, DatabaseBusy) as exc:
+        store = open_storage(database_url, exclusive=exclusive)
+    except (CorruptDatabase, DatabaseBusy, EngineError) as exc:
         raise fail(str(exc)) from exc
     try:
         return Desk(store, flows_dir)
@@ -234,6 +236,9 @@ def serve(
     http: Annotated[bool, typer.Option("--http", help="HTTP even if SLACK_APP_TOKEN is set.")] = False,
     port: Annotated[int | None, typer.Option(
         metavar="PORT", help="HTTP port (default $PORT or 3000; 0 picks a free one).")] = None,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", metavar="URL", help="postgresql://… for several replicas on one database "
+        "(default $CMBOT_DATABASE_URL, else the TinyDB files at $CMBOT_DB).")] = None,
 ) -> None:
     """Run the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP at /slack/events."""
     from .slack.app import serve as run
@@ -246,7 +251,7 @@ def serve(
         raise fail(f"cmbot serve: {exc}") from exc
     setup_logging()
     try:
-        run(settings, open_desk(exclusive=True))
+        run(settings, open_desk(exclusive=True, database_url=database_url))
     except ConfigError as exc:  # Slack unreachable, or the token refused
         raise fail(f"cmbot serve: {exc}") from exc
 

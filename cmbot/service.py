@@ -8,17 +8,15 @@ consultation. It knows nothing of Slack or the terminal.
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from .consultation import Consultation, conclude, report
 from .interview import Flow, FlowError, Interview, Session, builtin_flows_dir, load_flows
 from .interview.session import new_id
-from .store import Store
+from .store.protocol import Storage
 
 log = logging.getLogger("cmbot")
 
@@ -28,14 +26,12 @@ class UnknownFlow(KeyError):
 
 
 class Desk:
-    def __init__(self, store: Store, flows_dir: str | Path | None = None):
+    def __init__(self, store: Storage, flows_dir: str | Path | None = None):
         self.store = store
         self.flows_dir = flows_dir
         self._flow_files = self._flow_stamp()
         self.flows: dict[str, Flow] = load_flows(flows_dir)
         self.interviews = {fid: Interview(flow) for fid, flow in self.flows.items()}
-        self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
-        self._locks_guard = threading.Lock()
 
     def _flow_stamp(self) -> tuple[tuple[str, int, int], ...]:
         folders = [builtin_flows_dir()] + ([Path(self.flows_dir)] if self.flows_dir else [])
@@ -85,12 +81,10 @@ class Desk:
     def flow(self, flow_id: str) -> Flow:
         return self.interview(flow_id).flow
 
-    def lock(self, session_id: str) -> threading.Lock:
-        with self._locks_guard:
-            lock = self._locks.get(session_id)
-            if lock is None:
-                lock = self._locks[session_id] = threading.Lock()
-            return lock
+    def lock(self, session_id: str) -> AbstractContextManager[None]:
+        """One step of this interview at a time, among this process's threads and every
+        process sharing the database (the storage's `hold`)."""
+        return self.store.hold(session_id)
 
     def fresh_id(self) -> str:
         """An id no session or consultation has (ids are short: never trust chance alone)."""

@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from tinydb import Query, TinyDB
 from ..i18n import default_lang, t
 from .archive import Archive, Listing, summary
 from .atomic import AtomicJSONStorage
+from .holds import Holds
 from .ids import IdTaken
 from .journal import undo_interrupted
 from .lock import DatabaseLock, is_locked
@@ -59,6 +61,7 @@ class Store:
     def __init__(self, path: str | Path | None = None, *, exclusive: bool = False):
         self.path = real_path(path) if path else default_db_path()
         self._lock = threading.RLock()
+        self._holds = Holds()
         self._db_lock = DatabaseLock(self.path)
         if exclusive:
             self.lock_exclusive()
@@ -150,6 +153,11 @@ class Store:
     def touch_session(self, session_id: str, at: float) -> None:
         self.lock_exclusive()
         self._live.touch(session_id, at)
+
+    def hold(self, session_id: str) -> AbstractContextManager[None]:
+        """One step of an interview at a time; a lock in memory is enough, since a database
+        file has one serving process (the lock file sees to that)."""
+        return self._holds.hold(session_id)
 
     def sessions(self, where: Callable[[Record], bool] = lambda _: True) -> list[Record]:
         """Sessions matching `where`, most recently updated first (reads every session)."""

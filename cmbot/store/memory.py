@@ -1,0 +1,117 @@
+"""A storage engine kept in memory: for unit tests and throw-away runs (`memory://`).
+
+It behaves as the other engines do (same contract tests) and forgets everything at `close()`.
+Records are deep-copied in and out, so a caller changing a dict it got never changes the store.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+from .holds import Holds
+from .protocol import TABLES, Record, newest_first, summary
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._sessions: dict[str, Record] = {}
+        self._consultations: dict[str, Record] = {}
+        self._prefs: dict[str, dict[str, Any]] = {}
+        self._holds = Holds()
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def save_session(self, session: Record) -> None:
+        with self._lock:
+            self._sessions[session["id"]] = copy.deepcopy(session)
+
+    def get_session(self, session_id: str) -> Record | None:
+        with self._lock:
+            found = self._sessions.get(session_id)
+            return copy.deepcopy(found) if found is not None else None
+
+    def delete_session(self, session_id: str) -> None:
+        with self._lock:
+            self._sessions.pop(session_id, None)
+
+    def sessions(self, where: Callable[[Record], bool] = lambda _: True) -> list[Record]:
+        with self._lock:
+            found = [copy.deepcopy(r) for r in self._sessions.values() if where(r)]
+        return sorted(found, key=lambda r: r.get("updated_at", ""), reverse=True)
+
+    def hold(self, session_id: str) -> AbstractContextManager[None]:
+        return self._holds.hold(session_id)
+
+    # --- consultations -----------------------------------------------------------------------
+
+    def add_consultation(self, consultation: Record, finished_session: str | None = None) -> None:
+        with self._lock:
+            self._consultations[consultation["id"]] = copy.deepcopy(consultation)
+            if finished_session:
+                self._sessions.pop(finished_session, None)
+
+    def get_consultation(self, consultation_id: str) -> Record | None:
+        with self._lock:
+            found = self._consultations.get(consultation_id)
+            return copy.deepcopy(found) if found is not None else None
+
+    def delete_consultation(self, consultation_id: str) -> bool:
+        with self._lock:
+            self._sessions.pop(consultation_id, None)
+            return self._consultations.pop(consultation_id, None) is not None
+
+    def _summaries(self) -> list[Record]:
+        with self._lock:
+            records = sorted(self._consultations.values(), key=newest_first, reverse=True)
+            return [summary(copy.deepcopy(r)) for r in records]
+
+    def consultations(self, where: Callable[[Record], bool] = lambda _: True) -> list[Record]:
+        return [s for s in self._summaries() if where(s)]
+
+    def consultations_for(self, user: str | None,
+                          channel_ok: Callable[[str], bool] | None = None) -> list[Record]:
+        rows = self._summaries()
+        channels = {s["where"].get("channel") for s in rows if s["where"].get("kind") == "channel"}
+        allowed = {c for c in channels if c and channel_ok and channel_ok(c)}
+        return [s for s in rows if (user is not None and s["started_by"] == user)
+                or (s["where"].get("kind") == "channel" and s["where"].get("channel") in allowed)]
+
+    # --- transfer ----------------------------------------------------------------------------
+
+    def _table(self, table_name: str) -> dict[str, Record]:
+        if table_name not in TABLES:
+            raise KeyError(table_name)
+        return self._consultations if table_name == "consultations" else self._sessions
+
+    def ids(self, table_name: str) -> set[str]:
+        with self._lock:
+            return set(self._table(table_name))
+
+    def insert_new(self, table_name: str, records: list[Record]) -> int:
+        with self._lock:
+            table = self._table(table_name)
+            fresh = [r for r in records if r["id"] not in table]
+            for record in fresh:
+                table[record["id"]] = copy.deepcopy(record)
+            return len(fresh)
+
+    # --- preferences -------------------------------------------------------------------------
+
+    def get_pref(self, user: str, key: str) -> Any:
+        with self._lock:
+            return copy.deepcopy(self._prefs.get(user, {}).get(key))
+
+    def set_pref(self, user: str, key: str, value: Any) -> None:
+        with self._lock:
+            self._prefs.setdefault(user, {})[key] = copy.deepcopy(value)
+
+    def close(self) -> None:
+        with self._lock:
+            self._sessions.clear()
+            self._consultations.clear()
+            self._prefs.clear()

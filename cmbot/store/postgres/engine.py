@@ -1,0 +1,272 @@
+"""The PostgreSQL engine: any number of `cmbot serve` replicas on one database.
+
+Connections come from a `psycopg_pool` pool (autocommit; a change of several rows is one
+transaction). Every guarantee that one process kept in its memory is kept by the database:
+
+- one interview, one step at a time, across replicas: `hold` takes a session-level advisory
+  lock keyed by the session id on a pooled connection (released when the step ends, or by the
+  server when a replica dies mid-step). Threads of one process queue in memory first, and the
+  holding thread does its reads and writes on the connection it holds, so a burst of steps
+  never waits for a connection that the steps themselves keep busy;
+- archiving a consultation and forgetting its session is one transaction;
+- listings are paged by the database (`LIMIT`/`OFFSET` on indexes by person and by channel).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, overload
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from ..holds import Holds
+from ..protocol import TABLES, Record, summary
+from .schema import migrate
+
+SUMMARY = "id, flow_id, lang, started_by, place, finished_at, parent_id, placement"
+NEWEST = "ORDER BY finished_at DESC, id DESC"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or opened; the message is one line for the operator."""
+
+
+def _text(value: Any) -> str | None:
+    """A value for an indexed text column: PostgreSQL text cannot hold U+0000."""
+    return None if value is None else str(value).replace("\x00", "")
+
+
+def _dumps(record: Record) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _summary(row: tuple[Any, ...]) -> Record:
+    cid, flow_id, lang, by, place, finished_at, parent_id, placement = row
+    return {"id": cid, "flow_id": flow_id, "lang": lang, "started_by": by,
+            "where": json.loads(place), "finished_at": finished_at, "parent_id": parent_id,
+            "recommendation": {"placement": placement}}
+
+
+def _session_row(record: Record) -> tuple[Any, ...]:
+    where = record.get("where") if isinstance(record.get("where"), dict) else {}
+    return (_text(record["id"]), _text(record.get("started_by")), _text(where.get("channel")),
+            _text(where.get("thread_ts")), _text(where.get("kind")),
+            _text(record.get("updated_at") or ""), _dumps(record))
+
+
+def _consultation_row(record: Record) -> tuple[Any, ...]:
+    short = summary(record)
+    where = short["where"] if isinstance(short["where"], dict) else {}
+    return (_text(record["id"]), _text(short["finished_at"] or ""), _text(short["flow_id"]),
+            _text(short["lang"]), _text(short["started_by"]), _text(where.get("kind")),
+            _text(where.get("channel")), _dumps(short["where"]),
+            _text(short["recommendation"]["placement"]), _text(short["parent_id"]), _dumps(record))
+
+
+INSERT_SESSION = """INSERT INTO sessions (id, started_by, channel, thread_ts, kind, updated_at, data)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s)"""
+UPSERT_SESSION = INSERT_SESSION + """ ON CONFLICT (id) DO UPDATE SET started_by = EXCLUDED.started_by,
+    channel = EXCLUDED.channel, thread_ts = EXCLUDED.thread_ts, kind = EXCLUDED.kind,
+    updated_at = EXCLUDED.updated_at, data = EXCLUDED.data, saved_at = now()"""
+INSERT_CONSULTATION = """INSERT INTO consultations (id, finished_at, flow_id, lang, started_by, kind,
+    channel, place, placement, parent_id, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
+UPSERT_CONSULTATION = INSERT_CONSULTATION + """ ON CONFLICT (id) DO UPDATE SET
+    finished_at = EXCLUDED.finished_at, flow_id = EXCLUDED.flow_id, lang = EXCLUDED.lang,
+    started_by = EXCLUDED.started_by, kind = EXCLUDED.kind, channel = EXCLUDED.channel,
+    place = EXCLUDED.place, placement = EXCLUDED.placement, parent_id = EXCLUDED.parent_id,
+    data = EXCLUDED.data"""
+INSERT_NEW = {"sessions": INSERT_SESSION + " ON CONFLICT (id) DO NOTHING",
+              "consultations": INSERT_CONSULTATION + " ON CONFLICT (id) DO NOTHING"}
+ROW_OF = {"sessions": _session_row, "consultations": _consultation_row}
+
+
+class Page(Sequence[Record]):
+    """Summaries newest first, counted once; each slice is one `LIMIT … OFFSET` query."""
+
+    def __init__(self, store: PostgresStore, condition: str, params: dict[str, Any]):
+        self._store = store
+        self._condition = condition
+        self._params = params
+        with store.connection() as conn:
+            row = conn.execute(f"SELECT count(*) FROM consultations WHERE {condition}", params).fetchone()
+        self._count = int(row[0]) if row else 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _rows(self, offset: int, limit: int) -> list[Record]:
+        if limit <= 0:
+            return []
+        with self._store.connection() as conn:
+            rows = conn.execute(f"SELECT {SUMMARY} FROM consultations WHERE {self._condition} "
+                                f"{NEWEST} LIMIT %(limit)s OFFSET %(offset)s",
+                                {**self._params, "limit": limit, "offset": offset}).fetchall()
+        return [_summary(r) for r in rows]
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Record]: ...
+
+    def __getitem__(self, index: int | slice) -> Record | list[Record]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            if step != 1:
+                return self[start:stop][::step]
+            return self._rows(start, stop - start)
+        if index < 0:
+            index += self._count
+        found = self._rows(index, 1) if 0 <= index < self._count else []
+        if not found:
+            raise IndexError(index)
+        return found[0]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class PostgresStore:
+    """The storage interface on one PostgreSQL database, safe to share between processes."""
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 20):
+        self.url = url
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                migrate(conn)
+        except psycopg.Error as exc:
+            raise DatabaseUnavailable(f"cannot open the PostgreSQL database: {_first_line(exc)}") from None
+        self._holds = Holds()
+        self._local = threading.local()
+        self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=True,
+                                   kwargs={"autocommit": True}, name="cmbot")
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def save_session(self, session: Record) -> None:
+        with self.connection() as conn:
+            conn.execute(UPSERT_SESSION, _session_row(session))
+
+    def get_session(self, session_id: str) -> Record | None:
+        with self.connection() as conn:
+            row = conn.execute("SELECT data FROM sessions WHERE id = %s", (_text(session_id),)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def delete_session(self, session_id: str) -> None:
+        with self.connection() as conn:
+            conn.execute("DELETE FROM sessions WHERE id = %s", (_text(session_id),))
+
+    def sessions(self, where: Callable[[Record], bool] = lambda _: True) -> list[Record]:
+        with self.connection() as conn:
+            rows = conn.execute("SELECT data FROM sessions").fetchall()
+        found = [r for r in (json.loads(row[0]) for row in rows) if where(r)]
+        return sorted(found, key=lambda r: r.get("updated_at", ""), reverse=True)
+
+    @contextmanager
+    def hold(self, session_id: str) -> Iterator[None]:
+        with self._holds.hold(session_id), self.pool.connection() as conn:
+            key = (_text(session_id),)
+            conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", key)
+            outer, self._local.conn = getattr(self._local, "conn", None), conn
+            try:
+                yield
+            finally:
+                self._local.conn = outer
+                conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", key)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """The connection this thread holds an interview on, else one from the pool."""
+        held = getattr(self._local, "conn", None)
+        if held is not None:
+            yield held
+        else:
+            with self.pool.connection() as conn:
+                yield conn
+
+    # --- consultations -----------------------------------------------------------------------
+
+    def add_consultation(self, consultation: Record, finished_session: str | None = None) -> None:
+        with self.connection() as conn, conn.transaction():
+            conn.execute(UPSERT_CONSULTATION, _consultation_row(consultation))
+            if finished_session:
+                conn.execute("DELETE FROM sessions WHERE id = %s", (_text(finished_session),))
+
+    def get_consultation(self, consultation_id: str) -> Record | None:
+        with self.connection() as conn:
+            row = conn.execute("SELECT data FROM consultations WHERE id = %s",
+                               (_text(consultation_id),)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def delete_consultation(self, consultation_id: str) -> bool:
+        """Gone from both tables, as in the TinyDB engine (the session it was finished from too)."""
+        with self.connection() as conn, conn.transaction():
+            removed = conn.execute("DELETE FROM consultations WHERE id = %s", (_text(consultation_id),))
+            conn.execute("DELETE FROM sessions WHERE id = %s", (_text(consultation_id),))
+            return removed.rowcount > 0
+
+    def consultations(self, where: Callable[[Record], bool] = lambda _: True) -> list[Record]:
+        with self.connection() as conn:
+            rows = conn.execute(f"SELECT {SUMMARY} FROM consultations {NEWEST}").fetchall()
+        return [s for s in map(_summary, rows) if where(s)]
+
+    def consultations_for(self, user: str | None,
+                          channel_ok: Callable[[str], bool] | None = None) -> Page:
+        channels: list[str] = []
+        if channel_ok is not None:
+            with self.connection() as conn:
+                known = conn.execute("SELECT DISTINCT channel FROM consultations "
+                                     "WHERE kind = 'channel' AND channel IS NOT NULL").fetchall()
+            channels = sorted(c for (c,) in known if channel_ok(c))
+        return Page(self, "(started_by = %(user)s OR (kind = 'channel' AND channel = ANY(%(channels)s)))",
+                    {"user": _text(user), "channels": channels})
+
+    # --- transfer ----------------------------------------------------------------------------
+
+    def ids(self, table_name: str) -> set[str]:
+        if table_name not in TABLES:
+            raise KeyError(table_name)
+        with self.connection() as conn:
+            return {r[0] for r in conn.execute(f"SELECT id FROM {table_name}").fetchall()}
+
+    def insert_new(self, table_name: str, records: list[Record]) -> int:
+        if table_name not in TABLES:
+            raise KeyError(table_name)
+        if not records:
+            return 0
+        row_of = ROW_OF[table_name]
+        with self.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany(INSERT_NEW[table_name] + " RETURNING id", [row_of(r) for r in records],
+                            returning=True)
+            added = 0
+            while True:
+                added += len(cur.fetchall())
+                if not cur.nextset():
+                    return added
+
+    # --- preferences -------------------------------------------------------------------------
+
+    def get_pref(self, user: str, key: str) -> Any:
+        with self.connection() as conn:
+            row = conn.execute("SELECT value FROM prefs WHERE user_id = %s AND key = %s",
+                               (_text(user), key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_pref(self, user: str, key: str, value: Any) -> None:
+        with self.connection() as conn:
+            conn.execute("INSERT INTO prefs (user_id, key, value) VALUES (%s, %s, %s) "
+                         "ON CONFLICT (user_id, key) DO UPDATE SET value = EXCLUDED.value",
+                         (_text(user), key, json.dumps(value, ensure_ascii=False)))
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

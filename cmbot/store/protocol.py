@@ -1,0 +1,75 @@
+"""The storage interface every engine implements: TinyDB files, PostgreSQL, memory.
+
+The core's service (`Desk`) and the commands talk to this interface only, so an engine can be
+swapped by configuration (`open_storage`). Records are the JSON-ready dicts of the core's
+`Session.to_dict()` and `Consultation.to_dict()`; listings are *summaries* of consultations
+(`id`, `flow_id`, `lang`, `started_by`, `where`, `finished_at`, `parent_id`,
+`recommendation: {"placement": …}`), newest first (by `finished_at`, then id).
+
+`hold(session_id)` is the lock of one interview across every process sharing the database: a
+step (read, apply an answer, save) runs inside it, so a Slack retry landing on another
+replica waits and then sees the answer already applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, runtime_checkable
+
+Record = dict[str, Any]
+TABLES = ("consultations", "sessions")
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """What the service needs from a database (see the module docstring)."""
+
+    # --- sessions in progress
+    def save_session(self, session: Record) -> None: ...
+    def get_session(self, session_id: str) -> Record | None: ...
+    def delete_session(self, session_id: str) -> None: ...
+    def sessions(self, where: Callable[[Record], bool] = ...) -> list[Record]:
+        """Sessions matching `where`, most recently updated first (a rare, full read)."""
+        ...
+
+    def hold(self, session_id: str) -> AbstractContextManager[None]: ...
+
+    # --- consultations
+    def add_consultation(self, consultation: Record, finished_session: str | None = None) -> None:
+        """Archive a consultation and forget the session it came from, as one change."""
+        ...
+
+    def get_consultation(self, consultation_id: str) -> Record | None: ...
+    def delete_consultation(self, consultation_id: str) -> bool: ...
+    def consultations(self, where: Callable[[Record], bool] = ...) -> list[Record]: ...
+    def consultations_for(self, user: str | None,
+                          channel_ok: Callable[[str], bool] | None = None) -> Sequence[Record]:
+        """What `user` started plus the channel consultations of every channel `channel_ok`
+        allows (asked once per channel), newest first; slicing a page reads only that page."""
+        ...
+
+    # --- moving data in and out (`cmbot db`)
+    def ids(self, table_name: str) -> set[str]: ...
+    def insert_new(self, table_name: str, records: list[Record]) -> int:
+        """Add the records whose id is not there yet; how many were added."""
+        ...
+
+    # --- preferences
+    def get_pref(self, user: str, key: str) -> Any: ...
+    def set_pref(self, user: str, key: str, value: Any) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def summary(record: Record) -> Record:
+    """The listing fields of a whole consultation."""
+    return {"id": record["id"], "flow_id": record.get("flow_id"), "lang": record.get("lang"),
+            "started_by": record.get("started_by"), "where": record.get("where") or {},
+            "finished_at": record.get("finished_at", ""), "parent_id": record.get("parent_id"),
+            "recommendation": {"placement": (record.get("recommendation") or {}).get("placement")}}
+
+
+def newest_first(record: Record) -> tuple[str, str]:
+    """The listing order shared by every engine."""
+    return (record.get("finished_at") or "", record["id"])

@@ -1,0 +1,117 @@
+"""A throw-away PostgreSQL server for the tests, started and stopped by the test run itself.
+
+The machine's own server binaries are used (`initdb`, `pg_ctl`, found through `CMBOT_PG_BIN`,
+`pg_config --bindir`, PATH or Debian's `/usr/lib/postgresql/<version>/bin`): a cluster is
+created in a temporary folder, listens only on a unix socket inside that folder (no port to
+collide with another test run or a real server), trusts local connections, runs with
+`fsync=off` (a test cluster is thrown away, so durability only costs time) and is stopped
+and deleted at the end.
+
+PostgreSQL refuses to run as root, and CI runs as root: the server then runs as the
+unprivileged `nobody` account (through `runuser`), and the folder is handed to it.
+When no binaries can be found, `find_binaries` says why, and the tests that need a server
+are skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+UNPRIVILEGED = "nobody"
+
+
+def find_binaries() -> tuple[Path | None, str]:
+    """The folder of `initdb` and `pg_ctl`, or None and why not."""
+    candidates: list[Path] = []
+    if os.environ.get("CMBOT_PG_BIN"):
+        candidates.append(Path(os.environ["CMBOT_PG_BIN"]))
+    if shutil.which("pg_config"):
+        with contextlib.suppress(OSError, subprocess.CalledProcessError):
+            out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True)
+            candidates.append(Path(out.stdout.strip()))
+    if shutil.which("initdb"):
+        candidates.append(Path(shutil.which("initdb")).parent)  # type: ignore[arg-type]
+    debian = Path("/usr/lib/postgresql")
+    if debian.is_dir():
+        candidates += sorted((p / "bin" for p in debian.iterdir()), reverse=True)
+    for folder in candidates:
+        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
+            return folder, ""
+    return None, ("no PostgreSQL server binaries (initdb, pg_ctl) on this machine: install the "
+                  "postgresql package or set CMBOT_PG_BIN to their folder")
+
+
+@dataclass
+class Server:
+    """A running test cluster; `url` connects to its `postgres` database."""
+
+    bin: Path
+    root: Path
+    as_user: str | None
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def url(self) -> str:
+        return self.url_for("postgres")
+
+    def url_for(self, database: str) -> str:
+        return f"postgresql://postgres@/{database}?host={self.socket_dir}"
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if self.as_user:
+            command = ["runuser", "-u", self.as_user, "--", *command]
+        return subprocess.run(command, capture_output=True, text=True, check=False,
+                              env={**os.environ, "LC_ALL": "C"})
+
+    def start(self) -> None:
+        self.socket_dir.mkdir()
+        if self.as_user:
+            shutil.chown(self.root, user=self.as_user)
+            shutil.chown(self.socket_dir, user=self.as_user)
+        done = self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                         "--encoding=UTF8", "--no-sync")
+        if done.returncode:
+            raise RuntimeError(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
+        options = (f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}' "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   "-c max_connections=200")
+        done = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
+                         "-o", options, "-w", "-t", "60", "start")
+        if done.returncode:
+            log = (self.root / "server.log")
+            detail = log.read_text(errors="replace")[-2000:] if log.exists() else done.stderr
+            raise RuntimeError(f"pg_ctl start failed: {detail.strip()}")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+
+def start_server() -> Server:
+    """A fresh cluster in a new temporary folder (the caller stops it and removes `root`)."""
+    folder, why = find_binaries()
+    if folder is None:
+        raise FileNotFoundError(why)
+    as_user = UNPRIVILEGED if os.geteuid() == 0 else None
+    root = Path(tempfile.mkdtemp(prefix="cmbot-pg-"))
+    server = Server(folder, root, as_user)
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return server
