@@ -141,10 +141,8 @@ def test_a_person_sees_theirs_and_their_channels_by_page(storage):
 
 def test_a_deleted_consultation_is_gone_everywhere(storage):
     storage.add_consultation(consultation("c1"))
-    storage.save_session(session("c1"))  # the session it was finished from, were it still there
     assert storage.delete_consultation("c1") is True
     assert storage.get_consultation("c1") is None
-    assert storage.get_session("c1") is None
     assert storage.consultations() == []
     assert len(storage.consultations_for("U1")) == 0
     assert storage.delete_consultation("c1") is False
@@ -295,3 +293,61 @@ def test_an_unreachable_database_is_one_line(tmp_path):
 def test_an_unknown_scheme_is_refused():
     with pytest.raises(EngineError, match="unknown database URL scheme 'mysql'"):
         open_storage("mysql://localhost/cmbot")
+
+
+# --- the Slack door's lookups: by place, by person, by idleness; events handled once ---------
+
+
+def test_a_session_is_found_by_its_dm_or_its_channel_thread(storage):
+    storage.save_session(session("dm", where={"kind": "dm", "channel": "D1"}))
+    storage.save_session(session("th", where={"kind": "channel", "channel": "C1"}))
+    assert storage.session_at("C1") is None  # its root message is not posted yet: no thread
+    storage.save_session(session("th", where={"kind": "channel", "channel": "C1", "thread_ts": "1.2"}))
+    assert (storage.session_at("D1"), storage.session_at("C1", "1.2")) == ("dm", "th")
+    assert storage.session_at("C1", "9.9") is None
+    storage.save_session(session("other", started_by="U2", where={"kind": "dm", "channel": "D2"}))
+    assert storage.sessions_of("U1") == ["dm", "th"]
+    assert sorted(storage.session_ids()) == ["dm", "other", "th"]
+    storage.delete_session("dm")
+    assert storage.session_at("D1") is None and storage.sessions_of("U1") == ["th"]
+
+
+def test_a_session_is_idle_since_its_last_save_unless_touched(storage):
+    before = time.time()
+    storage.save_session(session("s1"))
+    saved = storage.session_idle_since("s1")
+    assert saved is not None and before - 1 <= saved <= time.time() + 1
+    storage.touch_session("s1", 1_000_000.0)
+    assert storage.session_idle_since("s1") == pytest.approx(1_000_000.0, abs=0.01)
+    assert storage.session_idle_since("gone") is None
+
+
+def test_an_event_is_claimed_once_until_released_or_done(storage):
+    seen = storage.seen
+    assert seen.claim("Ev1") is True
+    assert seen.claim("Ev1") is False  # being handled
+    seen.release("Ev1")  # the work failed: Slack's retry may do it
+    assert seen.claim("Ev1") is True
+    seen.done("Ev1")
+    assert seen.claim("Ev1") is False
+
+
+@pytest.mark.parametrize("engine", DURABLE)
+def test_an_event_handled_is_remembered_after_reopening(engine, url_for):
+    store = open_storage(url_for(engine))
+    assert store.seen.claim("Ev1")
+    store.seen.done("Ev1")
+    store.close()
+    again = open_storage(url_for(engine))
+    assert again.seen.claim("Ev1") is False
+    again.close()
+
+
+def test_replicas_share_the_events_they_handled(pg_url):
+    first, second = open_storage(pg_url), open_storage(pg_url)
+    assert first.seen.claim("Ev1") is True
+    assert second.seen.claim("Ev1") is False  # a retry reaching the other replica meanwhile
+    first.seen.done("Ev1")
+    assert second.seen.claim("Ev1") is False
+    first.close()
+    second.close()

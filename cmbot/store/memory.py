@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
 from .holds import Holds
 from .protocol import TABLES, Record, newest_first, summary
+from .seen import Seen
 
 
 class MemoryStore:
@@ -23,12 +25,15 @@ class MemoryStore:
         self._consultations: dict[str, Record] = {}
         self._prefs: dict[str, dict[str, Any]] = {}
         self._holds = Holds()
+        self._saved_at: dict[str, float] = {}
+        self.seen = Seen(None)  # Slack event ids and starts handled, in memory only
 
     # --- sessions ----------------------------------------------------------------------------
 
     def save_session(self, session: Record) -> None:
         with self._lock:
             self._sessions[session["id"]] = copy.deepcopy(session)
+            self._saved_at[session["id"]] = time.time()
 
     def get_session(self, session_id: str) -> Record | None:
         with self._lock:
@@ -38,6 +43,33 @@ class MemoryStore:
     def delete_session(self, session_id: str) -> None:
         with self._lock:
             self._sessions.pop(session_id, None)
+
+    def session_at(self, channel: str, thread_ts: str | None = None) -> str | None:
+        with self._lock:
+            for record in self._sessions.values():
+                where = record.get("where") or {}
+                if where.get("channel") == channel and (
+                        where.get("thread_ts") == thread_ts if thread_ts
+                        else where.get("kind") == "dm" and not where.get("thread_ts")):
+                    return record["id"]
+        return None
+
+    def sessions_of(self, user: str) -> list[str]:
+        with self._lock:
+            return sorted(sid for sid, r in self._sessions.items() if r.get("started_by") == user)
+
+    def session_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._sessions)
+
+    def session_idle_since(self, session_id: str) -> float | None:
+        with self._lock:
+            return self._saved_at.get(session_id) if session_id in self._sessions else None
+
+    def touch_session(self, session_id: str, at: float) -> None:
+        with self._lock:
+            if session_id in self._sessions:
+                self._saved_at[session_id] = at
 
     def sessions(self, where: Callable[[Record], bool] = lambda _: True) -> list[Record]:
         with self._lock:

@@ -21,6 +21,16 @@ Record = dict[str, Any]
 TABLES = ("consultations", "sessions")
 
 
+class SeenKeys(Protocol):
+    """Work already done (Slack event ids, start requests): `claim` before the work (False:
+    another delivery has it, or had it), then `done`, or `release` after a failure so that
+    Slack's retry does it. Shared by every process on the database."""
+
+    def claim(self, key: str) -> bool: ...
+    def release(self, key: str) -> None: ...
+    def done(self, key: str) -> None: ...
+
+
 @runtime_checkable
 class Storage(Protocol):
     """What the service needs from a database (see the module docstring)."""
@@ -34,6 +44,26 @@ class Storage(Protocol):
         ...
 
     def hold(self, session_id: str) -> AbstractContextManager[None]: ...
+
+    # --- the Slack door's lookups, none of which reads every session
+    def session_at(self, channel: str, thread_ts: str | None = None) -> str | None:
+        """The id of the session running in this channel thread (or, with no thread, this DM)."""
+        ...
+
+    def sessions_of(self, user: str) -> list[str]:
+        """Ids of the sessions `user` started, sorted."""
+        ...
+
+    def session_ids(self) -> list[str]: ...
+    def session_idle_since(self, session_id: str) -> float | None:
+        """When the session was last saved (epoch seconds), None when it is gone."""
+        ...
+
+    def touch_session(self, session_id: str, at: float) -> None:
+        """Set the idle clock back to `at` (a save that was no activity of the person's)."""
+        ...
+
+    seen: SeenKeys
 
     # --- consultations
     def add_consultation(self, consultation: Record, finished_session: str | None = None) -> None:

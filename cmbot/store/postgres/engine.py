@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, overload
@@ -26,6 +27,7 @@ from psycopg_pool import ConnectionPool
 from ..holds import Holds
 from ..protocol import TABLES, Record, summary
 from .schema import migrate
+from .seen import PostgresSeen
 
 SUMMARY = "id, flow_id, lang, started_by, place, finished_at, parent_id, placement"
 NEWEST = "ORDER BY finished_at DESC, id DESC"
@@ -55,7 +57,7 @@ def _session_row(record: Record) -> tuple[Any, ...]:
     where = record.get("where") if isinstance(record.get("where"), dict) else {}
     return (_text(record["id"]), _text(record.get("started_by")), _text(where.get("channel")),
             _text(where.get("thread_ts")), _text(where.get("kind")),
-            _text(record.get("updated_at") or ""), _dumps(record))
+            _text(record.get("updated_at") or ""), _dumps(record), time.time())
 
 
 def _consultation_row(record: Record) -> tuple[Any, ...]:
@@ -67,11 +69,11 @@ def _consultation_row(record: Record) -> tuple[Any, ...]:
             _text(short["recommendation"]["placement"]), _text(short["parent_id"]), _dumps(record))
 
 
-INSERT_SESSION = """INSERT INTO sessions (id, started_by, channel, thread_ts, kind, updated_at, data)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s)"""
+INSERT_SESSION = """INSERT INTO sessions (id, started_by, channel, thread_ts, kind, updated_at, data,
+                    saved_at) VALUES (%s, %s, %s, %s, %s, %s, %s, to_timestamp(%s))"""
 UPSERT_SESSION = INSERT_SESSION + """ ON CONFLICT (id) DO UPDATE SET started_by = EXCLUDED.started_by,
     channel = EXCLUDED.channel, thread_ts = EXCLUDED.thread_ts, kind = EXCLUDED.kind,
-    updated_at = EXCLUDED.updated_at, data = EXCLUDED.data, saved_at = now()"""
+    updated_at = EXCLUDED.updated_at, data = EXCLUDED.data, saved_at = EXCLUDED.saved_at"""
 INSERT_CONSULTATION = """INSERT INTO consultations (id, finished_at, flow_id, lang, started_by, kind,
     channel, place, placement, parent_id, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
 UPSERT_CONSULTATION = INSERT_CONSULTATION + """ ON CONFLICT (id) DO UPDATE SET
@@ -145,6 +147,7 @@ class PostgresStore:
         self._local = threading.local()
         self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=True,
                                    kwargs={"autocommit": True}, name="cmbot")
+        self.seen = PostgresSeen(self.pool)  # Slack event ids and starts handled, by any replica
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -166,6 +169,39 @@ class PostgresStore:
             rows = conn.execute("SELECT data FROM sessions").fetchall()
         found = [r for r in (json.loads(row[0]) for row in rows) if where(r)]
         return sorted(found, key=lambda r: r.get("updated_at", ""), reverse=True)
+
+    def session_at(self, channel: str, thread_ts: str | None = None) -> str | None:
+        """The session running in this channel thread (or, without a thread, this DM)."""
+        if thread_ts:
+            query = "channel = %s AND thread_ts = %s"
+            params: tuple[Any, ...] = (_text(channel), _text(thread_ts))
+        else:
+            query, params = "channel = %s AND kind = 'dm' AND coalesce(thread_ts, '') = ''", (_text(channel),)
+        with self.connection() as conn:
+            row = conn.execute(f"SELECT id FROM sessions WHERE {query} ORDER BY saved_at DESC LIMIT 1",
+                               params).fetchone()
+        return row[0] if row else None
+
+    def sessions_of(self, user: str) -> list[str]:
+        with self.connection() as conn:
+            rows = conn.execute("SELECT id FROM sessions WHERE started_by = %s ORDER BY id",
+                                (_text(user),)).fetchall()
+        return [r[0] for r in rows]
+
+    def session_ids(self) -> list[str]:
+        with self.connection() as conn:
+            return [r[0] for r in conn.execute("SELECT id FROM sessions ORDER BY id").fetchall()]
+
+    def session_idle_since(self, session_id: str) -> float | None:
+        with self.connection() as conn:
+            row = conn.execute("SELECT extract(epoch FROM saved_at) FROM sessions WHERE id = %s",
+                               (_text(session_id),)).fetchone()
+        return float(row[0]) if row else None
+
+    def touch_session(self, session_id: str, at: float) -> None:
+        with self.connection() as conn:
+            conn.execute("UPDATE sessions SET saved_at = to_timestamp(%s) WHERE id = %s",
+                         (at, _text(session_id)))
 
     @contextmanager
     def hold(self, session_id: str) -> Iterator[None]:
