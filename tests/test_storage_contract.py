@@ -74,6 +74,14 @@ def test_a_session_is_saved_read_replaced_and_deleted(storage):
     storage.delete_session("s1")  # deleting what is gone is no error
 
 
+def test_an_id_is_taken_by_a_session_or_a_consultation(storage):
+    assert storage.id_taken("s1") is False
+    storage.save_session(session("s1"))
+    storage.add_consultation(consultation("c1"))
+    assert storage.id_taken("s1") and storage.id_taken("c1")
+    assert storage.id_taken("other") is False
+
+
 def test_sessions_are_listed_most_recently_updated_first_and_filtered(storage):
     storage.save_session(session("a", "2024-01-01T00:00:00+00:00"))
     storage.save_session(session("b", "2024-03-01T00:00:00+00:00", where={"kind": "terminal"}))

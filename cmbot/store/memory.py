@@ -35,6 +35,10 @@ class MemoryStore:
             self._sessions[session["id"]] = copy.deepcopy(session)
             self._saved_at[session["id"]] = time.time()
 
+    def id_taken(self, record_id: str) -> bool:
+        with self._lock:
+            return record_id in self._sessions or record_id in self._consultations
+
     def get_session(self, session_id: str) -> Record | None:
         with self._lock:
             found = self._sessions.get(session_id)

@@ -155,6 +155,13 @@ class PostgresStore:
         with self.connection() as conn:
             conn.execute(UPSERT_SESSION, _session_row(session))
 
+    def id_taken(self, record_id: str) -> bool:
+        with self.connection() as conn:
+            row = conn.execute("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = %s) "
+                               "OR EXISTS (SELECT 1 FROM consultations WHERE id = %s)",
+                               (_text(record_id), _text(record_id))).fetchone()
+        return bool(row and row[0])
+
     def get_session(self, session_id: str) -> Record | None:
         with self.connection() as conn:
             row = conn.execute("SELECT data FROM sessions WHERE id = %s", (_text(session_id),)).fetchone()
