@@ -1,4 +1,5 @@
-"""`cmbot db`: export, import, check and restore the database (CMBOT_DB and its archive).
+"""`cmbot db`: export, import, check and restore the database (CMBOT_DB and its archive), or
+export, import and check the PostgreSQL database `CMBOT_DATABASE_URL` names.
 
 The logic lives in `cmbot.store` (transfer, recovery, lock); this module only reads options,
 prints messages from the catalogues (`db.*` keys) and picks exit codes: 0 done, 1 refused or
@@ -20,13 +21,18 @@ from .help import PlainFlags
 from .i18n import default_lang, t
 from .output import OutputError, written_atomically
 from .store import CorruptDatabase, DatabaseBusy, Store, default_db_path
+from .store.engines import EngineError, database_url, engine_name, open_storage
 from .store.journal import interrupted
+from .store.portable import check_storage, describe, export_storage, import_storage
+from .store.protocol import Storage
 from .store.recovery import Health, check, restore
 from .store.transfer import (
     FORMAT_VERSION,
+    Exported,
     ExportError,
     ImportRefused,
     Problem,
+    Summary,
     export,
     import_records,
     read_export,
@@ -67,6 +73,30 @@ def stop(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _other_engine() -> str | None:
+    """The database URL when it names an engine other than the TinyDB files (PostgreSQL)."""
+    url = database_url()
+    return url if url and engine_name(url) != "tinydb" else None
+
+
+def _open(url: str) -> Storage:
+    try:
+        return open_storage(url)
+    except EngineError as exc:
+        raise stop(str(exc)) from exc
+
+
+def _export(out: Any, sessions: bool) -> Exported:
+    url = _other_engine()
+    if url is None:
+        return export(default_db_path(), out, sessions=sessions)
+    store = _open(url)
+    try:
+        return Exported(export_storage(store, describe(url), out, sessions=sessions))
+    finally:
+        store.close()
+
+
 @db_app.command("export")
 def export_cmd(
     output: Annotated[Path | None, typer.Option(
@@ -79,7 +109,7 @@ def export_cmd(
         target = (written_atomically(output, default_lang(), "cmbot-export.jsonl") if output
                   else contextlib.nullcontext(sys.stdout))
         with target as out:
-            done = export(default_db_path(), out, sessions=sessions)
+            done = _export(out, sessions)
     except BrokenPipeError:  # `cmbot db export | head`: the reader has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(1) from None
@@ -105,6 +135,36 @@ def import_cmd(
                                          help="A file written by `cmbot db export`.")],
 ) -> None:
     """Add an export's records; every line is checked first (all or nothing), known ids are skipped."""
+    url = _other_engine()
+    summary = _import_into(_open(url), url, file) if url else _import(file)
+    if summary.version < FORMAT_VERSION:
+        print(say("import.migrated", file=file, version=summary.version, current=FORMAT_VERSION))
+    for table, key in (("consultations", "import.consultations"), ("sessions", "import.sessions")):
+        print(say(key, imported=summary.imported[table], skipped=summary.skipped[table]))
+
+
+def _refused(file: Path, exc: ImportRefused) -> typer.Exit:
+    lines = problem_lines(file, exc.problems)
+    if exc.more:
+        lines.append(say("import.more", count=exc.more))
+    return stop("\n".join([*lines, say("import.refused")]))
+
+
+def _import_into(store: Storage, url: str, file: Path) -> Summary:
+    """Into PostgreSQL: checked whole, then written through the storage interface."""
+    try:
+        size = file.stat().st_size
+        with _progress(say("import.checking", file=file.name), size) as advance:
+            plan = read_export(file, advance)
+        with _progress(say("import.writing", file=describe(url)), size) as advance:
+            return import_storage(store, file, plan, advance)
+    except ImportRefused as exc:
+        raise _refused(file, exc) from exc
+    finally:
+        store.close()
+
+
+def _import(file: Path) -> Summary:
     try:
         store = Store(default_db_path(), exclusive=True)
     except (DatabaseBusy, CorruptDatabase) as exc:
@@ -114,20 +174,13 @@ def import_cmd(
         with _progress(say("import.checking", file=file.name), size) as advance:
             plan = read_export(file, advance, store)
         with _progress(say("import.writing", file=store.path.name), size) as advance:
-            summary = import_records(store, file, plan, advance)
+            return import_records(store, file, plan, advance)
     except ImportRefused as exc:
-        lines = problem_lines(file, exc.problems)
-        if exc.more:
-            lines.append(say("import.more", count=exc.more))
-        raise stop("\n".join([*lines, say("import.refused")])) from exc
+        raise _refused(file, exc) from exc
     except CorruptDatabase as exc:
         raise stop(str(exc)) from exc
     finally:
         store.close()
-    if summary.version < FORMAT_VERSION:
-        print(say("import.migrated", file=file, version=summary.version, current=FORMAT_VERSION))
-    for table, key in (("consultations", "import.consultations"), ("sessions", "import.sessions")):
-        print(say(key, imported=summary.imported[table], skipped=summary.skipped[table]))
 
 
 @contextlib.contextmanager
@@ -148,7 +201,11 @@ def _progress(label: str, total: int | None) -> Iterator[Any]:
 def check_cmd() -> None:
     """Read every database file and its backup; exit 1 if one is unreadable or lost.
 
-    The files are CMBOT_DB and each shard of the consultations archive beside it."""
+    The files are CMBOT_DB and each shard of the consultations archive beside it; on
+    PostgreSQL, every record of every table."""
+    url = _other_engine()
+    if url is not None:
+        _check_database(url)
     report = check(default_db_path())
     for health in report:
         state, backup = health.file, health.backup
@@ -172,6 +229,21 @@ def check_cmd() -> None:
                   count=len(cut_short.ids["consultations"]) + len(cut_short.ids["sessions"])))
     good = all(h.good for h in report) and cut_short is None
     print(say("check.good" if good else "check.bad"))
+    raise typer.Exit(0 if good else 1)
+
+
+def _check_database(url: str) -> None:
+    store = _open(url)
+    try:
+        tables = check_storage(store)
+    finally:
+        store.close()
+    for health in tables:
+        print(say("check.table_ok", table=f"{describe(url)} {health.table}", count=health.count))
+        for record_id, why in health.bad:
+            print(say("check.record_bad", table=health.table, id=record_id, reason=why))
+    good = not any(h.bad for h in tables)
+    print(say("check.database_good" if good else "check.database_bad"))
     raise typer.Exit(0 if good else 1)
 
 

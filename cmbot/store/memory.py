@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -123,6 +123,11 @@ class MemoryStore:
         if table_name not in TABLES:
             raise KeyError(table_name)
         return self._consultations if table_name == "consultations" else self._sessions
+
+    def records(self, table_name: str) -> Iterator[Record]:
+        with self._lock:
+            found = [copy.deepcopy(r) for _, r in sorted(self._table(table_name).items())]
+        yield from found
 
     def ids(self, table_name: str) -> set[str]:
         with self._lock:

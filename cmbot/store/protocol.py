@@ -13,7 +13,7 @@ replica waits and then sees the answer already applied.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -84,6 +84,10 @@ class Storage(Protocol):
         ...
 
     # --- moving data in and out (`cmbot db`)
+    def records(self, table_name: str) -> Iterator[Record]:
+        """Every whole record of `consultations` or `sessions`, streamed."""
+        ...
+
     def ids(self, table_name: str) -> set[str]: ...
     def insert_new(self, table_name: str, records: list[Record]) -> int:
         """Add the records whose id is not there yet; how many were added."""

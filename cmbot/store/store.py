@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -23,14 +23,15 @@ from platformdirs import user_data_dir
 from tinydb import Query, TinyDB
 
 from ..i18n import default_lang, t
-from .archive import Archive, Listing, summary
+from .archive import Archive, Listing, export_records, summary
 from .atomic import AtomicJSONStorage
+from .errors import CorruptDatabase
 from .holds import Holds
 from .ids import IdTaken
 from .journal import undo_interrupted
 from .lock import DatabaseLock, is_locked
 from .seen import Seen
-from .sessions import Sessions
+from .sessions import Sessions, iter_sessions
 
 Record = dict[str, Any]
 log = logging.getLogger("cmbot")
@@ -193,6 +194,19 @@ class Store:
         in-memory indexes by person and by channel; summaries are built only for the rows read."""
         with self._lock:
             return self._archive.listing(user, channel_ok)
+
+    def records(self, table_name: str) -> Iterator[Record]:
+        """Every whole record of a table, read from the files one at a time (as `db export`);
+        a damaged shard raises `CorruptDatabase` once the readable ones are given."""
+        if table_name == "sessions":
+            yield from iter_sessions(self.path)
+            return
+        if table_name != "consultations":
+            raise KeyError(table_name)
+        unreadable: list[CorruptDatabase] = []
+        yield from (record for _, record in export_records(self.path, unreadable))
+        if unreadable:
+            raise unreadable[0]
 
     def ids(self, table_name: str) -> set[str]:
         """The ids in `consultations` (from the index) or `sessions` (read from the file one

@@ -271,6 +271,16 @@ class PostgresStore:
 
     # --- transfer ----------------------------------------------------------------------------
 
+    def records(self, table_name: str) -> Iterator[Record]:
+        """Every whole record of a table, by id, read in batches by a server-side cursor."""
+        if table_name not in TABLES:
+            raise KeyError(table_name)
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor(name="cmbot_records") as cur:
+            cur.itersize = 500
+            cur.execute(f"SELECT data FROM {table_name} ORDER BY id")
+            for (data,) in cur:
+                yield json.loads(data)
+
     def ids(self, table_name: str) -> set[str]:
         if table_name not in TABLES:
             raise KeyError(table_name)
