@@ -276,7 +276,7 @@ def test_replicas_starting_together_create_the_schema_once(pg_url):
     import psycopg
 
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT version FROM cmbot_schema").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM cmbot_schema ORDER BY version").fetchall() == [(1,), (2,)]
     for store in opened:
         store.close()
 
@@ -287,7 +287,7 @@ def test_a_schema_from_a_newer_cmbot_is_refused_in_one_line(pg_url):
 
     with psycopg.connect(pg_url) as conn:
         conn.execute("INSERT INTO cmbot_schema (version) VALUES (99)")
-    with pytest.raises(EngineError, match="schema is version 99, newer than this cmbot's 1"):
+    with pytest.raises(EngineError, match="schema is version 99, newer than this cmbot's 2"):
         open_storage(pg_url)
 
 
@@ -318,6 +318,15 @@ def test_a_session_is_found_by_its_dm_or_its_channel_thread(storage):
     assert sorted(storage.session_ids()) == ["dm", "other", "th"]
     storage.delete_session("dm")
     assert storage.session_at("D1") is None and storage.sessions_of("U1") == ["th"]
+
+
+def test_a_session_shown_late_is_pending_until_shown(storage):
+    storage.save_session(session("s1"))
+    storage.save_session(session("s2"))
+    storage.mark_pending("s1", True)
+    assert storage.pending_sessions() == ["s1"]
+    storage.mark_pending("s1", False)
+    assert storage.pending_sessions() == []
 
 
 def test_a_session_is_idle_since_its_last_save_unless_touched(storage):

@@ -26,6 +26,7 @@ class MemoryStore:
         self._prefs: dict[str, dict[str, Any]] = {}
         self._holds = Holds()
         self._saved_at: dict[str, float] = {}
+        self._pending: set[str] = set()
         self.seen = Seen(None)  # Slack event ids and starts handled, in memory only
 
     # --- sessions ----------------------------------------------------------------------------
@@ -69,6 +70,15 @@ class MemoryStore:
     def session_idle_since(self, session_id: str) -> float | None:
         with self._lock:
             return self._saved_at.get(session_id) if session_id in self._sessions else None
+
+    def mark_pending(self, session_id: str, pending: bool) -> None:
+        with self._lock:
+            if session_id in self._sessions:
+                (self._pending.add if pending else self._pending.discard)(session_id)
+
+    def pending_sessions(self) -> list[str]:
+        with self._lock:
+            return sorted(self._pending & set(self._sessions))
 
     def touch_session(self, session_id: str, at: float) -> None:
         with self._lock:

@@ -67,6 +67,12 @@ class Storage(Protocol):
         """Set the idle clock back to `at` (a save that was no activity of the person's)."""
         ...
 
+    def mark_pending(self, session_id: str, pending: bool) -> None:
+        """A session saved before what it shows was shown (True), or shown (False)."""
+        ...
+
+    def pending_sessions(self) -> list[str]: ...
+
     seen: SeenKeys
 
     # --- consultations

@@ -205,6 +205,15 @@ class PostgresStore:
                                (_text(session_id),)).fetchone()
         return float(row[0]) if row else None
 
+    def mark_pending(self, session_id: str, pending: bool) -> None:
+        """A session saved before what it shows was shown (True), or shown (False)."""
+        with self.connection() as conn:
+            conn.execute("UPDATE sessions SET pending = %s WHERE id = %s", (pending, _text(session_id)))
+
+    def pending_sessions(self) -> list[str]:
+        with self.connection() as conn:
+            return [r[0] for r in conn.execute("SELECT id FROM sessions WHERE pending ORDER BY id")]
+
     def touch_session(self, session_id: str, at: float) -> None:
         with self.connection() as conn:
             conn.execute("UPDATE sessions SET saved_at = to_timestamp(%s) WHERE id = %s",

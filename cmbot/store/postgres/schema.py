@@ -55,6 +55,10 @@ MIGRATIONS: list[tuple[str, ...]] = [
                done boolean NOT NULL DEFAULT false,
                claimed_at timestamptz NOT NULL DEFAULT now())""",
     ),
+    (  # 2: sessions saved before what they show was shown (the Slack door shows them at start-up)
+        "ALTER TABLE sessions ADD COLUMN pending boolean NOT NULL DEFAULT false",
+        "CREATE INDEX sessions_pending ON sessions (id) WHERE pending",
+    ),
 ]
 
 LATEST = len(MIGRATIONS)
