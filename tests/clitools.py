@@ -16,6 +16,8 @@ from cmbot.store.sessions import iter_sessions
 
 CMBOT = Path(sys.executable).parent / "cmbot"
 
+# The article's own case: a CM placed in sales and paid by sales, asked for fans, conversions
+# and the company's news, with no budget, little content, a little-known brand, reported on volume.
 ARTICLE: dict[str, Any] = {
     "org_size": "medium",
     "departments": ["communication", "marketing", "web", "sales"],
