@@ -47,13 +47,10 @@ class Courier:
     def carry(self, plan: Plan, session: Session | None = None, state: SlackState | None = None,
               actor: str | None = None, respond: Callable[..., Any] | None = None) -> None:
         shows = session is not None and any(isinstance(e, Post) for e in plan.effects)
-        if session is not None and state is not None and plan.save:
-            state.store(session)
-            self.desk.keep(session)
-            if shows:  # a crash before it is shown: the restart shows it
-                self.desk.store.mark_pending(session.id, True)
-        if plan.consultation is not None:
-            self.desk.archive(plan.consultation)
+        if not self._save(plan, session, state, shows):
+            if actor and session is not None:  # nothing is shown as accepted: it was not saved
+                self.tell(Tell(actor, t("door.not_saved", session.lang)), session, respond)
+            return
         noted, failed = False, False
         updates: list[Update] = []
         for effect in plan.effects:
@@ -75,6 +72,24 @@ class Courier:
             self.desk.store.mark_pending(session.id, False)
         if session is not None and updates:
             self._tidy(session, updates)
+
+    def _save(self, plan: Plan, session: Session | None, state: SlackState | None,
+              shows: bool) -> bool:
+        """Save the step (and archive its consultation) before anything is posted for it;
+        False when the storage refused (a full disk, a read-only folder): the caller then
+        posts nothing, and the interview is where it was before this step."""
+        try:
+            if session is not None and state is not None and plan.save:
+                state.store(session)
+                self.desk.keep(session)
+                if shows:  # a crash before it is shown: the restart shows it
+                    self.desk.store.mark_pending(session.id, True)
+            if plan.consultation is not None:
+                self.desk.archive(plan.consultation)
+        except OSError as exc:
+            log.error("could not save %s: %s", session.id if session else "a step", exc)
+            return False
+        return True
 
     def _tidy(self, session: Session, updates: list[Update]) -> None:
         """Earlier messages rewritten once the step is done and noted: through `defer` (a lane

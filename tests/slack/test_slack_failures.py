@@ -227,3 +227,32 @@ def test_serve_names_a_refused_token_or_an_unreachable_slack_in_one_line(fake_sl
     assert result.returncode == 2 and "cannot reach Slack" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "will be unused" not in result.stderr
+
+
+def test_a_failed_save_shows_nothing_as_accepted_and_works_again_once_the_disk_does(bot):
+    """A full disk, made real: the running bot's file-size limit drops to one byte, so every
+    write of the storage fails with EFBIG (Python ignores SIGXFSZ)."""
+    import resource
+
+    fake, driver = bot.fake, bot.driver
+    driver.message(USER, DM, "start")
+    first = wait_question(fake, "org_size")
+    time.sleep(0.5)  # the start step notes the posted question after posting it: let it finish
+    assert bot.proc is not None
+    unlimited = resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE, (1, unlimited[1]))
+    try:
+        mark = fake.mark()
+        click(driver, USER, first, "org_size", "medium")
+        told = fake.wait_for("chat.postEphemeral", after=mark)
+        assert told.params["user"] == USER and "could not save" in told.text
+        time.sleep(0.5)  # what the bot would wrongly do next would be done by now
+        assert question_posts(fake, "departments", mark) == []  # nothing half-done is posted
+        assert not [c for c in fake.calls_to("chat.update", mark)
+                    if c.params["ts"] == first.response["ts"]]  # the buttons stay live
+    finally:
+        resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE, unlimited)
+    mark = fake.mark()
+    click(driver, USER, first, "org_size", "medium")  # the same click, once the disk works
+    wait_question(fake, "departments", after=mark)
+    assert "Traceback" not in bot.logs()
