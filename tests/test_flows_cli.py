@@ -201,20 +201,11 @@ def test_a_missing_file_is_an_error(tmp_path):
     assert f"{tmp_path / 'nope.yaml'}: cannot read the file" in result.stdout
 
 
-def installed_flows_dir(tmp_path: Path) -> Path:
-    """The built-in flows as the installed `cmbot` sees them (site-packages after `pip install .`,
-    the repository's folder after an editable install), not as this checkout's import does."""
-    code = "from cmbot.interview import builtin_flows_dir; print(builtin_flows_dir())"
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                         check=True)
-    return Path(out.stdout.strip())
-
-
 def test_objectives_review_and_a_user_folder_pass_check(tmp_path):
     flows = tmp_path / "flows"
     flows.mkdir()
     (flows / "tiny.yaml").write_text(BASE, encoding="utf-8")
-    review = installed_flows_dir(tmp_path) / "objectives_review.yaml"
+    review = builtin_flows_dir() / "objectives_review.yaml"  # as `cmbot flows` in this process sees it
     result = cmbot_flows("check", str(review), str(flows / "tiny.yaml"))
     assert result.returncode == 0, result.stdout
     assert f"{review}: OK (objectives_review v1, 7 questions, 6 to 7 asked, en/fr, file)" in result.stdout
@@ -330,7 +321,7 @@ def test_a_user_flow_overrides_a_builtin_one_by_id(tmp_path):
     mine.write_text(BASE.replace("id: tiny", "id: community_manager"), encoding="utf-8")
     rows = list_rows(cmbot_flows("list", CMBOT_FLOWS=str(flows)))["community_manager"]
     assert {(r[2], r[5]) for r in rows} == {
-        ("built-in, overridden by user", str(installed_flows_dir(tmp_path) / "community_manager.yaml")),
+        ("built-in, overridden by user", str(builtin_flows_dir() / "community_manager.yaml")),
         ("user, overrides built-in", str(mine)),
     }
     checked = cmbot_flows("check", str(mine))

@@ -69,7 +69,7 @@ def assert_clean(session: TerminalSession, lang: str) -> None:
             assert english not in screen, (english, screen)
     known = known_words(lang) | known_words("en") | {"cmbot", getpass.getuser()}
     strays = {w for w in words(screen) if w not in known and len(w) > 1
-              and not re.fullmatch(r"[0-9a-f]{8}", w)
+              and not re.fullmatch(r"[0-9a-f]{12}", w)  # a consultation id
               and not re.fullmatch(r"[-+]?\d[\w-]*", w)}
     assert not strays, (strays, screen)  # a word broken at the margin leaves two strays
     for line in session.lines():
