@@ -155,7 +155,7 @@ def history(
     from .terminal.render import show_history
 
     chosen = pick_lang(lang)
-    rows = open_desk(strict=False).store.consultations()
+    rows = open_desk(strict=False).consultations()
     if as_json:
         out.print_json(json.dumps([
             {"consultation_id": r["id"], "flow": r["flow_id"], "lang": r["lang"],

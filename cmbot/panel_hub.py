@@ -98,6 +98,6 @@ def conclude(desk: Desk, hub: Hub) -> Consultation:
     advice = merge(flow, hub.organisation, members)
     consultation = conclude_panel(advice, flow, hub.lang, hub.starter, dict(hub.where),
                                   facts_by=hub.starter, langs=hub.langs)
-    desk.store.add_consultation(consultation.to_dict())
+    desk.add(consultation)
     hub.status, hub.consultation_id, hub.sessions = DONE, consultation.id, {}
     return consultation

@@ -8,7 +8,7 @@ consultation. It knows nothing of Slack or the terminal.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from .consultation import Consultation, conclude, report
 from .interview import Flow, FlowError, Interview, Session, builtin_flows_dir, load_flows
 from .interview.session import new_id
-from .store.protocol import Storage
+from .store.protocol import Record, Storage
 
 log = logging.getLogger("cmbot")
 
@@ -163,3 +163,80 @@ class Desk:
         interview.prefill(session, consultation.answers, by=session.started_by)
         self.store.save_session(session.to_dict())
         return session
+
+    # --- consultations, as the front doors list, show and delete them -------------------------
+
+    def consultations(self) -> list[Record]:
+        """Summaries of every consultation, newest first (the terminal's history)."""
+        return self.store.consultations()
+
+    def consultations_for(self, user: str | None,
+                          channel_ok: Callable[[str], bool] | None = None) -> Sequence[Record]:
+        """Summaries of what `user` started plus the channel consultations `channel_ok`
+        allows, newest first; slicing a page reads only that page."""
+        return self.store.consultations_for(user, channel_ok)
+
+    def add(self, consultation: Consultation) -> None:
+        """Archive a consultation made without an interview (a panel from answer files)."""
+        self.store.add_consultation(consultation.to_dict())
+
+    def delete(self, consultation_id: str) -> bool:
+        """Delete a consultation; False when there was none."""
+        return self.store.delete_consultation(consultation_id)
+
+    # --- sessions, as a front door finds them -------------------------------------------------
+
+    def session_at(self, channel: str, thread_ts: str | None = None) -> str | None:
+        """The id of the interview running in this channel thread (or, with no thread, this DM)."""
+        return self.store.session_at(channel, thread_ts)
+
+    def sessions_of(self, user: str) -> list[Session]:
+        """The interviews in progress `user` started (read without their lock: for listing)."""
+        records = (self.store.get_session(sid) for sid in self.store.sessions_of(user))
+        return [Session.from_dict(r) for r in records if r]
+
+    def sessions(self, where: Callable[[Session], bool]) -> list[Session]:
+        """Interviews in progress matching `where`, saved last first (reads every session)."""
+        return [s for s in map(Session.from_dict, self.store.sessions()) if where(s)]
+
+    def session_ids(self) -> list[str]:
+        return self.store.session_ids()
+
+    def idle_since(self, session_id: str) -> float | None:
+        """When the session was last saved (epoch seconds), None when it is gone."""
+        return self.store.session_idle_since(session_id)
+
+    def set_idle_since(self, session_id: str, at: float) -> None:
+        """Set the idle clock back to `at`: a save that was no activity of the person's (a
+        reminder) must not put off the next reminder or the expiry."""
+        self.store.touch_session(session_id, at)
+
+    def mark_pending(self, session_id: str, pending: bool) -> None:
+        """A session saved before what it shows is shown (True), or shown (False)."""
+        self.store.mark_pending(session_id, pending)
+
+    def pending_sessions(self) -> list[str]:
+        """Sessions saved whose question or result was never shown (a crash, a failed post)."""
+        return self.store.pending_sessions()
+
+    # --- work done once across deliveries and replicas (Slack event ids, start requests) -----
+
+    def claim(self, key: str) -> bool:
+        """Take a piece of work; False when another delivery has it, or had it."""
+        return self.store.seen.claim(key)
+
+    def release(self, key: str) -> None:
+        """Give up a claimed piece of work after a failure, so that a retry does it."""
+        self.store.seen.release(key)
+
+    def done(self, key: str) -> None:
+        self.store.seen.done(key)
+
+    # --- preferences ----------------------------------------------------------------------------
+
+    def language_of(self, user: str) -> str | None:
+        """The language a person chose (`/cmbot lang`), None if they never did."""
+        return self.store.get_pref(user, "lang")
+
+    def set_language(self, user: str, lang: str) -> None:
+        self.store.set_pref(user, "lang", lang)

@@ -47,16 +47,16 @@ def can_see(client: WebClient, user: str, record: dict[str, Any]) -> bool:
 
 
 def visible(desk: Desk, client: WebClient, user: str, consultation_id: str) -> Consultation | None:
-    found = desk.store.get_consultation(consultation_id)
-    if found is None or not can_see(client, user, found):
+    found = desk.consultation(consultation_id)
+    if found is None or not can_see(client, user, {"started_by": found.started_by, "where": found.where}):
         return None
-    return Consultation.from_dict(found)
+    return found
 
 
 def history(desk: Desk, client: WebClient, user: str) -> Sequence[dict[str, Any]]:
     """Consultations the user may see, newest first (membership looked up once per channel),
     served from the archive's indexes; summaries are built only for the rows read."""
-    return desk.store.consultations_for(user, lambda channel: user in channel_members(client, channel))
+    return desk.consultations_for(user, lambda channel: user in channel_members(client, channel))
 
 
 def upload_export(desk: Desk, client: WebClient, consultation: Consultation, fmt: str,

@@ -121,16 +121,16 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
         event_id = body.get("event_id")
         if not isinstance(event_id, str):
             return next()
-        if not desk.store.seen.claim(event_id):
+        if not desk.claim(event_id):
             return BoltResponse(status=200, body="")
         context[EVENT] = event_id
         try:
             response = next()
         except BaseException:
-            desk.store.seen.release(event_id)
+            desk.release(event_id)
             raise
         if not context.get(HANDED):  # nothing was handed to a lane: the event is done
-            desk.store.seen.done(event_id)
+            desk.done(event_id)
         return response
 
     @app.error

@@ -34,7 +34,7 @@ def later(context: BoltContext, key: str, job: Callable[[], Any]) -> None:
     handled once the job succeeded, and released for Slack's retry if it failed."""
     lanes: Lanes = context[LANES]
     event_id = context.get(EVENT)
-    seen = conductor_of(context).desk.store.seen
+    desk = conductor_of(context).desk
     context[HANDED] = True
 
     def run() -> None:
@@ -42,8 +42,8 @@ def later(context: BoltContext, key: str, job: Callable[[], Any]) -> None:
             job()
         except BaseException:
             if event_id:
-                seen.release(event_id)
+                desk.release(event_id)
             raise
         if event_id:
-            seen.done(event_id)
+            desk.done(event_id)
     lanes.submit(key, run)

@@ -43,7 +43,7 @@ class Conductor:
         self.desk, self.client = desk, client
         self.after_answer = after_answer  # a plan of its own for some sessions (panels)
         self.after_leave = after_leave  # a panel says who stopped answering
-        self.locales = Locales(client, lambda user: desk.store.get_pref(user, "lang"), default_lang)
+        self.locales = Locales(client, desk.language_of, default_lang)
         self.courier = Courier(desk, client)
 
     # --- people -----------------------------------------------------------------------------
@@ -52,7 +52,7 @@ class Conductor:
         return self.locales.of(user)
 
     def set_lang(self, user: str, lang: str) -> None:
-        self.desk.store.set_pref(user, "lang", lang)
+        self.desk.set_language(user, lang)
 
     def tell(self, user: str, text: str, channel: str | None = None,
              thread_ts: str | None = None) -> None:
@@ -68,7 +68,7 @@ class Conductor:
 
     def find(self, channel: str, thread_ts: str | None = None) -> str | None:
         """The session a message belongs to: its channel thread, or its DM."""
-        return self.desk.store.session_at(channel, thread_ts)
+        return self.desk.session_at(channel, thread_ts)
 
     def step(self, session_id: str, user: str, decide: Any, *, respond: Any = None) -> None:
         """Load, decide, carry out: the shape of every step on an existing interview."""
@@ -105,17 +105,17 @@ class Conductor:
               parent: Consultation | None = None, respond: Any = None) -> bool:
         """Begin an interview (pre-filled from `parent` when re-running one); True when a new
         one runs. A start Slack delivered twice (same `origin`) begins one interview."""
-        seen = self.desk.store.seen
-        if origin and not seen.claim(f"start:{origin}"):
+        desk = self.desk
+        if origin and not desk.claim(f"start:{origin}"):
             return False
         try:
             started = self._start(user, where, start, parent, respond)
         except BaseException:
             if origin:
-                seen.release(f"start:{origin}")
+                desk.release(f"start:{origin}")
             raise
         if origin:
-            seen.done(f"start:{origin}")
+            desk.done(f"start:{origin}")
         return started
 
     def _start(self, user: str, where: Where, start: Start, parent: Consultation | None,

@@ -69,7 +69,7 @@ class Courier:
             state.store(session)
             self.desk.keep(session)
         if session is not None and shows and not failed and not plan.forget:
-            self.desk.store.mark_pending(session.id, False)
+            self.desk.mark_pending(session.id, False)
         if session is not None and updates:
             self._tidy(session, updates)
 
@@ -83,7 +83,7 @@ class Courier:
                 state.store(session)
                 self.desk.keep(session)
                 if shows:  # a crash before it is shown: the restart shows it
-                    self.desk.store.mark_pending(session.id, True)
+                    self.desk.mark_pending(session.id, True)
             if plan.consultation is not None:
                 self.desk.archive(plan.consultation)
         except OSError as exc:

@@ -38,7 +38,7 @@ class Reminders:
     def recover(self) -> int:
         """Show, once, what interviews were waiting for when the bot stopped."""
         shown = 0
-        for session_id in self.conductor.desk.store.pending_sessions():
+        for session_id in self.conductor.desk.pending_sessions():
             try:
                 shown += self.conductor.recover(session_id)
             except Exception:
@@ -49,10 +49,10 @@ class Reminders:
 
     def sweep(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
-        store = self.conductor.desk.store
+        desk = self.conductor.desk
         oldest = now.timestamp() - self.remind_after.total_seconds()
-        for session_id in store.session_ids():
-            saved = store.session_idle_since(session_id)
+        for session_id in desk.session_ids():
+            saved = desk.idle_since(session_id)
             if saved is None or saved > oldest or self._quiet_until.get(session_id, 0) > now.timestamp():
                 continue
             self._sweep_one(session_id, now)
@@ -78,7 +78,7 @@ class Reminders:
             return Plan(save="migrated_from" in session.meta)  # moved to a new flow version: kept so
         self.conductor.step(session_id, "", decide)
         if touched is not None:
-            desk.store.touch_session(session_id, touched)
+            desk.set_idle_since(session_id, touched)
 
     def run(self) -> None:
         try:

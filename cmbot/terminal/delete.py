@@ -48,6 +48,6 @@ def confirm_and_delete(desk: Desk, consultation_id: str, lang: str, yes: bool,
         if not _confirmed(consultation, lang, console):
             console.print(t("terminal.delete_kept", lang, id=consultation_id), highlight=False)
             return 0
-    desk.store.delete_consultation(consultation_id)
+    desk.delete(consultation_id)
     console.print(t("terminal.deleted", lang, id=consultation_id), highlight=False)
     return 0

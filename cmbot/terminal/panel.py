@@ -69,5 +69,5 @@ def run_panel(desk: Desk, flow_id: str, lang: str, paths: list[Path]) -> dict[st
     advice = merge(interview.flow, organisation, members)
     consultation = conclude_panel(advice, interview.flow, lang, local_user(), dict(TERMINAL),
                                   facts_by=files[0].name)
-    desk.store.add_consultation(consultation.to_dict())
+    desk.add(consultation)
     return desk.report(consultation)

@@ -43,11 +43,9 @@ class Start:
 def waiting(desk: Desk, flow_id: str | None) -> list[Session]:
     """This person's terminal interviews in progress, saved last first (of flows still known)."""
     user = local_user()
-    found = desk.store.sessions(lambda r: r.get("where", {}).get("kind") == TERMINAL["kind"]
-                                and r.get("started_by") == user
-                                and r.get("flow_id") in desk.flows
-                                and (flow_id is None or r.get("flow_id") == flow_id))
-    return [Session.from_dict(r) for r in found]
+    return desk.sessions(lambda s: s.where.get("kind") == TERMINAL["kind"]
+                         and s.started_by == user and s.flow_id in desk.flows
+                         and (flow_id is None or s.flow_id == flow_id))
 
 
 def _saved_at(session: Session) -> str:

@@ -148,7 +148,7 @@ def on_delete_confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any], re
         if consultation is None or consultation.started_by != user:
             respond(text=t("slack.not_found", lang, id=cid), replace_original=True)
             return
-        conductor.desk.store.delete_consultation(cid)
+        conductor.desk.delete(cid)
         respond(text=t("slack.deleted", lang, id=cid), replace_original=True)
     later(context, user, work)
 

@@ -112,7 +112,7 @@ def consultation_command(conductor: Conductor, client: WebClient, user: str, sub
             "type": "actions", "block_id": "cmbot_delete", "elements": [
                 bk.button(t("slack.delete_yes", lang), "cmbot_delete_confirm", cid, "danger"),
                 bk.button(t("slack.delete_no", lang), "cmbot_delete_keep", cid)]}]}
-    desk.store.delete_consultation(cid)
+    desk.delete(cid)
     return {"text": t("slack.deleted", lang, id=cid)}
 
 

@@ -9,7 +9,6 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from ...i18n import t
-from ...interview import Session
 from .. import blocks as bk
 from ..context import conductor_of, later
 from ..conversation import Conductor
@@ -31,10 +30,9 @@ def home_view(conductor: Conductor, user: str) -> dict[str, Any]:
         {"type": "divider"},
         bk.section(f"*{t('slack.home_in_progress', lang)}*"),
     ]
-    records = (desk.store.get_session(sid) for sid in desk.store.sessions_of(user))
-    running = sorted((Session.from_dict(r) for r in records
-                      if r and r.get("flow_id") in desk.flows and r.get("state") != "done"
-                      and (r.get("where") or {}).get("kind") in ("dm", "channel")),
+    running = sorted((s for s in desk.sessions_of(user)
+                      if s.flow_id in desk.flows and s.state != "done"
+                      and s.where.get("kind") in ("dm", "channel")),
                      key=lambda s: s.updated_at, reverse=True)[:RECENT]
     for session in running:
         interview = desk.interview(session.flow_id)
@@ -48,7 +46,7 @@ def home_view(conductor: Conductor, user: str) -> dict[str, Any]:
     if not running:
         blocks.append(bk.context(t("slack.home_none", lang)))
     blocks += [{"type": "divider"}, bk.section(f"*{t('slack.home_recent', lang)}*")]
-    recent = desk.store.consultations_for(user)[:RECENT]
+    recent = desk.consultations_for(user)[:RECENT]
     for row in recent:
         blocks.append(bk.section(
             f"`{row['id']}` · {row['finished_at'][:10]} · "
