@@ -139,6 +139,8 @@ def test_a_person_sees_theirs_and_their_channels_by_page(storage):
     assert ids(listing[0:10]) == ["c", "b", "a"]  # c is U1's and C1's: once
     assert ids(listing[1:2]) == ["b"]
     assert listing[-1]["id"] == "a"
+    assert ids(listing[::-1]) == ["a", "b", "c"] and ids(listing[::2]) == ["c", "a"]
+    assert ids(listing[-2:]) == ["b", "a"] and listing[5:9] == [] and listing == listing[:]
     assert sorted(asked) == ["C1", "C2"]  # once per channel
     assert ids(storage.consultations_for("U1")) == ["c", "a"]
     assert ids(storage.consultations_for("U2", lambda c: False)) == ["e", "d", "b"]

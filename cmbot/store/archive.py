@@ -27,9 +27,9 @@ import re
 import sys
 import tempfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 from tinydb import Query, TinyDB
 
@@ -38,6 +38,7 @@ from .atomic import AtomicJSONStorage, fsync_dir, gc_paused, rewrite_without
 from .damage import set_aside
 from .errors import CorruptDatabase, backup_path
 from .ids import IdTaken, same_interview
+from .paged import Paged
 from .stream import iter_documents
 
 log = logging.getLogger("cmbot")
@@ -144,46 +145,22 @@ class ShardStorage(AtomicJSONStorage):
         self.path = Path(path)
 
 
-class Listing(Sequence[Record]):
+class Listing(Paged):
     """Consultations newest first, merged lazily from sorted index lists: a page costs a page."""
 
     def __init__(self, lists: list[list[Row]], count: int):
+        super().__init__(count)
         self._merged = heapq.merge(*(reversed(rows) for rows in lists), reverse=True)
         self._rows: list[Row] = []
-        self._count = count
 
-    def _fill(self, upto: int) -> None:
-        while len(self._rows) < upto:
+    def _take(self, start: int, stop: int) -> list[Record]:
+        while len(self._rows) < stop:
             row = next(self._merged, None)
             if row is None:
-                return
+                break
             if not self._rows or self._rows[-1] is not row:  # a row in two lists comes twice
                 self._rows.append(row)
-
-    def __len__(self) -> int:
-        return self._count
-
-    @overload
-    def __getitem__(self, index: int) -> Record: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Record]: ...
-
-    def __getitem__(self, index: int | slice) -> Record | list[Record]:
-        if isinstance(index, slice):
-            start, stop, step = index.indices(self._count)
-            self._fill(max(start, stop))
-            return [summary(r) for r in self._rows[start:stop:step]]
-        if index < 0:
-            index += self._count
-        self._fill(index + 1)
-        if not 0 <= index < len(self._rows):
-            raise IndexError(index)
-        return summary(self._rows[index])
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
+        return [summary(r) for r in self._rows[start:stop]]
 
 
 class Archive:

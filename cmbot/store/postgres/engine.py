@@ -17,14 +17,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, overload
+from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from ..holds import Holds
+from ..paged import Paged
 from ..protocol import TABLES, Record, summary
 from .schema import migrate
 from .seen import PostgresSeen
@@ -86,7 +87,7 @@ INSERT_NEW = {"sessions": INSERT_SESSION + " ON CONFLICT (id) DO NOTHING",
 ROW_OF = {"sessions": _session_row, "consultations": _consultation_row}
 
 
-class Page(Sequence[Record]):
+class Page(Paged):
     """Summaries newest first, counted once; each slice is one `LIMIT … OFFSET` query."""
 
     def __init__(self, store: PostgresStore, condition: str, params: dict[str, Any]):
@@ -95,42 +96,16 @@ class Page(Sequence[Record]):
         self._params = params
         with store.connection() as conn:
             row = conn.execute(f"SELECT count(*) FROM consultations WHERE {condition}", params).fetchone()
-        self._count = int(row[0]) if row else 0
+        super().__init__(int(row[0]) if row else 0)
 
-    def __len__(self) -> int:
-        return self._count
-
-    def _rows(self, offset: int, limit: int) -> list[Record]:
-        if limit <= 0:
+    def _take(self, start: int, stop: int) -> list[Record]:
+        if stop <= start:
             return []
         with self._store.connection() as conn:
             rows = conn.execute(f"SELECT {SUMMARY} FROM consultations WHERE {self._condition} "
                                 f"{NEWEST} LIMIT %(limit)s OFFSET %(offset)s",
-                                {**self._params, "limit": limit, "offset": offset}).fetchall()
+                                {**self._params, "limit": stop - start, "offset": start}).fetchall()
         return [_summary(r) for r in rows]
-
-    @overload
-    def __getitem__(self, index: int) -> Record: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Record]: ...
-
-    def __getitem__(self, index: int | slice) -> Record | list[Record]:
-        if isinstance(index, slice):
-            start, stop, step = index.indices(self._count)
-            if step != 1:
-                return self[start:stop][::step]
-            return self._rows(start, stop - start)
-        if index < 0:
-            index += self._count
-        found = self._rows(index, 1) if 0 <= index < self._count else []
-        if not found:
-            raise IndexError(index)
-        return found[0]
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class PostgresStore:
