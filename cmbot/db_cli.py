@@ -151,11 +151,12 @@ def _refused(file: Path, exc: ImportRefused) -> typer.Exit:
 
 
 def _import_into(store: Storage, url: str, file: Path) -> Summary:
-    """Into PostgreSQL: checked whole, then written through the storage interface."""
+    """Into PostgreSQL: checked whole (against what the database holds), then written
+    through the storage interface in one transaction."""
     try:
         size = file.stat().st_size
         with _progress(say("import.checking", file=file.name), size) as advance:
-            plan = read_export(file, advance)
+            plan = read_export(file, advance, store)
         with _progress(say("import.writing", file=describe(url)), size) as advance:
             return import_storage(store, file, plan, advance)
     except ImportRefused as exc:

@@ -78,13 +78,13 @@ class Cli:
         path.write_text(yaml.safe_dump(answers, allow_unicode=True), encoding="utf-8")
         return path
 
-    def chat_json(self, answers: dict[str, Any], *extra: str) -> dict[str, Any]:
-        result = self("chat", "--answers", str(self.answers_file(answers)), "--json", *extra)
+    def chat_json(self, answers: dict[str, Any], *extra: str, **env: str | None) -> dict[str, Any]:
+        result = self("chat", "--answers", str(self.answers_file(answers)), "--json", *extra, **env)
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
-    def history(self) -> list[dict[str, Any]]:
-        result = self("history", "--json")
+    def history(self, **env: str | None) -> list[dict[str, Any]]:
+        result = self("history", "--json", **env)
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 

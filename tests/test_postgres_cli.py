@@ -4,9 +4,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
-from clitools import ARTICLE, Cli
+import pytest
+from clitools import ARTICLE, CMBOT, Cli
+
+from cmbot.service import Desk
+from cmbot.store.engines import open_storage
 
 
 def test_a_consultation_saved_on_postgresql_is_listed_and_shown_there(cli: Cli, pg_url: str):
@@ -86,3 +91,91 @@ def test_db_check_reads_every_record_on_postgresql(cli: Cli, pg_url: str):
     assert lines[-1] == "Every record of the database is readable."
     french = cli("db", "check", CMBOT_LANG="fr", **on_pg)
     assert "consultations\u00a0: OK, 1 enregistrement." in french.stdout
+
+
+# --- importing: clashes reported, every table or nothing -------------------------------------
+
+
+@pytest.fixture(params=["tinydb", "postgresql"])
+def engine_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The same import behaviour is expected of both engines."""
+    return {"CMBOT_DATABASE_URL": request.getfixturevalue("pg_url")} if request.param == "postgresql" else {}
+
+
+def in_progress(cli: Cli, env: dict[str, str], user: str) -> str:
+    """An interview in progress saved in the database the environment names; its id."""
+    store = open_storage(env.get("CMBOT_DATABASE_URL") or str(cli.db))
+    try:
+        return Desk(store).begin(lang="en", started_by=user, where={"kind": "dm", "channel": "D1"}).id
+    finally:
+        store.close()
+
+
+def test_an_id_held_for_other_content_refuses_the_import_and_the_same_content_is_skipped(
+        cli: Cli, engine_env: dict[str, str], tmp_path: Path):
+    mine = cli.chat_json(ARTICLE, **engine_env)["consultation_id"]
+    running = in_progress(cli, engine_env, "U1")
+    exported = cli("db", "export", "--sessions", **engine_env)
+    assert exported.returncode == 0, exported.stderr
+    header, same, session = exported.stdout.splitlines()
+    other = json.loads(same) | {"lang": "fr", "started_by": "U9"}  # someone else's, under my id
+    new = json.loads(same) | {"id": "feedfeed0001"}
+    other_session = json.loads(session) | {"started_by": "U9"}
+    clashing = tmp_path / "clashing.jsonl"
+    clashing.write_text("\n".join([header, json.dumps(new), json.dumps(other),
+                                   json.dumps(other_session)]) + "\n", encoding="utf-8")
+
+    refused = cli("db", "import", str(clashing), **engine_env)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        f"{clashing}:3: id {mine} is already in the database for a different consultation (same id, "
+        "other content): nothing is merged; give one of them a new id, or leave this line out",
+        f"{clashing}:4: id {running} is already in the database for a different interview in "
+        "progress (same id, other content): nothing is merged; leave this line out, or finish or "
+        "delete that interview first",
+        "Nothing was imported: fix the lines above, then import the file again."]
+    assert [r["consultation_id"] for r in cli.history(**engine_env)] == [mine]  # nothing added
+
+    clashing.write_text("\n".join([header, same, json.dumps(new), session]) + "\n", encoding="utf-8")
+    done = cli("db", "import", str(clashing), **engine_env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "Consultations — imported: 1, already there (skipped): 1.",
+        "Interviews in progress — imported: 0, already there (skipped): 1."]
+    assert {r["consultation_id"] for r in cli.history(**engine_env)} == {mine, "feedfeed0001"}
+
+
+def test_an_import_into_postgresql_killed_while_writing_leaves_nothing(cli: Cli, pg_url: str,
+                                                                      tmp_path: Path):
+    """The import writes consultations, then sessions, in one transaction: while its sessions
+    wait (another connection holds the table), its consultations are not visible to anyone; killed
+    with SIGKILL there, the server rolls everything back."""
+    psycopg = pytest.importorskip("psycopg")
+    on_pg = {"CMBOT_DATABASE_URL": pg_url}
+    made = cli.chat_json(ARTICLE)["consultation_id"]  # on TinyDB, exported from there
+    in_progress(cli, {}, "U1")
+    dump = tmp_path / "export.jsonl"
+    assert cli("db", "export", "--sessions", "-o", str(dump)).returncode == 0
+    open_storage(pg_url).close()  # the tables exist
+
+    with psycopg.connect(pg_url) as blocker:
+        blocker.execute("LOCK TABLE sessions IN EXCLUSIVE MODE")  # reads pass, inserts wait
+        importing = subprocess.Popen([str(CMBOT), "db", "import", str(dump)], env=cli.env(**on_pg),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            with psycopg.connect(pg_url, autocommit=True) as watcher:
+                waiting = (0,)
+                while waiting == (0,) and importing.poll() is None:
+                    waiting = watcher.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND "
+                                              "relation = 'sessions'::regclass").fetchone()
+                assert waiting != (0,), importing.communicate()
+                assert watcher.execute("SELECT count(*) FROM consultations").fetchone() == (0,)
+        finally:
+            importing.kill()
+            importing.wait()
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM consultations").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
+    again = cli("db", "import", str(dump), **on_pg)  # nothing was half-done: it all goes in now
+    assert again.returncode == 0, again.stderr
+    assert [r["consultation_id"] for r in cli.history(**on_pg)] == [made]

@@ -175,6 +175,25 @@ def test_insert_new_adds_only_what_is_not_there(storage):
         storage.ids("prefs")
 
 
+def test_an_import_adds_every_table_or_nothing(storage, tmp_path):
+    storage.add_consultation(consultation("c1", flow_id="kept"))
+
+    def batches(fail: bool):
+        yield "consultations", [consultation("c1"), consultation("c2")]
+        yield "sessions", [session("s1")]
+        if fail:  # the file cannot be read further, the database went away…
+            raise OSError("cut short")
+        yield "consultations", [consultation("c3")]
+
+    with pytest.raises(OSError):
+        storage.import_new(batches(fail=True), str(tmp_path / "export.jsonl"))
+    assert storage.ids("consultations") == {"c1"} and storage.ids("sessions") == set()
+    assert storage.import_new(batches(fail=False), str(tmp_path / "export.jsonl")) == {
+        "consultations": 2, "sessions": 1}
+    assert storage.ids("consultations") == {"c1", "c2", "c3"} and storage.ids("sessions") == {"s1"}
+    assert storage.get_consultation("c1")["flow_id"] == "kept"
+
+
 # --- preferences -----------------------------------------------------------------------------
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
 from .holds import Holds
-from .protocol import TABLES, Record, newest_first, summary
+from .protocol import TABLES, Batch, Record, newest_first, summary
 from .seen import Seen
 
 
@@ -150,6 +150,23 @@ class MemoryStore:
             for record in fresh:
                 table[record["id"]] = copy.deepcopy(record)
             return len(fresh)
+
+    def import_new(self, batches: Iterable[Batch], source: str) -> dict[str, int]:
+        """Every batch read first, then added at once: a failure part-way adds nothing."""
+        staged: dict[str, dict[str, Record]] = {table: {} for table in TABLES}
+        for table_name, records in batches:
+            self._table(table_name)  # an unknown table fails before anything is added
+            for record in records:
+                staged[table_name].setdefault(record["id"], copy.deepcopy(record))
+        with self._lock:
+            added = dict.fromkeys(TABLES, 0)
+            for table_name, records in staged.items():
+                table = self._table(table_name)
+                for record_id, record in records.items():
+                    if record_id not in table:
+                        table[record_id] = record
+                        added[table_name] += 1
+            return added
 
     # --- preferences -------------------------------------------------------------------------
 

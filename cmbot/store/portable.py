@@ -3,8 +3,9 @@
 
 The export is the same format, line for line, as the TinyDB engine's, so `db export` from one
 engine and `db import` into the other move a database between them. Records are read through
-`records`, streamed. An import is checked whole first (`read_export`), then each table is
-written by one `insert_new`, one transaction on PostgreSQL; ids already there are skipped.
+`records`, streamed. An import is checked whole first (`read_export`: bad lines, and ids the
+database holds for other content, refuse it), then written by `import_new` in batches, every
+table in one transaction on PostgreSQL; ids already there with the same content are skipped.
 """
 
 from __future__ import annotations
@@ -15,9 +16,20 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from .protocol import Record, Storage
-from .transfer import LINE_TYPES, Plan, Summary, _check_export, _dumps, _lines, header
+from .protocol import Batch, Record, Storage
+from .transfer import (
+    LINE_TYPES,
+    ImportRefused,
+    Plan,
+    Problem,
+    Summary,
+    _check_export,
+    _dumps,
+    _lines,
+    header,
+)
 
+BATCH = 1000  # records per insert: a batch is sent as one round trip
 TABLE_OF = {line_type: table for line_type, (table, _) in LINE_TYPES.items()}
 
 
@@ -40,13 +52,28 @@ def export_storage(store: Storage, label: str, out: TextIO, sessions: bool = Fal
 
 def import_storage(store: Storage, path: Path, plan: Plan,
                    progress: Callable[[int], None] | None = None) -> Summary:
-    """Write the records `read_export` checked (`plan`); returns what was added and skipped."""
-    records: dict[str, list[Record]] = {"consultations": [], "sessions": []}
-    for _, line in _lines(path, [], progress, validate=False):
-        if line is not None and line[2]["id"] in plan.new[line[1]]:
-            records[line[1]].append(line[2])
-    imported = {table: store.insert_new(table, rows) for table, rows in records.items()}
-    skipped = {table: plan.skipped[table] + len(records[table]) - imported[table] for table in records}
+    """Write the records `read_export` checked (`plan`), all or nothing (`import_new`: one
+    transaction on PostgreSQL), reading the file again in batches rather than holding it."""
+    stat = path.stat()
+    if (stat.st_size, stat.st_mtime_ns) != plan.stamp:
+        raise ImportRefused(path, [Problem(1, "changed")])
+    given = dict.fromkeys(plan.new, 0)
+
+    def batches() -> Iterator[Batch]:
+        pending: dict[str, list[Record]] = {table: [] for table in plan.new}
+        for _, line in _lines(path, [], progress, validate=False):
+            if line is None or line[2]["id"] not in plan.new[line[1]]:
+                continue
+            pending[line[1]].append(line[2])
+            given[line[1]] += 1
+            if len(pending[line[1]]) >= BATCH:
+                yield line[1], pending[line[1]]
+                pending[line[1]] = []
+        yield from ((table, records) for table, records in pending.items() if records)
+
+    imported = store.import_new(batches(), str(path))
+    # a record another replica added since the check is skipped too
+    skipped = {table: plan.skipped[table] + given[table] - imported[table] for table in plan.new}
     return Summary(plan.version, imported, skipped)
 
 

@@ -13,12 +13,13 @@ replica waits and then sees the answer already applied.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
 Record = dict[str, Any]
 TABLES = ("consultations", "sessions")
+Batch = tuple[str, list[Record]]  # a table and records for it
 
 
 class SeenKeys(Protocol):
@@ -97,6 +98,12 @@ class Storage(Protocol):
     def ids(self, table_name: str) -> set[str]: ...
     def insert_new(self, table_name: str, records: list[Record]) -> int:
         """Add the records whose id is not there yet; how many were added."""
+        ...
+
+    def import_new(self, batches: Iterable[Batch], source: str) -> dict[str, int]:
+        """Add, batch after batch, the records whose id is not there yet, every table as one
+        change: all of them, or (an error, a killed process) none. How many were added per
+        table; `source` names what is imported (a file) in the operator's messages."""
         ...
 
     # --- preferences

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,9 @@ from .atomic import AtomicJSONStorage
 from .errors import CorruptDatabase
 from .holds import Holds
 from .ids import IdTaken
-from .journal import undo_interrupted
+from .journal import journalled, undo_interrupted
 from .lock import DatabaseLock, is_locked
+from .protocol import Batch
 from .seen import Seen
 from .sessions import Sessions, iter_sessions
 
@@ -229,6 +230,24 @@ class Store:
             if table_name == "consultations":
                 return self._archive.insert_new(records)
             return self._live.insert_new(records)
+
+    def import_new(self, batches: Iterable[Batch], source: str) -> dict[str, int]:
+        """The batches gathered, their new ids journalled, then written (see `journal`): a
+        failure or a crash part-way is undone by the next process that opens the database to
+        write. (`cmbot db import` on these files takes `transfer.import_records`, which spools
+        a large file to disk rather than holding it.)"""
+        staged: dict[str, dict[str, Record]] = {"consultations": {}, "sessions": {}}
+        for table_name, records in batches:
+            if table_name not in staged:
+                raise KeyError(table_name)
+            for record in records:
+                staged[table_name].setdefault(record["id"], record)
+        with self._lock:
+            self.lock_exclusive()
+            new = {table: set(records) - self.ids(table) for table, records in staged.items()}
+            with journalled(self.path, Path(source), new):
+                return {table: self.insert_new(table, [staged[table][i] for i in sorted(ids)])
+                        for table, ids in new.items()}
 
     def remove_many(self, table_name: str, ids: set[str]) -> int:
         """Remove records by id from `consultations` or `sessions`, leaving no copy (undoing an

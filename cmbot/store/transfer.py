@@ -36,6 +36,7 @@ from .archive import SHARDS, archive_path, export_records, shard_index, shard_na
 from .atomic import gc_paused
 from .errors import CorruptDatabase
 from .journal import journalled
+from .protocol import Storage
 from .sessions import iter_sessions
 from .store import Record, Store
 from .stream import iter_documents
@@ -301,7 +302,7 @@ def fingerprint(record: Record, fields: Mapping[str, Any]) -> bytes:
 
 
 def read_export(path: Path, progress: Callable[[int], None] | None = None,
-                store: Store | None = None, limit: int = 50) -> Plan:
+                store: Storage | None = None, limit: int = 50) -> Plan:
     """Check every line of an export (one pass, the memory of one line plus the ids), upgrading
     older versions on the way; raise `ImportRefused` (the first `limit` problems and a count of
     the others) if any line is bad, or if `store` holds one of its ids for a different record
@@ -329,7 +330,7 @@ def read_export(path: Path, progress: Callable[[int], None] | None = None,
                 plan.new[table].add(record["id"])
         assert plan is not None
         if store is not None:
-            problems += _clashes(store.path, there)
+            problems += _clashes(store, there)
         if problems:
             problems.sort(key=lambda p: p.line)
             raise ImportRefused(path, problems[:limit], max(0, len(problems) - limit))
@@ -337,23 +338,32 @@ def read_export(path: Path, progress: Callable[[int], None] | None = None,
         return plan
 
 
-def _clashes(db_path: Path, there: dict[str, dict[str, tuple[int, bytes]]]) -> list[Problem]:
-    """Lines whose id the database has for a different record. Each shard holding one of those
-    ids is read once, one document at a time (re-importing a large file holds no record)."""
-    def stored() -> Iterator[tuple[str, Record]]:
-        for name in sorted({shard_name(cid) for cid in there["consultations"]}):
-            for table, _, doc in iter_documents(archive_path(db_path) / name):
-                if table == "consultations":
-                    yield table, doc
-        if there["sessions"]:
-            yield from (("sessions", doc) for doc in iter_sessions(db_path))
-
+def _clashes(store: Storage, there: dict[str, dict[str, tuple[int, bytes]]]) -> list[Problem]:
+    """Lines whose id the database has for a different record (each one a problem naming the
+    id), read one stored record at a time (re-importing a large file holds no record)."""
     problems = []
-    for table, doc in stored():
+    for table, doc in _stored(store, there):
         line_no, print_ = there[table].get(doc.get("id"), (0, b""))
         if line_no and fingerprint(doc, TABLE_FIELDS[table]) != print_:
-            problems.append(Problem(line_no, "id_clash", {"id": doc["id"]}))
+            key = "id_clash" if table == "consultations" else "id_clash_session"
+            problems.append(Problem(line_no, key, {"id": doc["id"]}))
     return problems
+
+
+def _stored(store: Storage, there: dict[str, dict[str, Any]]) -> Iterator[tuple[str, Record]]:
+    """The stored records that may hold the ids of `there`: on the TinyDB files, each shard
+    holding one of them, read once; on another engine, its tables streamed (`records`)."""
+    if not isinstance(store, Store):
+        for table, ids in there.items():
+            if ids:
+                yield from ((table, doc) for doc in store.records(table))
+        return
+    for name in sorted({shard_name(cid) for cid in there["consultations"]}):
+        for table, _, doc in iter_documents(archive_path(store.path) / name):
+            if table == "consultations":
+                yield table, doc
+    if there["sessions"]:
+        yield from (("sessions", doc) for doc in iter_sessions(store.path))
 
 
 def import_records(store: Store, path: Path, plan: Plan,

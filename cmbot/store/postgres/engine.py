@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,7 +26,7 @@ from psycopg_pool import ConnectionPool
 
 from ..holds import Holds
 from ..paged import Paged
-from ..protocol import TABLES, Record, summary
+from ..protocol import TABLES, Batch, Record, summary
 from .schema import migrate
 from .seen import PostgresSeen
 
@@ -272,19 +272,17 @@ class PostgresStore:
             return {r[0] for r in conn.execute(f"SELECT id FROM {table_name}").fetchall()}
 
     def insert_new(self, table_name: str, records: list[Record]) -> int:
-        if table_name not in TABLES:
-            raise KeyError(table_name)
-        if not records:
-            return 0
-        row_of = ROW_OF[table_name]
         with self.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            cur.executemany(INSERT_NEW[table_name] + " RETURNING id", [row_of(r) for r in records],
-                            returning=True)
-            added = 0
-            while True:
-                added += len(cur.fetchall())
-                if not cur.nextset():
-                    return added
+            return _insert_new(cur, table_name, records)
+
+    def import_new(self, batches: Iterable[Batch], source: str) -> dict[str, int]:
+        """One transaction on one connection, one `executemany` per batch: committed after
+        the last batch, rolled back on any error (and by the server if this process dies)."""
+        added = dict.fromkeys(TABLES, 0)
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            for table_name, records in batches:
+                added[table_name] += _insert_new(cur, table_name, records)
+        return added
 
     # --- preferences -------------------------------------------------------------------------
 
@@ -302,6 +300,21 @@ class PostgresStore:
 
     def close(self) -> None:
         self.pool.close()
+
+
+def _insert_new(cur: psycopg.Cursor, table_name: str, records: list[Record]) -> int:
+    """Add the records whose id is not in the table yet; how many were added."""
+    if table_name not in TABLES:
+        raise KeyError(table_name)
+    if not records:
+        return 0
+    cur.executemany(INSERT_NEW[table_name] + " RETURNING id", [ROW_OF[table_name](r) for r in records],
+                    returning=True)
+    added = 0
+    while True:
+        added += len(cur.fetchall())
+        if not cur.nextset():
+            return added
 
 
 def _first_line(exc: BaseException) -> str:
