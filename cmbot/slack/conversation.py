@@ -84,6 +84,9 @@ class Conductor:
         current question (or result) never posted."""
         if session is None or state is None:
             return told(user, t("slack.over", self.lang_for(user)), channel, thread_ts)
+        if state.pending(session) and self._adopt(session, state) and session.state == "done":
+            return Plan(forget=True).then(*told(user, t("slack.stale", session.lang), channel,
+                                                thread_ts).effects)
         if session.state == "done":
             return self._result(session, state)
         if not self.may_answer(session, user):
@@ -129,8 +132,7 @@ class Conductor:
             return False
         if where.is_dm:
             running = self.find(where.channel)
-            if running:
-                self.step(running, user, lambda s, st: self._again(s, st), respond=respond)
+            if running and self._show_running(running, user, respond):
                 return False
         interview = self.desk.interview(flow_id)
         session = interview.start(id=self.desk.fresh_id(), lang=lang, started_by=user, where=where.to_dict(),
@@ -156,12 +158,26 @@ class Conductor:
                 return False
         return True
 
-    def _again(self, session: Session | None, state: SlackState | None) -> Plan:
-        """`start` in a DM that already runs an interview: show where it is."""
-        if session is None or state is None or session.state == "done":
-            return self._result(session, state) if session and state else Plan()
-        text = t("slack.already_running_dm", session.lang)
-        return Plan().then(Post([bk.section(text)], text), self.ask(session))
+    def _show_running(self, session_id: str, user: str, respond: Any) -> bool:
+        """`start` in a DM that already runs an interview: show where it is. False when there
+        is none after all (gone, or finished and shown just before a replica died): a new one
+        may begin."""
+        running = True
+
+        def decide(session: Session | None, state: SlackState | None) -> Plan:
+            nonlocal running
+            if session is None or state is None:
+                running = False
+                return Plan()
+            if state.pending(session) and self._adopt(session, state) and session.state == "done":
+                running = False
+                return Plan(forget=True)
+            if session.state == "done":
+                return self._result(session, state)
+            text = t("slack.already_running_dm", session.lang)
+            return Plan().then(Post([bk.section(text)], text), self.ask(session))
+        self.step(session_id, user, decide, respond=respond)
+        return running
 
     def begin(self, session: Session, plan: Plan) -> None:
         """Carry out the first step of a session started elsewhere (a panel member's)."""
@@ -401,20 +417,27 @@ class Conductor:
             nonlocal posted
             if session is None or state is None or not state.pending(session):
                 return Plan()
-            where = Where.of(session.where)
-            if where.thread_ts is None and not where.is_dm:
+            if Where.of(session.where).thread_ts is None and not Where.of(session.where).is_dm:
                 return Plan(forget=True)  # a channel interview whose root was never posted
-            shown = self._on_screen(session, where)
-            if shown is not None and session.state == "done":
-                return Plan(forget=True)
-            if shown is not None:
-                state.shown(session.state, shown)
-                return Plan(save=True)
+            if self._adopt(session, state):
+                return Plan(forget=True) if session.state == "done" else Plan(save=True)
             posted = True
             return self._result(session, state) if session.state == "done" else Plan().then(
                 self.ask(session))
         self.step(session_id, "", decide)
         return posted
+
+    def _adopt(self, session: Session, state: SlackState) -> bool:
+        """Whether what a pending session waits for (its current question, its result) is in
+        its conversation after all: posted by a process that died (or lost Slack's answer)
+        before noting it. A question found is noted as the one on screen, so a click on it
+        counts and a click on any older message is stale; nothing is posted twice."""
+        shown = self._on_screen(session, Where.of(session.where))
+        if shown is None:
+            return False
+        if session.state != "done":
+            state.shown(session.state, shown)
+        return True
 
     def _on_screen(self, session: Session, where: Where) -> str | None:
         """The ts of the latest message in the interview's place that shows its current

@@ -97,6 +97,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._handle()
 
     def do_GET(self) -> None:
+        websocket = self.server.fake.websocket
+        if websocket is not None and self.headers.get("Upgrade", "").lower() == "websocket":
+            self.close_connection = True
+            websocket(self)  # a Socket Mode connection (see `fakesocket`), served until it closes
+            return
         self._handle()
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -199,6 +204,7 @@ class FakeSlack:
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
+        self.websocket: Callable[[Any], None] | None = None  # set by `fakesocket.SocketMode`
 
     # ------------------------------------------------------------------ lifecycle
 

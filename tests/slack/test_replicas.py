@@ -14,6 +14,7 @@ import threading
 import time
 
 import pytest
+from fakeslack import FakeSlack
 from interview_steps import ARTICLE, click, submit, wait_question
 
 MULTI = {"departments", "objectives", "collaboration"}
@@ -104,3 +105,137 @@ def test_two_replicas_one_killed_nothing_lost_nothing_doubled(replicas, pg_url):
         answers = json.loads(data)["answers"]
         assert set(answers) == set(ARTICLE)
     assert left == (0,)
+
+
+# --- a reminder, once across replicas --------------------------------------------------------
+
+QUICK = {"CMBOT_REMIND_AFTER": "1s", "CMBOT_EXPIRE_AFTER": "1h", "CMBOT_SWEEP_EVERY": "0.1"}
+
+
+def reminders(fake) -> list:
+    return [c for c in fake.calls_to("chat.postMessage") if "waiting for you" in c.text]
+
+
+def test_an_idle_interview_gets_one_reminder_from_two_replicas_and_none_after_a_restart(
+        start_bot, pg_url):
+    """Both replicas sweep ten times a second; the interview is reminded once, by either."""
+    first = start_bot(CMBOT_DATABASE_URL=pg_url, **QUICK)
+    second = start_bot(CMBOT_DATABASE_URL=pg_url, **QUICK)
+    fake = first.fake
+    first.driver.message("U1", "D1", "start")
+    click(second.driver, "U1", wait_question(fake, "org_size"), "org_size", "small")
+    wait_question(fake, "departments")
+    reminder = fake.wait_for("chat.postMessage", lambda c: "waiting for you" in c.text, timeout=10)
+    assert reminder.params["channel"] == "D1"
+    time.sleep(1.5)  # fifteen more sweeps on each replica
+    assert len(reminders(fake)) == 1
+    first.kill9()
+    second.restart()
+    first.restart()
+    time.sleep(1.5)
+    assert len(reminders(fake)) == 1
+
+
+# --- a replica dying between posting and noting what it posted --------------------------------
+
+
+def die_after_posting(fake, bot, wanted) -> None:
+    """The next message `wanted` picks is posted (Slack has it, people see it), then `bot` is
+    killed with SIGKILL before it hears back: it never notes what it posted."""
+    def post(params):
+        answer = FakeSlack._chat_post_message(fake, params)
+        if wanted(params):
+            fake.on("chat.postMessage", None)
+            bot.kill9()
+        return answer
+    fake.on("chat.postMessage", post)
+
+
+def is_recommendation(params) -> bool:
+    return bool(params.get("metadata"))
+
+
+def recommendations(fake, channel: str) -> list:
+    return [c for c in fake.calls_to("chat.postMessage")
+            if c.params.get("channel") == channel and c.params.get("metadata")]
+
+
+def answer_up_to(bot, user: str, channel: str, last: str):
+    """Start an interview and answer every question before `last` (the article's answers);
+    the message asking `last`."""
+    fake = bot.fake
+    bot.driver.message(user, channel, "start")
+    for state, value in [*ARTICLE.items(), ("confirm", "confirm")]:
+        call = wait_question(fake, state, channel=channel, timeout=20)
+        if state == last:
+            return call
+        answer(bot, user, channel, state, value, call)
+        wait_question(fake, next_state(state), channel=channel, timeout=20)
+    raise AssertionError(f"{last} never asked")
+
+
+def next_state(state: str) -> str:
+    order = [*ARTICLE, "confirm"]
+    return order[order.index(state) + 1]
+
+
+def stale_told(fake, user: str) -> bool:
+    return any(c.params.get("user") == user and "no longer current" in c.text
+               for c in fake.calls_to("chat.postEphemeral"))
+
+
+def test_a_recommendation_posted_by_a_replica_that_died_is_not_posted_again(replicas):
+    """The replica that posts the recommendation dies before forgetting the interview: the
+    person clicks Confirm again (its buttons were never tidied) on the other replica, and is
+    told it is no longer current; a new start there begins a new interview; the dead replica,
+    restarted, posts nothing more."""
+    first, second = replicas
+    fake = first.fake
+    confirm = answer_up_to(first, "U1", "D1", "confirm")
+    die_after_posting(fake, first, is_recommendation)
+    click(first.driver, "U1", confirm, "confirm", "confirm")
+    fake.wait_for("chat.postMessage", lambda c: is_recommendation(c.params), timeout=20)
+    assert not first.running
+
+    click(second.driver, "U1", confirm, "confirm", "confirm")  # the old Confirm, clicked again
+    fake.wait_for("chat.postEphemeral", lambda c: "no longer current" in c.text, timeout=20)
+    mark = fake.mark()
+    second.driver.message("U1", "D1", "start")
+    wait_question(fake, "org_size", after=mark, channel="D1", timeout=20)
+    mark = fake.mark()
+    first.restart()
+    fake.assert_no_call("chat.postMessage", lambda c: is_recommendation(c.params), wait=1.0,
+                        after=mark)
+    assert len(recommendations(fake, "D1")) == 1
+
+
+def test_a_question_posted_by_a_replica_that_died_is_adopted_not_posted_twice(replicas):
+    """The replica that posts a question dies before noting its message: the person answers
+    that very message on the other replica and it counts; the question before it, clicked
+    again, is no longer current; the interview ends with one recommendation."""
+    first, second = replicas
+    fake = first.fake
+    before = answer_up_to(first, "U2", "D2", "proposed_host")
+    die_after_posting(fake, first, lambda p: p.get("channel") == "D2"
+                      and any(b.get("block_id") == "budget_owner" for b in p.get("blocks") or []))
+    click(first.driver, "U2", before, "proposed_host", ARTICLE["proposed_host"])
+    posted = wait_question(fake, "budget_owner", channel="D2", timeout=20)
+    assert not first.running
+
+    mark = fake.mark()
+    click(second.driver, "U2", posted, "budget_owner", ARTICLE["budget_owner"])
+    wait_question(fake, "budget_amount", after=mark, channel="D2", timeout=20)
+    asked = [c for c in fake.calls_to("chat.postMessage")
+             if any(b.get("block_id") == "budget_owner" for b in c.params.get("blocks") or [])]
+    assert len(asked) == 1  # adopted, never posted again
+    click(second.driver, "U2", before, "proposed_host", "marketing")  # an old message
+    fake.wait_for("chat.postEphemeral", lambda c: "no longer current" in c.text, timeout=20)
+
+    first.restart()  # its start-up recovery finds nothing left to show
+    for state, value in [*list(ARTICLE.items())[4:], ("confirm", "confirm")]:
+        call = wait_question(fake, state, channel="D2", timeout=20)
+        answer(second, "U2", "D2", state, value, call)
+    fake.wait_for("chat.postMessage", lambda c: is_recommendation(c.params), timeout=20)
+    assert len(recommendations(fake, "D2")) == 1
+    assert len([c for c in fake.calls_to("chat.postMessage")
+                if any(b.get("block_id") == "budget_owner" for b in c.params.get("blocks") or [])]) == 1
