@@ -22,6 +22,7 @@ from .help import PlainFlags
 from .i18n import LANGUAGES, default_lang, env_lang_problem, normalise_lang, t
 from .interview import FlowError
 from .output import OutputError, write_text
+from .report import Report
 from .service import Desk, UnknownFlow
 from .store import CorruptDatabase, DatabaseBusy
 from .store.engines import EngineError, open_storage
@@ -114,10 +115,10 @@ def chat(
     except AnswersError as exc:
         raise fail(str(exc)) from exc
     if as_json:
-        out.print_json(json.dumps(report, ensure_ascii=False))
+        out.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
         return
     show_report(out, report, full=desk.flow(flow_id).outcome == "full")
-    out.print(t("terminal.saved", chosen, id=report["consultation_id"]), highlight=False)
+    out.print(t("terminal.saved", chosen, id=report.consultation_id), highlight=False)
 
 
 @app.command()
@@ -139,11 +140,11 @@ def panel(
     except AnswersError as exc:
         raise fail(str(exc)) from exc
     if as_json:
-        out.print_json(json.dumps(report, ensure_ascii=False))
+        out.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
         return
     show_report(out, report)
-    out.print(t("panel.saved", chosen, id=report["consultation_id"],
-                count=len(report["panel"]["members"])), highlight=False)
+    out.print(t("panel.saved", chosen, id=report.consultation_id,
+                count=len(report.panel.members) if report.panel else 0), highlight=False)
 
 
 @app.command()
@@ -166,7 +167,7 @@ def history(
     show_history(out, rows, chosen)
 
 
-def _report(consultation_id: str, lang: str | None) -> tuple[Desk, dict]:
+def _report(consultation_id: str, lang: str | None) -> tuple[Desk, Report]:
     chosen = pick_lang(lang)
     desk = open_desk(strict=False)
     consultation = desk.consultation(consultation_id)
@@ -188,7 +189,7 @@ def show(consultation_id: IdArgument, lang: LangOption = None) -> None:
     from .terminal.render import show_report
 
     desk, report = _report(consultation_id, lang)
-    show_report(out, report, full=desk.flow(report["flow"]).outcome == "full")
+    show_report(out, report, full=desk.flow(report.flow).outcome == "full")
 
 
 @app.command()
@@ -205,7 +206,7 @@ def export(
     if fmt not in FORMATS:
         raise fail(t("cli.format_unknown", default_lang(), format=fmt, known=", ".join(FORMATS)))
     desk, report = _report(consultation_id, lang)
-    text = render(report, desk.flow(report["flow"]), report["lang"], fmt)
+    text = render(report, desk.flow(report.flow), report.lang, fmt)
     if output is None:
         sys.stdout.write(text)
         return

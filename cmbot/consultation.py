@@ -14,6 +14,7 @@ from .interview import Flow, Interview, Session
 from .interview.session import new_id, now_iso
 from .panel import panel_report
 from .panel import record as panel_record
+from .report import Changes, Report, ScoreChange
 
 
 @dataclass
@@ -86,25 +87,26 @@ def conclude_panel(advice: PanelAdvice, flow: Flow, lang: str, started_by: str,
     )
 
 
-def changes(before: Consultation, after: Consultation, flow: Flow, lang: str) -> dict[str, Any]:
+def changes(before: Consultation, after: Consultation, flow: Flow, lang: str) -> Changes:
     """What a re-run changed: answers, placement, scores and risks (ids, with words)."""
     old, new = from_dict(before.recommendation), from_dict(after.recommendation)
     old_scores = {s.place: s.score for s in old.scores}
     new_scores = {s.place: s.score for s in new.scores}
     places = [p for p in new_scores if old_scores.get(p) != new_scores[p]]
     places += [p for p in old_scores if p not in new_scores]
-    answers = [sid for sid in flow.states if before.answers.get(sid) != after.answers.get(sid)
-               and (sid in before.answers or sid in after.answers)]
-    return {
-        "parent_id": before.id,
-        "answers": answers,
-        "answers_labels": [flow.states[sid].prompt[lang] for sid in answers],
-        "placement": {"before": old.placement, "after": new.placement},
-        "scores": [{"place": p, "label": place_label(p, lang), "before": old_scores.get(p),
-                    "after": new_scores.get(p)} for p in places],
-        "risks_added": [r for r in new.risks if r not in old.risks],
-        "risks_removed": [r for r in old.risks if r not in new.risks],
-    }
+    answers = tuple(sid for sid in flow.states if before.answers.get(sid) != after.answers.get(sid)
+                    and (sid in before.answers or sid in after.answers))
+    return Changes(
+        parent_id=before.id,
+        answers=answers,
+        answers_labels=tuple(flow.states[sid].prompt[lang] for sid in answers),
+        placement_before=old.placement,
+        placement_after=new.placement,
+        scores=tuple(ScoreChange(p, place_label(p, lang), old_scores.get(p), new_scores.get(p))
+                     for p in places),
+        risks_added=tuple(r for r in new.risks if r not in old.risks),
+        risks_removed=tuple(r for r in old.risks if r not in new.risks),
+    )
 
 
 def advice_of(consultation: Consultation, flow: Flow) -> Recommendation:
@@ -117,49 +119,43 @@ def advice_of(consultation: Consultation, flow: Flow) -> Recommendation:
 
 
 def report(consultation: Consultation, flow: Flow, lang: str | None = None,
-           parent: Consultation | None = None) -> dict[str, Any]:
-    """The consultation as the terminal contract's JSON object, words in `lang`.
+           parent: Consultation | None = None) -> Report:
+    """The consultation in words in `lang`: what every front door shows.
 
     With the consultation it re-ran (`parent`), it also says what changed."""
     lang = lang or consultation.lang
-    extra = {"changes": changes(parent, consultation, flow, lang)} if parent else {}
-    advice = explain(advice_of(consultation, flow), flow, lang)
-    if consultation.panel:
-        extra["panel"] = panel_report(consultation.panel, flow, lang)
-        # The contract's risk ids: the advisor's, then the panel's disagreements (whose words
-        # are in `panel.disagreements`).
-        advice["risks"] += [d["id"] for d in extra["panel"]["disagreements"]]
-    return {
-        "consultation_id": consultation.id,
-        "flow": consultation.flow_id,
-        "flow_version": consultation.flow_version,
-        "lang": lang,
-        "answers": consultation.answers,
-        "answered_by": consultation.answered_by,
-        "started_by": consultation.started_by,
-        "where": consultation.where,
-        "parent_id": consultation.parent_id,
-        "created_at": consultation.created_at,
-        "finished_at": consultation.finished_at,
-        **advice,
-        **extra,
-    }
+    panel = consultation.panel
+    return Report(
+        consultation_id=consultation.id,
+        flow=consultation.flow_id,
+        flow_version=consultation.flow_version,
+        lang=lang,
+        answers=consultation.answers,
+        answered_by=consultation.answered_by,
+        started_by=consultation.started_by,
+        where=consultation.where,
+        parent_id=consultation.parent_id,
+        created_at=consultation.created_at,
+        finished_at=consultation.finished_at,
+        advice=explain(advice_of(consultation, flow), flow, lang),
+        changes=changes(parent, consultation, flow, lang) if parent else None,
+        panel=panel_report(panel, flow, lang) if panel else None,
+    )
 
 
-def change_lines(report_: dict[str, Any], lang: str) -> tuple[str, list[str]]:
+def change_lines(diff: Changes, lang: str) -> tuple[str, list[str]]:
     """A re-run's differences as a title and sentences, for every front door."""
-    diff = report_["changes"]
-    lines = [t("changes.answers", lang, questions=", ".join(diff["answers_labels"]))
-             if diff["answers"] else t("changes.no_answers", lang)]
-    before, after = diff["placement"]["before"], diff["placement"]["after"]
+    lines = [t("changes.answers", lang, questions=", ".join(diff.answers_labels))
+             if diff.answers else t("changes.no_answers", lang)]
+    before, after = diff.placement_before, diff.placement_after
     lines.append(t("changes.placement", lang, before=inline(place_label(before, lang)),
                    after=inline(place_label(after, lang))) if before != after
                  else t("changes.same_placement", lang, placement=inline(place_label(after, lang))))
-    lines += [t("changes.score", lang, place=s["label"], before=s["before"] if s["before"]
-                is not None else "—", after=s["after"] if s["after"] is not None else "—")
-              for s in diff["scores"]]
+    lines += [t("changes.score", lang, place=s.label, before=s.before if s.before
+                is not None else "—", after=s.after if s.after is not None else "—")
+              for s in diff.scores]
     lines += [t("changes.risk_added", lang, title=t(f"risk.{r}.title", lang))
-              for r in diff["risks_added"]]
+              for r in diff.risks_added]
     lines += [t("changes.risk_removed", lang, title=t(f"risk.{r}.title", lang))
-              for r in diff["risks_removed"]]
-    return t("changes.title", lang, id=diff["parent_id"]), lines
+              for r in diff.risks_removed]
+    return t("changes.title", lang, id=diff.parent_id), lines

@@ -16,6 +16,7 @@ from .advisor.panel import Disagreement, Member, PanelAdvice, Split, merge
 from .i18n import catalogue, join, t
 from .interview import Flow
 from .interview.wording import describe
+from .report import AloneAdvice, PanelDisagreement, PanelReport, PanelRow, PanelSplit, PanelVote
 
 
 def record(advice: PanelAdvice, starter: str, langs: dict[str, str] | None = None
@@ -61,16 +62,16 @@ def _views(flow: Flow, disagreement: Disagreement, lang: str) -> str:
         t("panel.view", lang, member=m, value=label(v)) for m, v in disagreement.views)
 
 
-def disagreement_text(flow: Flow, disagreement: Disagreement, lang: str) -> dict[str, Any]:
+def disagreement_text(flow: Flow, disagreement: Disagreement, lang: str) -> PanelDisagreement:
     if disagreement.id == "objectives_conflict":
         volume = [m for m, v in disagreement.views if v]
         participation = [m for m, v in disagreement.views if not v]
         params = {"volume": join(volume, lang), "participation": join(participation, lang)}
     else:
         params = {"views": _views(flow, disagreement, lang)}
-    return {"id": disagreement.id, "title": t(f"panel.risk.{disagreement.id}.title", lang),
-            "explanation": t(f"panel.risk.{disagreement.id}.explain", lang, **params),
-            "views": dict(disagreement.views)}
+    return PanelDisagreement(disagreement.id, t(f"panel.risk.{disagreement.id}.title", lang),
+                             t(f"panel.risk.{disagreement.id}.explain", lang, **params),
+                             dict(disagreement.views))
 
 
 def _cell(flow: Flow, state: str, answers: dict[str, Any], lang: str) -> str:
@@ -88,31 +89,30 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def table(advice: PanelAdvice, flow: Flow, lang: str) -> list[dict[str, Any]]:
+def table(advice: PanelAdvice, flow: Flow, lang: str) -> tuple[PanelRow, ...]:
     """One row per opinion: what each member said, what the panel keeps, and whether they differ."""
     splits = {s.state: s for s in advice.splits}
     states = [s for s in flow.states if any(s in a for a in advice.opinions.values())]
-    return [{"state": s, "question": _capital(topic(flow, s, lang)),
-             "answers": {m: _cell(flow, s, advice.opinions[m], lang) for m in advice.members},
-             "merged": _merged_cell(flow, splits.get(s), s, advice.merged, lang),
-             "divergent": s in advice.divergences}
-            for s in states]
+    return tuple(PanelRow(s, _capital(topic(flow, s, lang)),
+                          {m: _cell(flow, s, advice.opinions[m], lang) for m in advice.members},
+                          _merged_cell(flow, splits.get(s), s, advice.merged, lang),
+                          s in advice.divergences)
+                 for s in states)
 
 
-def panel_report(panel: dict[str, Any], flow: Flow, lang: str) -> dict[str, Any]:
-    """The `panel` part of a consultation's report, words in `lang`."""
+def panel_report(panel: dict[str, Any], flow: Flow, lang: str) -> PanelReport:
+    """The panel part of a consultation's report, words in `lang`."""
     advice = remerge(panel, flow)
-    return {
-        "members": list(advice.members),
-        "starter": panel.get("starter", ""),
-        "rule": rule_lines(advice, flow, panel.get("starter", ""), lang),
-        "opinions": advice.opinions,
-        "table": table(advice, flow, lang),
-        "alone": {m: {"placement": p, "label": place_label(p, lang)}
-                  for m, p in advice.alone.items()},
-        "divergences": list(advice.divergences),
-        "splits": [{"state": s.state, "rule": s.rule, "value": s.value, "tie": s.tie,
-                    "votes": [{"value": v, "members": list(who)} for v, who in s.votes]}
-                   for s in advice.splits],
-        "disagreements": [disagreement_text(flow, d, lang) for d in advice.disagreements],
-    }
+    return PanelReport(
+        members=tuple(advice.members),
+        starter=panel.get("starter", ""),
+        rule=tuple(rule_lines(advice, flow, panel.get("starter", ""), lang)),
+        opinions=advice.opinions,
+        table=table(advice, flow, lang),
+        alone={m: AloneAdvice(p, place_label(p, lang)) for m, p in advice.alone.items()},
+        divergences=tuple(advice.divergences),
+        splits=tuple(PanelSplit(s.state, s.rule, s.value, s.tie,
+                                tuple(PanelVote(v, tuple(who)) for v, who in s.votes))
+                     for s in advice.splits),
+        disagreements=tuple(disagreement_text(flow, d, lang) for d in advice.disagreements),
+    )

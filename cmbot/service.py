@@ -16,6 +16,7 @@ from typing import Any
 from .consultation import Consultation, conclude, report
 from .interview import Flow, FlowError, Interview, Session, builtin_flows_dir, load_flows
 from .interview.session import new_id
+from .report import Report
 from .store.protocol import Record, Storage
 
 log = logging.getLogger("cmbot")
@@ -152,7 +153,7 @@ class Desk:
         found = self.store.get_consultation(consultation_id)
         return Consultation.from_dict(found) if found else None
 
-    def report(self, consultation: Consultation, lang: str | None = None) -> dict[str, Any]:
+    def report(self, consultation: Consultation, lang: str | None = None) -> Report:
         parent = self.consultation(consultation.parent_id) if consultation.parent_id else None
         return report(consultation, self.flow(consultation.flow_id), lang, parent)
 

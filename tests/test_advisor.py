@@ -91,14 +91,14 @@ def test_the_article_case_says_who_should_pay_and_what_keeping_sales_would_chang
     rec = advise(ARTICLE)
     assert rec.placement == "management" and rec.budget.owner == "management"
     for lang in LANGS:
-        budget = explain(rec, FLOW, lang)["budget"]
-        assert budget["owner"] == "management"
-        assert budget["label"] == t("budget.owner.management", lang)[:1].upper() + \
+        budget = explain(rec, FLOW, lang).funding
+        assert budget.owner == "management"
+        assert budget.label == t("budget.owner.management", lang)[:1].upper() + \
             t("budget.owner.management", lang)[1:]
-        assert t("budget.named.keep_sales", lang) in budget["why"]
-        assert t("budget.zero", lang) in budget["why"]
-    assert "If the sales department pays as you planned" in explain(rec, FLOW, "en")["budget"]["why"]
-    assert "Si le service commercial paie comme prévu" in explain(rec, FLOW, "fr")["budget"]["why"]
+        assert t("budget.named.keep_sales", lang) in budget.why
+        assert t("budget.zero", lang) in budget.why
+    assert "If the sales department pays as you planned" in explain(rec, FLOW, "en").funding.why
+    assert "Si le service commercial paie comme prévu" in explain(rec, FLOW, "fr").funding.why
 
 
 def test_the_article_case_reframes_all_three_objectives():
@@ -106,11 +106,11 @@ def test_the_article_case_reframes_all_three_objectives():
     assert [r.objective for r in rec.reframed] == ["fans", "conversion", "company_news"]
     for lang in LANGS:
         words = explain(rec, FLOW, lang)
-        assert [r["from"] for r in words["reframed"]] == ["fans", "conversion", "company_news"]
-        for item in words["reframed"]:
-            assert item["to"].strip() and item["why"].strip() and item["gain"].strip()
-            assert item["indicators"] and all(i.strip() for i in item["indicators"])
-            assert item["to"] != FLOW.label("objectives", item["from"], lang)
+        assert [r.objective for r in words.reframed] == ["fans", "conversion", "company_news"]
+        for item in words.reframed:
+            assert item.to.strip() and item.why.strip() and item.gain.strip()
+            assert item.indicators and all(i.strip() for i in item.indicators)
+            assert item.to != FLOW.label("objectives", item.objective, lang)
 
 
 def test_the_sales_department_is_ruled_out_and_says_why():
@@ -119,18 +119,18 @@ def test_the_sales_department_is_ruled_out_and_says_why():
     assert not sales.eligible
     assert rec.runner_up != "sales"
     words = explain(rec, FLOW, "en")
-    sales_words = next(s for s in words["scores"] if s["place"] == "sales")
-    assert any(r["text"].startswith("Ruled out:") for r in sales_words["reasons"])
+    sales_words = next(s for s in words.scores if s.place == "sales")
+    assert any(r.text.startswith("Ruled out:") for r in sales_words.reasons)
 
 
 def test_the_article_case_explanations_cite_its_answers():
     words = explain(advise(ARTICLE), FLOW, "en")
-    details = {d["id"]: d for d in words["risk_details"]}
-    assert "Sales would both host and pay" in details["budget_owner_pressure"]["explanation"]
-    assert "sit in the sales department" in details["quantitative_objectives"]["explanation"]
+    details = {d.id: d for d in words.risks}
+    assert "Sales would both host and pay" in details["budget_owner_pressure"].explanation
+    assert "sit in the sales department" in details["quantitative_objectives"].explanation
     for objective in ("fans", "conversion", "company_news"):
         label = FLOW.label("objectives", objective, "en")
-        assert label in details["no_budget_for_volume_targets"]["explanation"]
+        assert label in details["no_budget_for_volume_targets"].explanation
 
 
 # --- each risk: trigger and non-trigger ------------------------------------------------------
@@ -208,9 +208,9 @@ def test_risk_trigger_and_non_trigger(risk, answers, present):
     assert (risk in rec.risks) == present, rec.risks
     if present:
         for lang in LANGS:
-            detail = next(d for d in explain(rec, FLOW, lang)["risk_details"] if d["id"] == risk)
-            assert detail["title"].strip() and detail["explanation"].strip()
-            assert "{" not in detail["explanation"]
+            detail = next(d for d in explain(rec, FLOW, lang).risks if d.id == risk)
+            assert detail.title.strip() and detail.explanation.strip()
+            assert "{" not in detail.explanation
 
 
 @pytest.mark.parametrize(("answers", "en", "fr"), [
@@ -224,9 +224,9 @@ def test_risk_trigger_and_non_trigger(risk, answers, present):
 def test_an_isolated_role_names_what_the_answers_say(answers, en, fr):
     rec = advise(answers)
     for lang, words in (("en", en), ("fr", fr)):
-        detail = next(d for d in explain(rec, FLOW, lang)["risk_details"] if d["id"] == "isolated_role")
-        assert words in detail["explanation"]
-        assert "0" not in detail["explanation"]
+        detail = next(d for d in explain(rec, FLOW, lang).risks if d.id == "isolated_role")
+        assert words in detail.explanation
+        assert "0" not in detail.explanation
 
 
 @pytest.mark.parametrize(("objectives", "en", "fr"), [
@@ -236,9 +236,9 @@ def test_an_isolated_role_names_what_the_answers_say(answers, en, fr):
 def test_one_volume_target_reads_in_the_singular(objectives, en, fr):
     rec = advise(with_(CLEAN, proposed_host="marketing", objectives=objectives))
     for lang, words in (("en", en), ("fr", fr)):
-        detail = next(d for d in explain(rec, FLOW, lang)["risk_details"]
-                      if d["id"] == "quantitative_objectives")
-        assert words in detail["explanation"]
+        detail = next(d for d in explain(rec, FLOW, lang).risks
+                      if d.id == "quantitative_objectives")
+        assert words in detail.explanation
 
 
 # --- who pays --------------------------------------------------------------------------------
@@ -269,9 +269,9 @@ def test_who_pays(answers, placement, owner, named):
         assert rec.budget.owner == owner
     assert rec.budget.named == named
     for lang in LANGS:
-        budget = explain(rec, FLOW, lang)["budget"]
-        assert budget["owner"] in OWNERS and budget["label"] and budget["why"]
-        assert t(f"budget.named.{named}", lang, payer=t("place_of.web", lang)) in budget["why"]
+        budget = explain(rec, FLOW, lang).funding
+        assert budget.owner in OWNERS and budget.label and budget.why
+        assert t(f"budget.named.{named}", lang, payer=t("place_of.web", lang)) in budget.why
 
 
 def test_management_hosting_and_paying_said_two_ways_is_one_situation():
@@ -297,7 +297,7 @@ def test_a_micro_company_attaches_the_role_to_whoever_runs_it():
                        objectives=["awareness", "company_news", "advocates"]))
     assert rec.placement == "management"
     assert not next(s for s in rec.scores if s.place == "dedicated").eligible
-    assert "fewer than 10 people" in explain(rec, FLOW, "en")["placement_why"]
+    assert "fewer than 10 people" in explain(rec, FLOW, "en").placement.why
 
 
 @pytest.mark.parametrize(("host", "objective"), [("product", "feedback"),
@@ -442,11 +442,11 @@ def test_ties_are_said_and_runner_ups_are_credible(answers):
     for lang in LANGS:
         words = explain(rec, FLOW, lang)
         if tied:
-            assert words["tie_text"] and str(top.score) in words["tie_text"]
+            assert words.placement.tie_text and str(top.score) in words.placement.tie_text
         else:
-            assert words["tie_text"] is None
+            assert words.placement.tie_text is None
         if rec.runner_up is None:
-            assert words["runner_up_line"] == t("advice.no_runner_up", lang)
+            assert words.runner_up.line == t("advice.no_runner_up", lang)
     # A runner-up is the best credible alternative, or there is none and that is said.
     credible = [s for s in others if s.score >= CREDIBLE]
     if rec.runner_up is None:
@@ -535,10 +535,10 @@ def test_reasons_read_in_the_direction_of_their_points(answers):
             else:
                 assert reason.points > 0, reason
     words = explain(rec, FLOW, "en")
-    for score in words["scores"]:
-        for reason in score["reasons"]:
-            if reason["points"] == 0:
-                assert reason["text"].startswith("Ruled out:")
+    for score in words.scores:
+        for reason in score.reasons:
+            if reason.points == 0:
+                assert reason.text.startswith("Ruled out:")
 
 
 @PROPERTY
@@ -561,11 +561,11 @@ def test_every_outcome_says_who_should_pay(answers):
     if named in {"unknown", "undecided"}:
         assert budget.named == named
     for lang in LANGS:
-        words = explain(rec, FLOW, lang)["budget"]
-        assert words["owner"] == budget.owner and words["label"].strip()
+        words = explain(rec, FLOW, lang).funding
+        assert words.owner == budget.owner and words.label.strip()
         assert t(f"budget.named.{budget.named}", lang,
-                 payer=t(f"place_of.{named}", lang) if named in DEPARTMENTS else "") in words["why"]
-        assert "{" not in words["why"]
+                 payer=t(f"place_of.{named}", lang) if named in DEPARTMENTS else "") in words.why
+        assert "{" not in words.why
 
 
 SALES_WORDS = re.compile(r"(?i)\b(sales?|leads?|revenue|conversions?|ventes?|chiffre d.affaires|"
@@ -577,15 +577,15 @@ SALES_WORDS = re.compile(r"(?i)\b(sales?|leads?|revenue|conversions?|ventes?|chi
 def test_reframes_say_what_members_gain_and_never_measure_sales(answers):
     rec = advise(answers)
     for lang in LANGS:
-        for item in explain(rec, FLOW, lang)["reframed"]:
-            assert item["gain"].strip() and item["to"].strip() and item["why"].strip()
-            assert len(item["indicators"]) >= 2
-            for indicator in item["indicators"]:
+        for item in explain(rec, FLOW, lang).reframed:
+            assert item.gain.strip() and item.to.strip() and item.why.strip()
+            assert len(item.indicators) >= 2
+            for indicator in item.indicators:
                 assert not SALES_WORDS.search(indicator), indicator
-            if item["from"] == "other":
-                assert answers["objectives_other"] in item["to"]
-                assert item["from_label"] == answers["objectives_other"]
-                assert not item["to"].startswith(("Reframe", "Reformuler"))  # not an instruction
+            if item.objective == "other":
+                assert answers["objectives_other"] in item.to
+                assert item.label == answers["objectives_other"]
+                assert not item.to.startswith(("Reframe", "Reformuler"))  # not an instruction
 
 
 @pytest.mark.parametrize("text", VOLUME_TEXTS)
@@ -607,8 +607,8 @@ def test_other_objectives_get_a_reframe_of_their_own(text, theme):
     assert reading.theme == theme and not reading.quantitative
     rec = advise(with_(CLEAN, objectives=["other"], objectives_other=text))
     for lang in LANGS:
-        item = explain(rec, FLOW, lang)["reframed"][0]
-        assert item["to"] == t(f"reframe_other.{theme}.to", lang, text=text)
+        item = explain(rec, FLOW, lang).reframed[0]
+        assert item.to == t(f"reframe_other.{theme}.to", lang, text=text)
 
 
 @PROPERTY
@@ -629,16 +629,15 @@ def test_advice_reads_in_english_and_french(answers):
     rec = advise(answers)
     for lang in LANGS:
         words = explain(rec, FLOW, lang)  # a missing message would raise KeyError
-        assert words["placement"] == rec.placement
-        assert words["placement_label"].strip() and words["placement_why"].strip()
-        assert [s["place"] for s in words["scores"]] == [s.place for s in rec.scores]
-        assert [d["id"] for d in words["risk_details"]] == list(rec.risks)
-        texts = [words["placement_why"], words["placement_line"], words["runner_up_line"],
-                 words["budget"]["why"], words["budget"]["line"],
-                 *(d["explanation"] for d in words["risk_details"]),
-                 *(d["title"] for d in words["risk_details"]),
-                 *(r[k] for r in words["reframed"] for k in ("gain", "why")),
-                 *(e["text"] for e in words["evidence"])]
+        assert words.placement.place == rec.placement
+        assert words.placement.label.strip() and words.placement.why.strip()
+        assert [s.place for s in words.scores] == [s.place for s in rec.scores]
+        assert [d.id for d in words.risks] == list(rec.risks)
+        texts = [words.placement.why, words.placement.line, words.runner_up.line,
+                 words.funding.why, words.funding.line,
+                 *(d.explanation for d in words.risks), *(d.title for d in words.risks),
+                 *(text for r in words.reframed for text in (r.gain, r.why)),
+                 *(e.text for e in words.evidence)]
         for text in texts:
             ours = text.replace(answers.get("objectives_other", ""), "")  # not the person's words
             assert text.strip() and "{" not in ours
@@ -655,16 +654,16 @@ SURVEY_FIGURES = {"30", "15", "59", "80", "88", "16", "528", "300", "2017", "202
 def test_cited_figures_are_the_surveys_own(answers):
     rec = advise(answers)
     for lang in LANGS:
-        for item in explain(rec, FLOW, lang)["evidence"]:
-            assert set(re.findall(r"\d+", item["text"] + item["source"])) <= SURVEY_FIGURES
-            assert re.search(r"CMX|Community Roundtable", item["source"])
+        for item in explain(rec, FLOW, lang).evidence:
+            assert set(re.findall(r"\d+", item.text + item.source)) <= SURVEY_FIGURES
+            assert re.search(r"CMX|Community Roundtable", item.source)
 
 
 def test_marketing_as_host_cites_how_common_it_is():
     rec = advise(with_(CLEAN, proposed_host="marketing"))
     assert "marketing_home" in rec.evidence
-    assert "30%" in explain(rec, FLOW, "en")["evidence"][0]["text"]
-    assert "30\u202f%" in explain(rec, FLOW, "fr")["evidence"][0]["text"]
+    assert "30%" in explain(rec, FLOW, "en").evidence[0].text
+    assert "30\u202f%" in explain(rec, FLOW, "fr").evidence[0].text
 
 
 # --- a role already in place: present tense --------------------------------------------------
@@ -696,18 +695,18 @@ def test_a_role_in_place_is_spoken_of_in_the_present(answers):
     review = FLOWS["objectives_review"]
     for lang, conditional in (("en", r"\bwould\b"), ("fr", r"\w(rait|raient)\b")):
         words = explain(rec, review, lang)
-        texts = [words["budget"]["why"], *(d["title"] for d in words["risk_details"]),
-                 *(d["explanation"] for d in words["risk_details"])]
+        texts = [words.funding.why, *(d.title for d in words.risks),
+                 *(d.explanation for d in words.risks)]
         for text in texts:
             assert not re.search(conditional, text.replace(answers.get("objectives_other", ""), "")), text
 
 
 def test_english_and_french_texts_differ():
     en, fr = explain(advise(ARTICLE), FLOW, "en"), explain(advise(ARTICLE), FLOW, "fr")
-    assert en["placement_why"] != fr["placement_why"]
-    assert [d["title"] for d in en["risk_details"]] != [d["title"] for d in fr["risk_details"]]
-    assert [r["to"] for r in en["reframed"]] != [r["to"] for r in fr["reframed"]]
-    assert en["budget"]["why"] != fr["budget"]["why"]
+    assert en.placement.why != fr.placement.why
+    assert [d.title for d in en.risks] != [d.title for d in fr.risks]
+    assert [r.to for r in en.reframed] != [r.to for r in fr.reframed]
+    assert en.funding.why != fr.funding.why
 
 
 WRONG_FRENCH = ("à Le ", "à La ", "à Les ", "à le ", "à les ")

@@ -14,6 +14,7 @@ import pytest
 from rich.console import Console
 
 from cmbot.export import render
+from cmbot.report import Report
 from cmbot.service import Desk
 from cmbot.slack.blocks import recommendation_blocks, recommendation_metadata
 from cmbot.store import Store
@@ -194,7 +195,7 @@ def test_every_example_is_in_the_casebook():
     assert len(files) >= 12
 
 
-def terminal_text(report: dict, full: bool) -> str:
+def terminal_text(report: Report, full: bool) -> str:
     console = Console(record=True, width=400, color_system=None)
     show_report(console, report, full=full)
     return console.export_text()
@@ -211,10 +212,11 @@ def test_the_manager_reads_sound_advice(desk, name, lang):
     report = run_answers(desk, case.flow, lang, EXAMPLES / f"{name}.yaml")
     full = case.flow == "community_manager"
 
-    assert report["placement"] == case.placement
-    assert report["runner_up"] == case.runner_up
-    assert report["budget"]["owner"] == case.budget
-    assert report["risks"] == list(case.risks)
+    advice = report.advice
+    assert advice.placement.place == case.placement
+    assert advice.runner_up.place == case.runner_up
+    assert advice.funding is not None and advice.funding.owner == case.budget
+    assert report.risk_ids == list(case.risks)
 
     memo = render(report, desk.flow(case.flow), lang, "md")
     terminal = terminal_text(report, full)
@@ -225,12 +227,12 @@ def test_the_manager_reads_sound_advice(desk, name, lang):
         assert sentence in memo, sentence
     # Every door shows who should pay and each risk.
     for text in (memo, terminal, blocks):
-        assert report["budget"]["line"] in text
-        for risk in report["risk_details"]:
-            assert risk["title"] in text
+        assert advice.funding.line in text
+        for risk in advice.risks:
+            assert risk.title in text
     if full:
         for text in (memo, terminal, blocks):
-            assert report["placement_line"] in text
+            assert advice.placement.line in text
     for sentence in case.absent.get(lang, ()):
         assert sentence not in memo, sentence
 
@@ -240,7 +242,7 @@ def test_the_manager_reads_sound_advice(desk, name, lang):
     assert not any(h.rstrip("# ") == "" for h in headings)
     if lang == "fr":
         ours = memo
-        for value in report["answers"].values():
+        for value in report.answers.values():
             ours = ours.replace(str(value), "")
         assert not FRENCH_SPACING.search(ours), FRENCH_SPACING.search(ours)
         assert "\u202f" in memo and "\u00a0" in memo
@@ -249,9 +251,9 @@ def test_the_manager_reads_sound_advice(desk, name, lang):
 def test_a_consultation_saved_before_budgets_existed_still_says_who_pays(desk):
     """Consultations archived by an earlier cmbot have no budget in their stored advice."""
     report = run_answers(desk, "community_manager", "en", EXAMPLES / "article-case.yaml")
-    consultation = desk.consultation(report["consultation_id"])
+    consultation = desk.consultation(report.consultation_id)
     for key in ("budget", "tie", "evidence", "in_place"):
         consultation.recommendation.pop(key)
     again = desk.report(consultation)
-    assert again["budget"] == report["budget"]
-    assert again["placement"] == report["placement"]
+    assert again.advice.funding == report.advice.funding
+    assert again.advice.placement == report.advice.placement

@@ -12,6 +12,7 @@ from clitools import ARTICLE, Cli
 from rich.console import Console
 
 from cmbot.i18n import t
+from cmbot.report import Report
 from cmbot.terminal.render import show_report  # installs the no-break-space rule
 from cmbot.terminal.typography import shorten, wrap
 
@@ -113,7 +114,7 @@ def test_prompt_wrapping_and_shortening_keep_words_whole():
 
 def test_show_report_draws_into_any_console(article):
     """The same drawing code serves `chat`, `show` and `--answers` without --json."""
-    _, report = article
+    _, report = article  # as `--json` printed it: read back into the typed report
     console = Console(width=80, file=io.StringIO(), color_system=None)
-    show_report(console, report)
+    show_report(console, Report.from_dict(report))
     assert t("advice.risks", "en") in console.file.getvalue()

@@ -13,6 +13,17 @@ from ..i18n import catalogue, join, t
 from ..interview.model import Flow
 from .model import Budget, Recommendation, Reframe
 from .rules import BUSINESS, DEPARTMENTS
+from .words import (
+    Advice,
+    Evidence,
+    Funding,
+    Placement,
+    ReasonLine,
+    ReframeText,
+    RiskText,
+    RunnerUp,
+    ScoreLine,
+)
 
 
 def cap(text: str) -> str:
@@ -71,20 +82,17 @@ def risk_params(rec: Recommendation, flow: Flow, lang: str) -> dict[str, Any]:
     }
 
 
-def risk_text(risk: str, rec: Recommendation, flow: Flow, lang: str) -> dict[str, str]:
+def risk_text(risk: str, rec: Recommendation, flow: Flow, lang: str) -> RiskText:
     params = risk_params(rec, flow, lang)
     key = f"risk.{risk}.explain"
     if risk == "isolated_role" and not rec.facts.get("linked"):
         key = f"risk.{risk}.explain_none"
-    return {
-        "id": risk,
-        "title": say(f"risk.{risk}.title", lang, rec.in_place),
-        "explanation": say(key, lang, rec.in_place, **params),
-    }
+    return RiskText(risk, say(f"risk.{risk}.title", lang, rec.in_place),
+                    say(key, lang, rec.in_place, **params))
 
 
-def budget_words(budget: Budget, lang: str, in_place: bool) -> dict[str, Any]:
-    """`{owner, label, why}`: the payer, and the reasoning from "whoever pays sets the targets"."""
+def budget_words(budget: Budget, lang: str, in_place: bool) -> Funding:
+    """The payer, and the reasoning from "whoever pays sets the targets"."""
     home = budget.home
     params = {
         "home": place_label(home, lang),
@@ -97,12 +105,8 @@ def budget_words(budget: Budget, lang: str, in_place: bool) -> dict[str, Any]:
            say(f"budget.named.{budget.named}", lang, in_place, **params)]
     if budget.zero:
         why.append(t("budget.zero", lang))
-    return {
-        "owner": budget.owner,
-        "label": cap(label),
-        "line": t("budget.line", lang, label=inline(label)),
-        "why": " ".join(why),
-    }
+    return Funding(budget.owner, cap(label), t("budget.line", lang, label=inline(label)),
+                   " ".join(why))
 
 
 def tie_text(rec: Recommendation, lang: str) -> str | None:
@@ -114,57 +118,36 @@ def tie_text(rec: Recommendation, lang: str) -> str | None:
              second=inline(place_label(second.place, lang)), score=first.score)
 
 
-def reframe_words(item: Reframe, facts: dict[str, Any], flow: Flow, lang: str) -> dict[str, Any]:
+def reframe_words(item: Reframe, facts: dict[str, Any], flow: Flow, lang: str) -> ReframeText:
     key = f"reframe_other.{item.theme}" if item.objective == "other" and item.theme else \
         f"reframe.{item.objective}"
     text = item.text or ""
-    return {
-        "from": item.objective,
-        "from_label": objective_label(item.objective, facts, flow, lang),
-        "to": t(f"{key}.to", lang, text=text),
-        "gain": t(f"{key}.gain", lang, text=text),
-        "indicators": t(f"{key}.indicators", lang),
-        "why": t(f"{key}.why", lang),
-        **({"theme": item.theme, "quantitative": item.quantitative}
-           if item.objective == "other" else {}),
-    }
+    return ReframeText(item.objective, objective_label(item.objective, facts, flow, lang),
+                       t(f"{key}.to", lang, text=text), t(f"{key}.gain", lang, text=text),
+                       tuple(t(f"{key}.indicators", lang)), t(f"{key}.why", lang),
+                       item.theme, item.quantitative)
 
 
-def explain(rec: Recommendation, flow: Flow, lang: str) -> dict[str, Any]:
-    """The advice as JSON-ready data with texts: what `--json`, Slack and exports show."""
+def explain(rec: Recommendation, flow: Flow, lang: str) -> Advice:
+    """The advice in words: what `--json`, Slack and exports show."""
     scores = {s.place: s.score for s in rec.scores}
+    label = place_label(rec.placement, lang)
     runner_up = (t("advice.runner_up_line", lang, runner_up=inline(place_label(rec.runner_up, lang)))
                  if rec.runner_up else t("advice.no_runner_up", lang))
-    return {
-        "placement": rec.placement,
-        "placement_label": place_label(rec.placement, lang),
-        "placement_line": t("advice.placement_line", lang,
-                            placement=inline(place_label(rec.placement, lang))),
-        "placement_why": place_why(rec.placement, lang, rec.facts),
-        "placement_score": scores[rec.placement],
-        "runner_up": rec.runner_up,
-        "runner_up_label": place_label(rec.runner_up, lang),
-        "runner_up_line": runner_up,
-        "runner_up_score": scores.get(rec.runner_up) if rec.runner_up else None,
-        "tie": rec.tie,
-        "tie_text": tie_text(rec, lang),
-        "budget": budget_words(rec.budget, lang, rec.in_place) if rec.budget else None,
-        "scores": [
-            {
-                "place": s.place,
-                "label": place_label(s.place, lang),
-                "score": s.score,
-                "eligible": s.eligible,
-                "reasons": [
-                    {"text": t(f"reason.{r.key}", lang), "points": r.points}
-                    for r in s.reasons
-                ],
-            }
-            for s in rec.scores
-        ],
-        "risks": list(rec.risks),
-        "risk_details": [risk_text(r, rec, flow, lang) for r in rec.risks],
-        "reframed": [reframe_words(r, rec.facts, flow, lang) for r in rec.reframed],
-        "evidence": [{"id": e, "text": t(f"evidence.{e}.text", lang),
-                      "source": t(f"evidence.{e}.source", lang)} for e in rec.evidence],
-    }
+    return Advice(
+        placement=Placement(rec.placement, label,
+                            t("advice.placement_line", lang, placement=inline(label)),
+                            place_why(rec.placement, lang, rec.facts), scores[rec.placement],
+                            rec.tie, tie_text(rec, lang)),
+        runner_up=RunnerUp(rec.runner_up, place_label(rec.runner_up, lang), runner_up,
+                           scores.get(rec.runner_up) if rec.runner_up else None),
+        funding=budget_words(rec.budget, lang, rec.in_place) if rec.budget else None,
+        scores=tuple(ScoreLine(s.place, place_label(s.place, lang), s.score, s.eligible,
+                               tuple(ReasonLine(t(f"reason.{r.key}", lang), r.points)
+                                     for r in s.reasons))
+                     for s in rec.scores),
+        risks=tuple(risk_text(r, rec, flow, lang) for r in rec.risks),
+        reframed=tuple(reframe_words(r, rec.facts, flow, lang) for r in rec.reframed),
+        evidence=tuple(Evidence(e, t(f"evidence.{e}.text", lang), t(f"evidence.{e}.source", lang))
+                       for e in rec.evidence),
+    )

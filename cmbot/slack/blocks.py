@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..advisor.explain import inline
+from ..advisor.words import Funding
 from ..consultation import change_lines
 from ..i18n import t
 from ..interview import Flow, Interview, Question, Session
 from ..interview.wording import describe
+from ..report import Report
 
 Block = dict[str, Any]
 BUTTONS_MAX = 5  # more options than this get a menu, which stays readable on a phone
@@ -205,58 +207,57 @@ def score_bar(score: int, width: int = 10) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def placement_blocks(report: dict[str, Any]) -> list[Block]:
+def placement_blocks(report: Report) -> list[Block]:
     """The placement with its score, how a tie was settled, and the runner-up (or none)."""
-    lang = report["lang"]
-    top = report["placement_score"]
-    head = (f"*{report['placement_line']}*\n"
+    lang, placement, runner_up = report.lang, report.advice.placement, report.advice.runner_up
+    top = placement.score
+    head = (f"*{placement.line}*\n"
             f"`{t('slack.bar_label', lang, bar=score_bar(top), score=top)}`\n"
-            f"{report['placement_why']}")
-    if report.get("tie_text"):
-        head += f"\n_{report['tie_text']}_"
-    second = report["runner_up_score"]
-    runner_up = report["runner_up_line"] + (
+            f"{placement.why}")
+    if placement.tie_text:
+        head += f"\n_{placement.tie_text}_"
+    second = runner_up.score
+    runner_up_text = runner_up.line + (
         f"\n`{t('slack.bar_label', lang, bar=score_bar(second), score=second)}`"
         if second is not None else "")
-    lines = [f"`{score_bar(s['score'])}` {s['score']:>3} · {s['label']}"
-             + ("" if s["eligible"] else f" _({t('advice.excluded', lang)})_")
-             for s in report["scores"]]
-    return [section(head), section(runner_up),
+    lines = [f"`{score_bar(s.score)}` {s.score:>3} · {s.label}"
+             + ("" if s.eligible else f" _({t('advice.excluded', lang)})_")
+             for s in report.advice.scores]
+    return [section(head), section(runner_up_text),
             section(t("slack.scores_title", lang) + "\n" + "\n".join(lines))]
 
 
-def budget_block(report: dict[str, Any], full: bool) -> Block:
-    lang, budget = report["lang"], report["budget"]
+def budget_block(funding: Funding, lang: str, full: bool) -> Block:
     title = t("slack.budget_title" if full else "slack.budget_title_now", lang)
-    return section(title + "\n" + t("slack.budget_block", lang, line=budget["line"], why=budget["why"]))
+    return section(title + "\n" + t("slack.budget_block", lang, line=funding.line, why=funding.why))
 
 
-def recommendation_blocks(report: dict[str, Any], full: bool) -> list[Block]:
-    lang = report["lang"]
+def recommendation_blocks(report: Report, full: bool) -> list[Block]:
+    lang, advice = report.lang, report.advice
     blocks: list[Block] = [{"type": "header", "text": plain(
         t("advice.title" if full else "advice.title_now", lang), HEADER_MAX)}]
-    if "changes" in report:
-        title, lines = change_lines(report, lang)
+    if report.changes is not None:
+        title, lines = change_lines(report.changes, lang)
         blocks.append(section(f"*{title}*\n" + "\n".join(f"• {esc(line)}" for line in lines)))
     if full:
         blocks += placement_blocks(report)
-    if report.get("budget"):
-        blocks.append(budget_block(report, full))
+    if advice.funding:
+        blocks.append(budget_block(advice.funding, lang, full))
     blocks.append({"type": "divider"})
-    risk_lines = [f":warning: *{r['title']}*\n{esc(r['explanation'])}" for r in report["risk_details"]]
+    risk_lines = [f":warning: *{r.title}*\n{esc(r.explanation)}" for r in advice.risks]
     blocks.append(section(t("slack.risks_title" if full else "slack.risks_title_now", lang) + "\n"
                           + ("\n\n".join(risk_lines) or t("advice.no_risks", lang))))
     blocks.append({"type": "divider"})
     blocks.append(section(t("slack.reframed_title", lang)))
-    for item in report["reframed"]:
-        indicators = "\n".join(f"• {i}" for i in item["indicators"])
+    for item in advice.reframed:
+        indicators = "\n".join(f"• {i}" for i in item.indicators)
         blocks.append(section(t("slack.reframe_block", lang, **{
-            "from": esc(item["from_label"]), "to": esc(item["to"]), "why": item["why"],
-            "gain": inline(item["gain"]), "indicators": indicators})))
-    if report.get("evidence"):
+            "from": esc(item.label), "to": esc(item.to), "why": item.why,
+            "gain": inline(item.gain), "indicators": indicators})))
+    if advice.evidence:
         blocks.append(context(t("slack.evidence_title", lang) + "\n" + "\n".join(
-            t("evidence.line", lang, text=e["text"], source=e["source"]) for e in report["evidence"])))
-    cid = report["consultation_id"]
+            t("evidence.line", lang, text=e.text, source=e.source) for e in advice.evidence)))
+    cid = report.consultation_id
     blocks.append({"type": "actions", "block_id": "cmbot_result", "elements": [
         button(t("slack.export_md", lang), "cmbot_export_md", cid),
         button(t("slack.export_json", lang), "cmbot_export_json", cid),
@@ -266,23 +267,24 @@ def recommendation_blocks(report: dict[str, Any], full: bool) -> list[Block]:
     return blocks
 
 
-def recommendation_metadata(report: dict[str, Any]) -> dict[str, Any]:
+def recommendation_metadata(report: Report) -> dict[str, Any]:
+    advice = report.advice
     return {
         "event_type": "cmbot_recommendation",
         "event_payload": {
-            "consultation_id": report["consultation_id"],
-            "flow": report["flow"],
-            "lang": report["lang"],
-            "placement": report["placement"],
-            "runner_up": report["runner_up"],
-            "budget_owner": report["budget"]["owner"] if report.get("budget") else None,
-            "risks": report["risks"],
-            "reframed": [{"from": r["from"], "to": r["to"]} for r in report["reframed"]],
+            "consultation_id": report.consultation_id,
+            "flow": report.flow,
+            "lang": report.lang,
+            "placement": advice.placement.place,
+            "runner_up": advice.runner_up.place,
+            "budget_owner": advice.funding.owner if advice.funding else None,
+            "risks": report.risk_ids,
+            "reframed": [{"from": r.objective, "to": r.to} for r in advice.reframed],
         },
     }
 
 
-def summary_text(report: dict[str, Any]) -> str:
-    lang = report["lang"]
-    return t("advice.summary", lang, placement=report["placement_label"],
-             runner_up=inline(report["runner_up_label"]), count=len(report["risks"]))
+def summary_text(report: Report) -> str:
+    advice = report.advice
+    return t("advice.summary", report.lang, placement=advice.placement.label,
+             runner_up=inline(advice.runner_up.label), count=len(report.risk_ids))

@@ -221,11 +221,12 @@ class Conductor:
         flow = self.desk.flow(consultation.flow_id)
         plan = Plan(consultation=consultation, forget=True).then(Post(
             bk.recommendation_blocks(report, flow.outcome == "full"),
-            t("slack.recommendation_fallback", report["lang"],
-              placement=inline(report["placement_label"]), runner_up=inline(report["runner_up_label"])),
+            t("slack.recommendation_fallback", report.lang,
+              placement=inline(report.advice.placement.label),
+              runner_up=inline(report.advice.runner_up.label)),
             metadata=bk.recommendation_metadata(report)))
         if state.root_ts:
-            text = t("slack.root_done", report["lang"], id=consultation.id,
+            text = t("slack.root_done", report.lang, id=consultation.id,
                      user=consultation.started_by, summary=bk.summary_text(report))
             plan.then(Update(state.root_ts, [bk.section(text)], text))
         return plan

@@ -21,6 +21,7 @@ from .. import panel_hub
 from ..i18n import join, t
 from ..interview import Session
 from ..panel_hub import Hub
+from ..report import Report
 from . import access
 from . import blocks as bk
 from .conversation import Conductor
@@ -84,47 +85,50 @@ def _refresh_root(conductor: Conductor, hub: Hub) -> None:
 # --- the result -----------------------------------------------------------------------------
 
 
-def panel_blocks(report: dict[str, Any]) -> list[dict[str, Any]]:
+def panel_blocks(report: Report) -> list[dict[str, Any]]:
     """The members' table and the disagreements, as a facilitator shows them first."""
-    lang, panel = report["lang"], report["panel"]
+    lang, panel = report.lang, report.panel
+    assert panel is not None
     members = [f"<@{m}>" if re.fullmatch(r"[UW][A-Z0-9]+", m) else bk.esc(m)
-               for m in panel["members"]]
-    shown = dict(zip(panel["members"], members, strict=True))
+               for m in panel.members]
+    shown = dict(zip(panel.members, members, strict=True))
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": bk.plain(t("panel.heading", lang), bk.HEADER_MAX)},
         bk.section(t("panel.members_line", lang, members=join(members, lang),
-                     starter=shown.get(panel["starter"], bk.esc(panel["starter"])))),
-        bk.context("\n".join(f"• {line}" for line in panel["rule"])),
+                     starter=shown.get(panel.starter, bk.esc(panel.starter)))),
+        bk.context("\n".join(f"• {line}" for line in panel.rule)),
     ]
     rows = []
-    for row in panel["table"]:
-        mark = f" _({t('panel.differs', lang)})_" if row["divergent"] else ""
-        answers = " · ".join(f"{shown[m]}: {bk.esc(row['answers'][m])}" for m in panel["members"])
-        rows.append(f"*{bk.esc(row['question'])}*{mark}\n{answers}\n"
-                    f"→ *{t('panel.col_panel', lang)}*: {bk.esc(row['merged'])}")
-    alone = " · ".join(f"{shown[m]}: {panel['alone'][m]['label']}" for m in panel["members"])
+    for row in panel.table:
+        mark = f" _({t('panel.differs', lang)})_" if row.divergent else ""
+        answers = " · ".join(f"{shown[m]}: {bk.esc(row.answers[m])}" for m in panel.members)
+        rows.append(f"*{bk.esc(row.question)}*{mark}\n{answers}\n"
+                    f"→ *{t('panel.col_panel', lang)}*: {bk.esc(row.merged)}")
+    alone = " · ".join(f"{shown[m]}: {panel.alone[m].label}" for m in panel.members)
     rows.append(f"*{t('panel.alone_row', lang)}*\n{alone}")
     blocks.append(bk.section(f"*{t('panel.table_heading', lang)}*"))
     blocks += [bk.section(row) for row in rows]
-    found = [f":warning: *{d['title']}*\n{d['explanation']}" for d in panel["disagreements"]]
+    found = [f":warning: *{d.title}*\n{d.explanation}" for d in panel.disagreements]
     blocks.append(bk.section(f"*{t('panel.disagreements_heading', lang)}*\n"
                              + ("\n\n".join(found) or t("panel.no_disagreement", lang))))
     return blocks
 
 
-def result_metadata(report: dict[str, Any]) -> dict[str, Any]:
-    budget = report.get("budget") or {}
+def result_metadata(report: Report) -> dict[str, Any]:
+    advice, panel = report.advice, report.panel
+    assert panel is not None
     return {
         "event_type": "cmbot_panel_result",
         "event_payload": {
-            "consultation_id": report["consultation_id"],
-            "members": report["panel"]["members"],
-            "placement": report["placement"],
-            "runner_up": report["runner_up"],
-            "budget_owner": budget.get("owner", report["answers"].get("budget_owner")),
-            "divergences": report["panel"]["divergences"],
-            "risks": report["risks"],
-            "reframed": [{"from": r["from"], "to": r["to"]} for r in report["reframed"]],
+            "consultation_id": report.consultation_id,
+            "members": list(panel.members),
+            "placement": advice.placement.place,
+            "runner_up": advice.runner_up.place,
+            "budget_owner": advice.funding.owner if advice.funding
+            else report.answers.get("budget_owner"),
+            "divergences": list(panel.divergences),
+            "risks": report.risk_ids,
+            "reframed": [{"from": r.objective, "to": r.to} for r in advice.reframed],
         },
     }
 

@@ -15,6 +15,7 @@ from .. import safe_yaml
 from ..i18n import t
 from ..interview import Flow, Interview, Problem, Question, Session
 from ..interview.wording import describe, say_problem
+from ..report import Report
 from ..service import Desk
 from .prompts import BACK, QUIT, Prompts
 from .render import show_report
@@ -208,7 +209,7 @@ def fill(interview: Interview, answers: dict[str, Any], lang: str, path: Path,
     return session
 
 
-def run_answers(desk: Desk, flow_id: str, lang: str, path: Path) -> dict[str, Any]:
+def run_answers(desk: Desk, flow_id: str, lang: str, path: Path) -> Report:
     """Answer every question from a file; nothing is saved unless the whole file is good."""
     session = fill(desk.interview(flow_id), load_answers(path, lang), lang, path, local_user())
     session.id = desk.fresh_id()  # not saved yet: it may take any id the database does not have

@@ -15,6 +15,7 @@ from typing import Any
 from ..advisor.panel import Member, merge, organisation_states
 from ..consultation import conclude_panel
 from ..i18n import t
+from ..report import Report
 from ..service import Desk
 from .chat import TERMINAL, AnswersError, fill, load_answers, local_user
 
@@ -52,7 +53,7 @@ def read_members(paths: list[Path], lang: str, facts: list[str]) -> list[MemberF
     return files
 
 
-def run_panel(desk: Desk, flow_id: str, lang: str, paths: list[Path]) -> dict[str, Any]:
+def run_panel(desk: Desk, flow_id: str, lang: str, paths: list[Path]) -> Report:
     """Check every file, merge, save one consultation and return its report."""
     interview = desk.interview(flow_id)
     facts = organisation_states(interview.flow)

@@ -12,9 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ..advisor.explain import inline
+from ..advisor.words import Advice, Funding
 from ..consultation import change_lines
 from ..export import where_text
 from ..i18n import t
+from ..report import Report
 from .panel_view import show_panel
 from .typography import keep_no_break_spaces
 
@@ -36,68 +38,66 @@ def _bulleted(items: list[tuple[str, Text]]) -> Table:
     return grid
 
 
-def scores_table(report: dict[str, Any]) -> Table:
+def scores_table(advice: Advice, lang: str) -> Table:
     """Every placement on one line (score, a 10-cell bar, label), its reasons below it at the
     full width left: readable at 80 columns, and no taller than it needs at 160."""
-    lang = report["lang"]
     grid = Table.grid(padding=(0, 1))
     grid.add_column(justify="right", no_wrap=True)
     grid.add_column(ratio=1)
-    for number, s in enumerate(report["scores"]):
+    for number, s in enumerate(advice.scores):
         if number:
             grid.add_row("", "")
-        label = Text(s["label"], style="bold")
-        if not s["eligible"]:
+        label = Text(s.label, style="bold")
+        if not s.eligible:
             label.append(f" ({t('advice.excluded', lang)})", style="dim")
-        grid.add_row(Text(t("advice.score_points", lang, score=s["score"]) + " " + bar(s["score"])),
+        grid.add_row(Text(t("advice.score_points", lang, score=s.score) + " " + bar(s.score)),
                      label)
-        for reason in s["reasons"]:  # a ruled-out reason has no points
-            points = f"{reason['points']:+d}" if reason["points"] else ""
-            grid.add_row(Text(points, style="dim"), Text(reason["text"]))
+        for reason in s.reasons:  # a ruled-out reason has no points
+            points = f"{reason.points:+d}" if reason.points else ""
+            grid.add_row(Text(points, style="dim"), Text(reason.text))
     return grid
 
 
-def placement_panel(report: dict[str, Any]) -> Panel:
+def placement_panel(advice: Advice, lang: str) -> Panel:
     """The placement and its score, how a tie was settled, and the runner-up (or why none)."""
-    lang = report["lang"]
-    head = Text(report["placement_line"], style="bold")
-    head.append(f" ({t('advice.score_points', lang, score=report['placement_score'])})")
-    head.append("\n" + report["placement_why"] + "\n")
-    if report.get("tie_text"):
-        head.append(report["tie_text"] + "\n", style="italic")
-    runner = report["runner_up_line"]
-    if report.get("runner_up_score") is not None:
-        runner += f" ({t('advice.score_points', lang, score=report['runner_up_score'])})"
+    placement, runner_up = advice.placement, advice.runner_up
+    head = Text(placement.line, style="bold")
+    head.append(f" ({t('advice.score_points', lang, score=placement.score)})")
+    head.append("\n" + placement.why + "\n")
+    if placement.tie_text:
+        head.append(placement.tie_text + "\n", style="italic")
+    runner = runner_up.line
+    if runner_up.score is not None:
+        runner += f" ({t('advice.score_points', lang, score=runner_up.score)})"
     head.append(runner, style="dim")
     return Panel(head, title=t("advice.title", lang), expand=False)
 
 
-def budget_panel(report: dict[str, Any], full: bool) -> Panel:
+def budget_panel(funding: Funding, lang: str, full: bool) -> Panel:
     """Who should pay (who pays, for a role in place), and why."""
-    budget = report["budget"]
-    body = Text.assemble((budget["line"], "bold"), "\n", budget["why"])
-    return Panel(body, title=t("advice.budget" if full else "advice.budget_now", report["lang"]),
+    body = Text.assemble((funding.line, "bold"), "\n", funding.why)
+    return Panel(body, title=t("advice.budget" if full else "advice.budget_now", lang),
                  expand=False)
 
 
-def show_report(console: Console, report: dict[str, Any], full: bool = True) -> None:
-    lang = report["lang"]
-    if "panel" in report:
-        show_panel(console, report["panel"], lang)
-    if "changes" in report:
-        title, lines = change_lines(report, lang)
+def show_report(console: Console, report: Report, full: bool = True) -> None:
+    lang, advice = report.lang, report.advice
+    if report.panel is not None:
+        show_panel(console, report.panel, lang)
+    if report.changes is not None:
+        title, lines = change_lines(report.changes, lang)
         console.print(Panel("\n".join(f"• {escape(line)}" for line in lines), title=title,
                             expand=False))
     if full:
-        console.print(placement_panel(report))
-    if report.get("budget"):
-        console.print(budget_panel(report, full))
+        console.print(placement_panel(advice, lang))
+    if advice.funding:
+        console.print(budget_panel(advice.funding, lang, full))
     if full:
-        console.print(Panel(scores_table(report), title=t("advice.scores", lang), expand=False,
-                            box=box.ROUNDED))
+        console.print(Panel(scores_table(advice, lang), title=t("advice.scores", lang),
+                            expand=False, box=box.ROUNDED))
     risks = [(Text("•", style="bold red"),
-              Text.assemble((r["title"], "bold red"), "\n", r["explanation"]))
-             for r in report["risk_details"]]
+              Text.assemble((r.title, "bold red"), "\n", r.explanation))
+             for r in advice.risks]
     body: Any = _bulleted(risks) if risks else Text(t("advice.no_risks", lang))
     console.print(Panel(body, title=t("advice.risks" if full else "advice.risks_now", lang),
                         expand=False))
@@ -105,16 +105,15 @@ def show_report(console: Console, report: dict[str, Any], full: bool = True) -> 
     reframed.add_column(t("advice.from", lang))
     reframed.add_column(t("advice.to", lang))
     reframed.add_column(t("advice.indicators", lang))
-    for item in report["reframed"]:
-        gain = t("export.gain_line", lang, gain=inline(item["gain"]))
-        reframed.add_row(escape(item["from_label"]),
-                         escape(item["to"]) + f"\n[green]{escape(gain)}[/green]"
-                         + f"\n[dim]{escape(item['why'])}[/dim]",
-                         escape("\n".join(f"• {i}" for i in item["indicators"])))
+    for item in advice.reframed:
+        gain = t("export.gain_line", lang, gain=inline(item.gain))
+        reframed.add_row(escape(item.label),
+                         escape(item.to) + f"\n[green]{escape(gain)}[/green]"
+                         + f"\n[dim]{escape(item.why)}[/dim]",
+                         escape("\n".join(f"• {i}" for i in item.indicators)))
     console.print(reframed)
-    if report.get("evidence"):
-        lines = [t("evidence.line", lang, text=e["text"], source=e["source"])
-                 for e in report["evidence"]]
+    if advice.evidence:
+        lines = [t("evidence.line", lang, text=e.text, source=e.source) for e in advice.evidence]
         console.print(Panel(_bulleted([("•", Text(line)) for line in lines]),
                             title=t("advice.evidence", lang), expand=False))
 

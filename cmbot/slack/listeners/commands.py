@@ -96,7 +96,7 @@ def consultation_command(conductor: Conductor, client: WebClient, user: str, sub
         report = desk.report(consultation, lang)
         full = desk.flow(consultation.flow_id).outcome == "full"
         blocks = bk.recommendation_blocks(report, full)
-        if "panel" in report:
+        if report.panel is not None:
             blocks = panel.panel_blocks(report) + blocks
         return {"blocks": blocks, "text": bk.summary_text(report)}
     if sub == "export":
