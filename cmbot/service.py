@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,15 @@ log = logging.getLogger("cmbot")
 
 class UnknownFlow(KeyError):
     pass
+
+
+@dataclass(frozen=True)
+class Held:
+    """A session loaded under its lock (None: not in progress), and the version of its flow it
+    was saved under when this load moved it onto the current one (None: it was not moved)."""
+
+    session: Session | None
+    moved_from: int | None = None
 
 
 class Desk:
@@ -68,7 +78,6 @@ class Desk:
             old = session.answers.get(sid)
             if old is not None and old.value == answer.value:
                 fresh.answers[sid] = old
-        fresh.meta["migrated_from"] = session.flow_version
         log.info("session %s moved from %s v%s to v%s", session.id, session.flow_id,
                  session.flow_version, fresh.flow_version)
         return fresh
@@ -104,20 +113,31 @@ class Desk:
         return session
 
     @contextmanager
+    def hold(self, session_id: str) -> Iterator[Held]:
+        """The saved session, locked while the caller works on it (and calls `save`), and
+        whether it was just moved onto the current version of its flow: a front door that
+        showed a question of the old version says so (nothing about it is stored)."""
+        with self.lock(session_id):
+            saved = self.store.get_session(session_id)
+            session = Session.from_dict(saved) if saved else None
+            # cmbot 1.x stored the move as a flag until the person was told: told now.
+            moved_from = session.meta.pop("migrated_from", None) if session else None
+            if session is not None and session.flow_id not in self.interviews:
+                session = None  # its flow is gone (a user flow removed): nothing to resume
+            elif (session is not None and not session.finished
+                  and session.flow_version != self.flow(session.flow_id).version):
+                moved_from = session.flow_version
+                session = self.migrate(session)
+            yield Held(session, moved_from)
+
+    @contextmanager
     def session(self, session_id: str) -> Iterator[Session | None]:
         """The saved session, locked while the caller works on it (and calls `save`).
 
         Yields None when no such session is in progress (finished, cancelled or unknown).
         """
-        with self.lock(session_id):
-            saved = self.store.get_session(session_id)
-            session = Session.from_dict(saved) if saved else None
-            if session is not None and session.flow_id not in self.interviews:
-                session = None  # its flow is gone (a user flow removed): nothing to resume
-            elif (session is not None and not session.finished
-                  and session.flow_version != self.flow(session.flow_id).version):
-                session = self.migrate(session)
-            yield session
+        with self.hold(session_id) as held:
+            yield held.session
 
     def save(self, session: Session) -> Consultation | None:
         """Persist a step; a finished session becomes a consultation, a cancelled one goes."""

@@ -72,8 +72,9 @@ class Conductor:
 
     def step(self, session_id: str, user: str, decide: Any, *, respond: Any = None) -> None:
         """Load, decide, carry out: the shape of every step on an existing interview."""
-        with self.desk.session(session_id) as session:
-            state = SlackState.of(session) if session else None
+        with self.desk.hold(session_id) as held:
+            session = held.session
+            state = SlackState.of(session, moved=held.moved_from is not None) if session else None
             plan = decide(session, state)
             self.courier.carry(plan, session, state, actor=user, respond=respond)
 
@@ -92,15 +93,20 @@ class Conductor:
         if not self.may_answer(session, user):
             return told(user, t("slack.not_yours", self.lang_for(user), user=session.started_by),
                         channel, thread_ts)
-        if session.meta.pop("migrated_from", None) is not None:
-            lang = session.lang
-            return Plan(save=True).then(
-                *self.retire(session, state, f"_{t('slack.flow_updated_short', lang)}_"),
-                Post([bk.section(t("slack.flow_updated", lang))], t("slack.flow_updated", lang)),
-                self.ask(session))
+        if state.moved:
+            return self._moved(session, state)
         if state.pending(session):
             return Plan().then(self.ask(session))
         return None
+
+    def _moved(self, session: Session, state: SlackState) -> Plan:
+        """The service moved the interview onto a new version of its flow: the question on
+        screen is retired, the person told, and the current question asked."""
+        lang = session.lang
+        return Plan(save=True).then(
+            *self.retire(session, state, f"_{t('slack.flow_updated_short', lang)}_"),
+            Post([bk.section(t("slack.flow_updated", lang))], t("slack.flow_updated", lang)),
+            self.ask(session))
 
     # --- starting ---------------------------------------------------------------------------
 
@@ -174,6 +180,8 @@ class Conductor:
                 return Plan(forget=True)
             if session.state == "done":
                 return self._result(session, state)
+            if state.moved:
+                return self._moved(session, state)
             text = t("slack.already_running_dm", session.lang)
             return Plan().then(Post([bk.section(text)], text), self.ask(session))
         self.step(session_id, user, decide, respond=respond)
@@ -266,7 +274,7 @@ class Conductor:
 
         def decide(session: Session | None, state: SlackState | None) -> Plan:
             if (session is None or state is None or (session.started_by != user and not session.team)
-                    or state_id != session.state or message_ts != state.asked_ts):
+                    or state.moved or state_id != session.state or message_ts != state.asked_ts):
                 return Plan()  # the click on the submit button will say what is wrong
             state.ticks = {state_id: picked}
             return Plan(save=True)
@@ -406,7 +414,10 @@ class Conductor:
             bk.button(t("slack.home_resume", lang), "cmbot_resume", session.id, "primary"),
             bk.button(t("nav.cancel", lang), "cmbot_cancel", session.id, "danger")]}]
         state.reminded = session.updated_at
-        return Plan(save=True).then(Post(blocks, text))  # saved first: never a second reminder
+        # A question of an older version of the flow no longer takes answers: Resume asks anew.
+        tidy = self.retire(session, state, f"_{t('slack.flow_updated_short', lang)}_") \
+            if state.moved else []
+        return Plan(save=True).then(Post(blocks, text), *tidy)  # saved first: never a second reminder
 
     def recover(self, session_id: str) -> bool:
         """Post what a session is waiting for (its question, its result) if it was never

@@ -75,7 +75,7 @@ class Reminders:
             if state.reminded == session.updated_at:
                 wake = datetime.fromisoformat(session.updated_at) + self.expire_after
                 self._quiet_until[session.id] = wake.timestamp()
-            return Plan(save="migrated_from" in session.meta)  # moved to a new flow version: kept so
+            return Plan()  # nothing saved: a session moved to a new flow version is told so first
         self.conductor.step(session_id, "", decide)
         if touched is not None:
             desk.set_idle_since(session_id, touched)

@@ -23,25 +23,30 @@ class SlackState:
     ticks: dict[str, list[str]] = field(default_factory=dict)  # checkbox changes, by state
     handled: list[str] = field(default_factory=list)  # replies already taken (message ts)
     reminded: str | None = None  # the `updated_at` a reminder was sent for
+    # Not stored: the service moved the session onto a new version of its flow as it loaded it
+    # for this step, so the question on screen may be out of date (`Desk.hold`).
+    moved: bool = field(default=False, compare=False)
 
     @classmethod
-    def of(cls, session: Session) -> SlackState:
+    def of(cls, session: Session, moved: bool = False) -> SlackState:
         """The session's state (read from the loose keys sessions of older versions kept)."""
         data = session.meta.get(KEY)
         if isinstance(data, dict):
-            known = cls.__dataclass_fields__
-            return cls(**{k: v for k, v in data.items() if k in known})
+            known = set(cls.__dataclass_fields__) - {"moved"}
+            return cls(**{k: v for k, v in data.items() if k in known}, moved=moved)
         meta = session.meta
         messages = meta.get("messages") or {}
         ts = meta.get("question_ts")
         return cls(asked=messages.get(ts) if ts else None, asked_ts=ts, root_ts=meta.get("root_ts"),
                    ticks=meta.get("ticks") or {}, handled=meta.get("handled") or [],
-                   reminded=meta.get("reminded"))
+                   reminded=meta.get("reminded"), moved=moved)
 
     def store(self, session: Session) -> None:
         for old in ("messages", "question_ts", "root_ts", "ticks", "handled", "reminded", "origin"):
             session.meta.pop(old, None)
-        session.meta[KEY] = asdict(self)
+        data = asdict(self)
+        del data["moved"]
+        session.meta[KEY] = data
 
     def shown(self, state: str, ts: str) -> None:
         self.asked, self.asked_ts = state, ts
