@@ -10,7 +10,7 @@ from .advisor.explain import explain, inline, place_label
 from .advisor.model import Recommendation, from_dict, to_dict
 from .advisor.panel import PanelAdvice
 from .i18n import t
-from .interview import Flow, Interview, Session
+from .interview import Flow, Interview, Session, Where
 from .interview.session import new_id, now_iso
 from .panel import panel_report
 from .panel import record as panel_record
@@ -27,7 +27,7 @@ class Consultation:
     answered_by: dict[str, str]
     recommendation: dict[str, Any]
     started_by: str = "local"
-    where: dict[str, Any] = field(default_factory=dict)
+    where: Where = field(default_factory=Where)
     team: bool = False
     parent_id: str | None = None
     created_at: str = field(default_factory=now_iso)
@@ -40,12 +40,16 @@ class Consultation:
         return self.recommendation.get("panel")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["where"] = self.where.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Consultation:
         known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in known})
+        fields = {k: v for k, v in data.items() if k in known}
+        fields["where"] = Where.from_dict(data.get("where"))
+        return cls(**fields)
 
 
 def conclude(session: Session, interview: Interview) -> Consultation:
@@ -61,7 +65,7 @@ def conclude(session: Session, interview: Interview) -> Consultation:
         answered_by={sid: session.answers[sid].by for sid in ordered},
         recommendation=to_dict(advise(ordered, in_place=flow.outcome != "full")),
         started_by=session.started_by,
-        where=dict(session.where),
+        where=session.where,
         team=session.team,
         parent_id=session.parent_id,
         created_at=session.created_at,
@@ -69,7 +73,7 @@ def conclude(session: Session, interview: Interview) -> Consultation:
 
 
 def conclude_panel(advice: PanelAdvice, flow: Flow, lang: str, started_by: str,
-                   where: dict[str, Any], facts_by: str,
+                   where: Where, facts_by: str,
                    langs: dict[str, str] | None = None) -> Consultation:
     """One consultation for a whole panel: the merged answers and their advice, the members and
     each one's own answers. A fact was answered by `facts_by`, an opinion by the panel."""
@@ -83,7 +87,7 @@ def conclude_panel(advice: PanelAdvice, flow: Flow, lang: str, started_by: str,
         recommendation={**to_dict(advice.recommendation),
                         "panel": panel_record(advice, facts_by, langs)},
         started_by=started_by,
-        where={**where, "panel": list(advice.members)},
+        where=where.with_panel(advice.members),
     )
 
 

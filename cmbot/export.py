@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from .advisor.explain import inline
 from .advisor.words import Advice, ReframeText
 from .consultation import change_lines
 from .i18n import long_date, t
-from .interview import Flow
+from .interview import Flow, Where
+from .interview.where import CHANNEL
 from .interview.wording import describe
 from .report import PanelReport, Report
 
@@ -27,15 +27,13 @@ def escape_md(text: str) -> str:
     return text
 
 
-def where_text(where: dict[str, Any], lang: str) -> str:
-    kind = where.get("kind", "terminal")
-    if kind == "channel":
-        text = t("terminal.where_channel", lang, channel=where.get("channel_name")
-                 or where.get("channel", ""))
+def where_text(where: Where, lang: str) -> str:
+    if where.kind == CHANNEL:
+        text = t("terminal.where_channel", lang, channel=where.channel or "")
     else:
-        text = t(f"terminal.where_{'dm' if kind == 'dm' else 'terminal'}", lang)
-    if where.get("panel"):
-        return t("panel.where", lang, where=text, count=len(where["panel"]))
+        text = t(f"terminal.where_{'dm' if where.is_dm else 'terminal'}", lang)
+    if where.panel:
+        return t("panel.where", lang, where=text, count=len(where.panel))
     return text
 
 

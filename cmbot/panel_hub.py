@@ -14,6 +14,7 @@ from typing import Any
 
 from .advisor.panel import Member, merge, organisation_states
 from .consultation import Consultation, conclude_panel
+from .interview import Where
 from .interview.session import new_id, now_iso
 from .service import Desk
 
@@ -25,7 +26,7 @@ class Hub:
     starter: str
     members: list[str]
     lang: str  # the starter's language: the result's
-    where: dict[str, Any]  # where the result goes (a channel and the root message's thread)
+    where: Where  # where the result goes (a channel and the root message's thread)
     flow_id: str = "community_manager"
     id: str = field(default_factory=new_id)
     # facts (the starter describes the organisation) -> open -> done, or cancelled (by the
@@ -57,11 +58,15 @@ class Hub:
         return self.status in (FACTS, OPEN)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["where"] = self.where.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Hub:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["where"] = Where.from_dict(data.get("where"))
+        return cls(**fields)
 
 
 def _key(hub_id: str) -> str:
@@ -96,7 +101,7 @@ def conclude(desk: Desk, hub: Hub) -> Consultation:
     flow = desk.flow(hub.flow_id)
     members = [Member(m, hub.answers[m]) for m in hub.answered]
     advice = merge(flow, hub.organisation, members)
-    consultation = conclude_panel(advice, flow, hub.lang, hub.starter, dict(hub.where),
+    consultation = conclude_panel(advice, flow, hub.lang, hub.starter, hub.where,
                                   facts_by=hub.starter, langs=hub.langs)
     desk.add(consultation)
     hub.status, hub.consultation_id, hub.sessions = DONE, consultation.id, {}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .advisor.words import Advice
+from .interview.where import Where
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ class Report:
     answers: dict[str, Any]  # state id -> value, in the order they were asked
     answered_by: dict[str, str]
     started_by: str
-    where: dict[str, Any]
+    where: Where
     parent_id: str | None
     created_at: str
     finished_at: str
@@ -197,7 +198,7 @@ class Report:
             "answers": self.answers,
             "answered_by": self.answered_by,
             "started_by": self.started_by,
-            "where": self.where,
+            "where": self.where.to_dict(),
             "parent_id": self.parent_id,
             "created_at": self.created_at,
             "finished_at": self.finished_at,
@@ -216,7 +217,7 @@ class Report:
             consultation_id=data["consultation_id"], flow=data["flow"],
             flow_version=data["flow_version"], lang=data["lang"], answers=data["answers"],
             answered_by=data["answered_by"], started_by=data["started_by"],
-            where=data["where"], parent_id=data.get("parent_id"),
+            where=Where.from_dict(data["where"]), parent_id=data.get("parent_id"),
             created_at=data["created_at"], finished_at=data["finished_at"],
             advice=Advice.from_dict(data),
             changes=Changes.from_dict(data["changes"]) if data.get("changes") else None,

@@ -18,7 +18,7 @@ import yaml
 
 from cmbot import __version__
 from cmbot.consultation import Consultation
-from cmbot.interview.session import Session
+from cmbot.interview import Session, Where
 from cmbot.service import Desk
 from cmbot.store import Store, archive_path
 from cmbot.store.archive import INDEX, shard_files, shard_name
@@ -73,10 +73,11 @@ def fill(db: Path, consultations: int = 3, sessions: int = 1) -> None:
         answers = dict(ARTICLE, dedicated_possible=("yes", "no", "maybe")[n % 3],
                        objectives=["fans", "other"], objectives_other=f"Grow «{n}» ☕ fans")
         finish(desk, answers, lang=("en", "fr")[n % 2], started_by=f"U{n}",
-               where={"kind": "channel", "channel": "C1", "thread": f"1700.{n}"} if n % 2 else {},
+               where=Where.from_dict({"kind": "channel", "channel": "C1", "thread": f"1700.{n}"})
+               if n % 2 else Where(),
                team=bool(n % 2))
     for n in range(sessions):
-        session = desk.begin(lang="fr", started_by=f"W{n}", where={"kind": "dm", "channel": "D1"})
+        session = desk.begin(lang="fr", started_by=f"W{n}", where=Where.dm("D1"))
         desk.interview("community_manager").answer(session, "small", by=f"W{n}")
         desk.save(session)
     desk.store.close()

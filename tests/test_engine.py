@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cmbot.consultation import conclude
-from cmbot.interview import CANCELLED, DONE, Interview, Session, load_flows
+from cmbot.interview import CANCELLED, DONE, Interview, Session, Where, load_flows
 
 FLOW = load_flows()["community_manager"]
 IV = Interview(FLOW)  # built once, like the Desk does, and shared by every test below
@@ -343,14 +343,14 @@ def round_trip(session: Session) -> Session:
 
 @pytest.mark.parametrize("stop_at", WITHOUT_BRANCHES[1:])
 def test_a_saved_session_resumes_where_it_stopped(stop_at):
-    session = IV.start(lang="fr", started_by="U1", where={"kind": "dm", "channel": "D1"})
+    session = IV.start(lang="fr", started_by="U1", where=Where.dm("D1"))
     walk(session, ARTICLE, by="U1", stop_at=stop_at)
     restored = round_trip(session)
     assert restored.state == stop_at
     assert restored.values() == session.values()
     assert restored.history == session.history
-    assert (restored.lang, restored.started_by, restored.where) == ("fr", "U1",
-                                                                    {"kind": "dm", "channel": "D1"})
+    assert (restored.lang, restored.started_by, restored.where) == ("fr", "U1", Where.dm("D1"))
+    assert session.to_dict()["where"] == {"kind": "dm", "channel": "D1"}  # the stored shape
     assert IV.progress(restored) == IV.progress(session)
     walk(restored, ARTICLE)
     IV.answer(restored, "confirm")

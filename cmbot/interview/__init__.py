@@ -11,9 +11,25 @@ from .loader import load_flow, load_flows
 from .model import Flow, Option, Question
 from .session import CANCELLED, DONE, Answer, Session
 from .source import FlowError, builtin_flows_dir
+from .where import Where
 
 __all__ = [
-    "CANCELLED", "DONE", "Answer", "Flow", "FlowError", "Interview", "Option", "Problem", "Question",
-    "Session", "Step", "Verdict", "builtin_flows_dir", "load_flow", "load_flows", "parse_number",
+    "CANCELLED",
+    "DONE",
+    "Answer",
+    "Flow",
+    "FlowError",
+    "Interview",
+    "Option",
+    "Problem",
+    "Question",
+    "Session",
+    "Step",
+    "Verdict",
+    "Where",
+    "builtin_flows_dir",
+    "load_flow",
+    "load_flows",
+    "parse_number",
     "validate",
 ]

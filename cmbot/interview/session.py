@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .where import Where
+
 DONE, CANCELLED = "done", "cancelled"
 
 
@@ -40,7 +42,7 @@ class Session:
     lang: str = "en"
     id: str = field(default_factory=new_id)
     started_by: str = "local"
-    where: dict[str, Any] = field(default_factory=dict)  # front door's place: kind, channel, thread
+    where: Where = field(default_factory=Where)  # the front door's place
     team: bool = False  # any member may answer (channel interviews started with `start team`)
     answers: dict[str, Answer] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)  # answered states, for `back`
@@ -59,11 +61,14 @@ class Session:
         return {sid: a.value for sid, a in self.answers.items()}
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["where"] = self.where.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Session:
         data = dict(data)
         data["answers"] = {k: Answer(**v) for k, v in data.get("answers", {}).items()}
+        data["where"] = Where.from_dict(data.get("where"))
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in known})

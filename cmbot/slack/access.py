@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from ..consultation import Consultation
 from ..export import render
 from ..i18n import t
+from ..interview.where import CHANNEL
 from ..service import Desk
 
 log = logging.getLogger("cmbot.slack")
@@ -37,20 +38,19 @@ def channel_members(client: WebClient, channel: str) -> set[str]:
         return members
 
 
-def can_see(client: WebClient, user: str, record: dict[str, Any]) -> bool:
-    if record.get("started_by") == user:
+def can_see(client: WebClient, user: str, consultation: Consultation) -> bool:
+    if consultation.started_by == user:
         return True
-    where = record.get("where", {})
-    if user in where.get("panel", []):
+    where = consultation.where
+    if user in where.panel:
         return True  # a panel's members see its result wherever they are
-    return where.get("kind") == "channel" and user in channel_members(client, where["channel"])
+    return (where.kind == CHANNEL and where.channel is not None
+            and user in channel_members(client, where.channel))
 
 
 def visible(desk: Desk, client: WebClient, user: str, consultation_id: str) -> Consultation | None:
     found = desk.consultation(consultation_id)
-    if found is None or not can_see(client, user, {"started_by": found.started_by, "where": found.where}):
-        return None
-    return found
+    return found if found is not None and can_see(client, user, found) else None
 
 
 def history(desk: Desk, client: WebClient, user: str) -> Sequence[dict[str, Any]]:
@@ -67,7 +67,7 @@ def upload_export(desk: Desk, client: WebClient, consultation: Consultation, fmt
     where = consultation.where
     try:
         client.files_upload_v2(
-            channel=where["channel"], thread_ts=where.get("thread_ts"), content=content,
+            channel=where.channel, thread_ts=where.thread_ts, content=content,
             filename=f"cmbot-{consultation.id}.{fmt}", title=f"cmbot {consultation.id}",
             initial_comment=t("slack.export_comment", lang, id=consultation.id, format=fmt.upper()),
         )

@@ -15,7 +15,8 @@ from ..advisor.explain import inline
 from ..advisor.words import Funding
 from ..consultation import change_lines
 from ..i18n import t
-from ..interview import Flow, Interview, Question, Session
+from ..interview import Flow, Interview, Question, Session, Where
+from ..interview.where import CHANNEL
 from ..interview.wording import describe
 from ..report import Report
 
@@ -30,10 +31,10 @@ def esc(text: Any) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def where_label(where: dict[str, Any], lang: str) -> str:
+def where_label(where: Where, lang: str) -> str:
     """Where an interview ran, as history lines and the App Home show it."""
-    if where.get("kind") == "channel":
-        return t("slack.where_channel", lang, channel=where.get("channel"))
+    if where.kind == CHANNEL:
+        return t("slack.where_channel", lang, channel=where.channel)
     return t("slack.where_dm", lang)
 
 

@@ -62,7 +62,7 @@ class Conductor:
         """The starter; in a team interview, any member of its channel."""
         if session.started_by == user:
             return True
-        return session.team and user in access.channel_members(self.client, Where.of(session.where).channel)
+        return session.team and user in access.channel_members(self.client, session.where.channel)
 
     # --- running one step -------------------------------------------------------------------
 
@@ -141,7 +141,7 @@ class Conductor:
             if running and self._show_running(running, user, respond):
                 return False
         interview = self.desk.interview(flow_id)
-        session = interview.start(id=self.desk.fresh_id(), lang=lang, started_by=user, where=where.to_dict(),
+        session = interview.start(id=self.desk.fresh_id(), lang=lang, started_by=user, where=where,
                                   team=start.team and not where.is_dm)
         if parent:
             session.parent_id = parent.id
@@ -207,7 +207,7 @@ class Conductor:
         interview = self.desk.interview(session.flow_id)
         question = interview.question(session)
         assert question is not None
-        in_thread = bool(Where.of(session.where).thread_ts)
+        in_thread = bool(session.where.thread_ts)
         return Post(bk.question_blocks(interview, session, in_thread=in_thread),
                     question.prompt[session.lang], asks=session.state)
 
@@ -429,7 +429,7 @@ class Conductor:
             nonlocal posted
             if session is None or state is None or not state.pending(session):
                 return Plan()
-            if Where.of(session.where).thread_ts is None and not Where.of(session.where).is_dm:
+            if session.where.thread_ts is None and not session.where.is_dm:
                 return Plan(forget=True)  # a channel interview whose root was never posted
             if self._adopt(session, state):
                 return Plan(forget=True) if session.state == "done" else Plan(save=True)
@@ -444,7 +444,7 @@ class Conductor:
         its conversation after all: posted by a process that died (or lost Slack's answer)
         before noting it. A question found is noted as the one on screen, so a click on it
         counts and a click on any older message is stale; nothing is posted twice."""
-        shown = self._on_screen(session, Where.of(session.where))
+        shown = self._on_screen(session, session.where)
         if shown is None:
             return False
         if session.state != "done":

@@ -24,7 +24,6 @@ from ..service import Desk
 from . import blocks as bk
 from .effects import Plan, Post, Tell, Update
 from .state import SlackState
-from .where import Where
 
 log = logging.getLogger("cmbot.slack")
 Failure = (SlackClientError, OSError)
@@ -94,7 +93,7 @@ class Courier:
     def _tidy(self, session: Session, updates: list[Update]) -> None:
         """Earlier messages rewritten once the step is done and noted: through `defer` (a lane
         of their own, so the interview's next step need not wait for them), else at once."""
-        channel = Where.of(session.where).channel
+        channel = session.where.channel
 
         def run() -> None:
             for update in updates:
@@ -107,7 +106,7 @@ class Courier:
     def _post(self, session: Session, state: SlackState, post: Post, actor: str | None,
               respond: Callable[..., Any] | None) -> bool | None:
         """Post; True when the session's Slack state changed, None when the post failed."""
-        where = Where.of(session.where)
+        where = session.where
         try:
             reply = self.client.chat_postMessage(
                 channel=where.channel, blocks=post.blocks, text=post.text,
@@ -120,7 +119,7 @@ class Courier:
             return None
         ts = str(reply["ts"])
         if post.root:  # saved at once: a reply or click in the new thread must find it
-            session.where = where.in_thread(ts).to_dict()
+            session.where = where.in_thread(ts)
             state.root_ts = ts
             state.store(session)
             self.desk.keep(session)
@@ -136,7 +135,7 @@ class Courier:
         if post.root:
             key = {"not_in_channel": "slack.cannot_post", "is_archived": "door.archived"}
             return t(key.get(error, "door.root_failed"), lang,
-                     channel=Where.of(session.where).channel, error=error)
+                     channel=session.where.channel, error=error)
         if post.metadata:
             return t("door.result_failed", lang, id=session.id, error=error)
         return t("door.post_failed", lang, error=error)
@@ -156,7 +155,7 @@ class Courier:
              respond: Callable[..., Any] | None = None) -> None:
         """Privately: through the slash command's response URL when there is one, else an
         ephemeral message where it happened, else the person's DM with the bot."""
-        where = Where.of(session.where) if session else None
+        where = session.where if session else None
         channel = tell.channel or (where.channel if where else None)
         thread = tell.thread_ts or (where.thread_ts if where and not tell.channel else None)
         if respond is not None:

@@ -28,7 +28,7 @@ from .conversation import Conductor
 from .courier import Failure, slack_error
 from .effects import Plan, Post, Update
 from .state import SlackState
-from .where import is_dm
+from .where import Where, is_dm
 
 log = logging.getLogger("cmbot.slack")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -78,8 +78,8 @@ def root_blocks(hub: Hub, in_channel: set[str] | None = None) -> tuple[list[dict
 
 
 def _refresh_root(conductor: Conductor, hub: Hub) -> None:
-    blocks, text = root_blocks(hub, access.channel_members(conductor.client, hub.where["channel"]))
-    conductor.courier.update(hub.where["channel"], Update(hub.where["thread_ts"], blocks, text))
+    blocks, text = root_blocks(hub, access.channel_members(conductor.client, hub.where.channel))
+    conductor.courier.update(hub.where.channel, Update(hub.where.thread_ts, blocks, text))
 
 
 # --- the result -----------------------------------------------------------------------------
@@ -141,7 +141,7 @@ def _post_result(conductor: Conductor, hub: Hub) -> None:
     blocks = panel_blocks(report) + bk.recommendation_blocks(report, full=True)
     try:
         conductor.client.chat_postMessage(
-            channel=hub.where["channel"], thread_ts=hub.where["thread_ts"], blocks=blocks[:50],
+            channel=hub.where.channel, thread_ts=hub.where.thread_ts, blocks=blocks[:50],
             text=bk.summary_text(report), metadata=result_metadata(report))
     except Failure as exc:
         log.warning("panel %s: the result could not be posted: %s", hub.id, slack_error(exc))
@@ -149,7 +149,7 @@ def _post_result(conductor: Conductor, hub: Hub) -> None:
     for member in hub.answered:
         lang = hub.langs.get(member, hub.lang)
         conductor.courier.direct(member, t("panel.slack.result_posted", lang,
-                                           channel=f"<#{hub.where['channel']}>", id=consultation.id))
+                                           channel=f"<#{hub.where.channel}>", id=consultation.id))
 
 
 # --- members' interviews --------------------------------------------------------------------
@@ -162,11 +162,11 @@ def _begin_member(conductor: Conductor, hub: Hub, member: str) -> None:
     hub.langs[member] = lang
     interview = desk.interview(hub.flow_id)
     session = interview.start(id=desk.fresh_id(), lang=lang, started_by=member,
-                              where={"kind": "dm", "channel": conductor.courier.open_dm(member)},
+                              where=Where.dm(conductor.courier.open_dm(member)),
                               meta={"panel": hub.id})
     key = "intro_starter" if member == hub.starter else "intro_member"
     intro = t(f"panel.slack.{key}", lang, starter=f"<@{hub.starter}>",
-              channel=f"<#{hub.where['channel']}>", count=len(hub.members) - 1)
+              channel=f"<#{hub.where.channel}>", count=len(hub.members) - 1)
     if member != hub.starter:
         interview.prefill(session, hub.organisation, by=hub.starter)
     _skip_facts(conductor, hub, session)
@@ -217,7 +217,7 @@ def after_answer(conductor: Conductor, session: Session, tidy: list[Update]) -> 
             _post_result(conductor, hub)
         else:
             _refresh_root(conductor, hub)
-    thanks = t("panel.slack.thanks", session.lang, channel=f"<#{hub.where['channel']}>")
+    thanks = t("panel.slack.thanks", session.lang, channel=f"<#{hub.where.channel}>")
     return Plan(forget=True).then(Post([bk.section(thanks)], thanks), *tidy)
 
 
@@ -281,7 +281,7 @@ def start(conductor: Conductor, starter: str, channel: str, members: list[str] |
     if problem is not None or members is None:
         return problem
     hub = Hub(starter=starter, members=members, lang=lang,
-              where={"kind": "channel", "channel": channel})
+              where=Where.in_channel(channel))
     blocks, text = root_blocks(hub)
     try:
         root = conductor.client.chat_postMessage(channel=channel, blocks=blocks, text=text)
@@ -290,7 +290,7 @@ def start(conductor: Conductor, starter: str, channel: str, members: list[str] |
         log.warning("panel: cannot post in %s: %s", channel, error)
         return t("door.archived" if error == "is_archived" else "slack.cannot_post", lang,
                  channel=channel)
-    hub.where["thread_ts"] = root["ts"]
+    hub.where = hub.where.in_thread(root["ts"])
     with conductor.desk.lock(f"panel:{hub.id}"):
         _begin_member(conductor, hub, starter)
         panel_hub.save(conductor.desk, hub)
@@ -327,7 +327,7 @@ def close(conductor: Conductor, user: str, hub_id: str, channel: str, cancel: bo
             problem = t("panel.slack.too_few_to_close", lang, count=len(hub.answered),
                         min=MIN_TO_CLOSE)
         if problem is not None:
-            conductor.tell(user, problem, channel, hub.where["thread_ts"] if hub else None)
+            conductor.tell(user, problem, channel, hub.where.thread_ts if hub else None)
             return
         assert hub is not None
         pending = list(hub.sessions.values())

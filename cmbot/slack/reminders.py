@@ -64,7 +64,7 @@ class Reminders:
         def decide(session: Session | None, state: SlackState | None) -> Plan:
             nonlocal touched
             if (session is None or state is None or session.state == "done"
-                    or session.where.get("kind") not in ("dm", "channel")):
+                    or not session.where.in_slack):
                 return Plan()
             idle = idle_for(session, now)
             if idle >= self.expire_after:

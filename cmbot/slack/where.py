@@ -1,46 +1,29 @@
-"""Where an interview runs, and the few facts about Slack places every listener needs, written once.
-
-A session's `where` is plain data in storage (the core does not know Slack); `Where` is the typed
-view the Slack door reads and writes it through.
+"""The few facts about Slack places every listener needs, written once: is a channel a DM, what a
+start asks for, the default flow. Where an interview runs is the core's `Where` (a DM, or a
+thread in a channel), re-exported here for the listeners.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
+from ..interview import Where
+
+__all__ = ["DEFAULT_FLOW", "Start", "Where", "is_dm", "parse_start", "place"]
 DEFAULT_FLOW = "community_manager"
 MENTION = re.compile(r"<@[A-Z0-9]+>")
 START = re.compile(r"^\s*start\b(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 
 
-@dataclass(frozen=True)
-class Where:
-    """A DM with the bot, or a thread under a root message in a channel (no thread yet while
-    the root message is not posted)."""
-
-    channel: str
-    is_dm: bool
-    thread_ts: str | None = None
-
-    @classmethod
-    def of(cls, where: dict[str, Any]) -> Where:
-        return cls(str(where.get("channel", "")), where.get("kind") == "dm", where.get("thread_ts"))
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"kind": "dm" if self.is_dm else "channel", "channel": self.channel}
-        if self.thread_ts:
-            data["thread_ts"] = self.thread_ts
-        return data
-
-    def in_thread(self, thread_ts: str) -> Where:
-        return Where(self.channel, self.is_dm, thread_ts)
-
-
 def is_dm(channel: str, channel_type: str | None = None) -> bool:
     """A direct message: Slack says so (`im`), or its id starts with D."""
     return channel_type == "im" or channel.startswith("D")
+
+
+def place(channel: str) -> Where:
+    """A DM with the bot, or a channel (no thread yet), as the channel's id says."""
+    return Where.dm(channel) if is_dm(channel) else Where.in_channel(channel)
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,13 @@ from rich.text import Text
 
 from .. import safe_yaml
 from ..i18n import t
-from ..interview import Flow, Interview, Problem, Question, Session
+from ..interview import Flow, Interview, Problem, Question, Session, Where
 from ..interview.wording import describe, say_problem
 from ..report import Report
 from ..service import Desk
 from .prompts import BACK, QUIT, Prompts
 from .render import show_report
 
-TERMINAL = {"kind": "terminal"}
 DEFAULT_FLOW = "community_manager"
 INTERRUPTED = 130  # the shell's code for a program stopped by Ctrl-C (128 + SIGINT)
 
@@ -193,7 +192,7 @@ def fill(interview: Interview, answers: dict[str, Any], lang: str, path: Path,
     unknown = [k for k in answers if k not in flow.states]
     if unknown:
         raise AnswersError(t("cli.answers_unknown", lang, file=path, state=unknown[0]))
-    session = interview.start(lang=lang, started_by=by, where=dict(TERMINAL))
+    session = interview.start(lang=lang, started_by=by, where=Where.terminal())
     while not session.finished:
         question = interview.question(session)
         assert question is not None

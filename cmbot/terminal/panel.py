@@ -15,9 +15,10 @@ from typing import Any
 from ..advisor.panel import Member, merge, organisation_states
 from ..consultation import conclude_panel
 from ..i18n import t
+from ..interview import Where
 from ..report import Report
 from ..service import Desk
-from .chat import TERMINAL, AnswersError, fill, load_answers, local_user
+from .chat import AnswersError, fill, load_answers, local_user
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def run_panel(desk: Desk, flow_id: str, lang: str, paths: list[Path]) -> Report:
         if file is files[0]:
             organisation = {s: v for s, v in values.items() if s in facts}
     advice = merge(interview.flow, organisation, members)
-    consultation = conclude_panel(advice, interview.flow, lang, local_user(), dict(TERMINAL),
+    consultation = conclude_panel(advice, interview.flow, lang, local_user(), Where.terminal(),
                                   facts_by=files[0].name)
     desk.add(consultation)
     return desk.report(consultation)

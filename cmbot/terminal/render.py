@@ -16,6 +16,7 @@ from ..advisor.words import Advice, Funding
 from ..consultation import change_lines
 from ..export import where_text
 from ..i18n import t
+from ..interview import Where
 from ..report import Report
 from .panel_view import show_panel
 from .typography import keep_no_break_spaces
@@ -131,7 +132,8 @@ def show_history(console: Console, rows: list[dict[str, Any]], lang: str) -> Non
                          no_wrap=key in ("col_id", "col_date", "col_flow"))
     for row in rows:
         placement = row["recommendation"]["placement"] if row.get("recommendation") else ""
+        where = where_text(Where.from_dict(row["where"]), lang)
         table.add_row(row["id"], row["finished_at"][:16].replace("T", " "),
-                      escape(row.get("started_by", "")), escape(where_text(row["where"], lang)),
+                      escape(row.get("started_by", "")), escape(where),
                       t(f"place.{placement}", lang) if placement else "", row["flow_id"])
     console.print(table)

@@ -15,11 +15,11 @@ from datetime import datetime
 from rich.console import Console
 
 from ..i18n import t
-from ..interview import Session
+from ..interview import Session, Where
+from ..interview.where import TERMINAL
 from ..service import Desk
 from .chat import (
     DEFAULT_FLOW,
-    TERMINAL,
     local_user,
     resume_command,
     run_interactive,
@@ -43,7 +43,7 @@ class Start:
 def waiting(desk: Desk, flow_id: str | None) -> list[Session]:
     """This person's terminal interviews in progress, saved last first (of flows still known)."""
     user = local_user()
-    return desk.sessions(lambda s: s.where.get("kind") == TERMINAL["kind"]
+    return desk.sessions(lambda s: s.where.kind == TERMINAL
                          and s.started_by == user and s.flow_id in desk.flows
                          and (flow_id is None or s.flow_id == flow_id))
 
@@ -95,7 +95,7 @@ def _pick(desk: Desk, start: Start, prompts: Prompts, tty: bool) -> Session | st
         if parent is None:
             sys.stderr.write(t("terminal.not_found", lang, id=start.rerun) + "\n")
             return None
-        return desk.rerun(parent, lang=lang, started_by=local_user(), where=dict(TERMINAL))
+        return desk.rerun(parent, lang=lang, started_by=local_user(), where=Where.terminal())
     sessions = waiting(desk, start.flow if start.resume else None)
     if start.resume and not sessions:
         print(t("terminal.nothing_to_resume", lang))
@@ -127,7 +127,7 @@ def run_chat(desk: Desk, start: Start, console: Console) -> int:
         return 0
     if picked == NEW:
         session = desk.interview(start.flow or DEFAULT_FLOW).start(
-            lang=lang, started_by=local_user(), where=dict(TERMINAL))
+            lang=lang, started_by=local_user(), where=Where.terminal())
     else:
         assert isinstance(picked, Session)
         session = _reopen(desk, picked) if not start.rerun else picked

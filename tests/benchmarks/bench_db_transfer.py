@@ -60,6 +60,7 @@ def random_answers(rng: random.Random) -> dict[str, Any]:
 
 def variants(count: int, scratch: Path) -> list[dict[str, Any]]:
     """Real consultations (the advisor's own output) for `count` random answer sets."""
+    from cmbot.interview import Where
     from cmbot.service import Desk
     from cmbot.store import Store
 
@@ -70,7 +71,7 @@ def variants(count: int, scratch: Path) -> list[dict[str, Any]]:
     while len(made) < count:
         answers = random_answers(rng)
         session = interview.start(lang=rng.choice(["en", "fr"]), started_by=f"U{len(made):04d}",
-                                  where={"kind": "channel", "channel": "C0123", "thread": "1700.1"})
+                                  where=Where.in_channel("C0123", "1700.1"))
         while not session.finished:
             question = interview.question(session)
             assert question is not None

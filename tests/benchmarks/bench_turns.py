@@ -137,6 +137,7 @@ def fill_consultations(db: Path, fake: FakeSlack, n: int) -> None:
 
 def fill_sessions(db: Path, n: int) -> None:
     """N interviews in progress, each in its own DM, its current question on screen."""
+    from cmbot.interview import Where
     from cmbot.service import Desk
     from cmbot.store import Store
 
@@ -144,7 +145,7 @@ def fill_sessions(db: Path, n: int) -> None:
     interview = Desk(store).interview("community_manager")
     for i in range(n):
         session = interview.start(lang="en", started_by=f"UP{i:05d}",
-                                  where={"kind": "dm", "channel": f"DP{i:05d}"})
+                                  where=Where.dm(f"DP{i:05d}"))
         interview.answer(session, "medium", by=session.started_by)
         session.meta["slack"] = {"asked": session.state, "asked_ts": "1700000000.000100"}
         store.save_session(session.to_dict())

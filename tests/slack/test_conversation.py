@@ -80,14 +80,14 @@ def asked(post: dict[str, Any]) -> str | None:
 
 def test_a_start_is_saved_before_its_question_is_posted(door):
     conductor, slack, _store = door
-    assert conductor.start(USER, Where(DM, is_dm=True), Start())
+    assert conductor.start(USER, Where.dm(DM), Start())
     assert [asked(p) for p in slack.posted()] == [None, "org_size"]  # the intro, then question 1
     assert slack.saved_when_posted == ["org_size", "org_size"]
 
 
 def test_an_answer_posts_the_next_question_before_tidying_the_old_one(door):
     conductor, slack, _store = door
-    conductor.start(USER, Where(DM, is_dm=True), Start())
+    conductor.start(USER, Where.dm(DM), Start())
     question = slack.posted()[-1]
     ts = f"1800000000.{slack.n:06d}"
     del slack.calls[:]
@@ -100,7 +100,7 @@ def test_an_answer_posts_the_next_question_before_tidying_the_old_one(door):
 
 def test_a_click_on_an_old_question_is_told_privately_and_changes_nothing(door):
     conductor, slack, store = door
-    conductor.start(USER, Where(DM, is_dm=True), Start())
+    conductor.start(USER, Where.dm(DM), Start())
     del slack.calls[:]
     conductor.click(USER, DM, "1.000001", None, "org_size", "medium")
     assert slack.methods() == ["chat.postEphemeral"]
@@ -110,7 +110,7 @@ def test_a_click_on_an_old_question_is_told_privately_and_changes_nothing(door):
 
 def test_a_refused_question_stays_pending_and_is_posted_once_on_recovery(door):
     conductor, slack, store = door
-    conductor.start(USER, Where(DM, is_dm=True), Start())
+    conductor.start(USER, Where.dm(DM), Start())
     ts = f"1800000000.{slack.n:06d}"
     slack.refuse["chat.postMessage"] = "fatal_error"
     conductor.click(USER, DM, ts, None, "org_size", "medium")
@@ -127,7 +127,7 @@ def test_a_refused_question_stays_pending_and_is_posted_once_on_recovery(door):
 
 def test_a_team_interview_refuses_people_outside_the_channel(door):
     conductor, slack, _store = door
-    conductor.start(USER, Where("C1", is_dm=False), Start(team=True))
+    conductor.start(USER, Where.in_channel("C1"), Start(team=True))
     root, question = slack.posted()[-2:]
     thread = root.get("thread_ts") or question["thread_ts"]
     del slack.calls[:]

@@ -31,7 +31,7 @@ def moved(tmp_path: Path):
     slack = Slack(store)
     desk = Desk(store, flows)
     conductor = Conductor(desk, slack, "en")  # type: ignore[arg-type]
-    conductor.start(USER, Where(DM, is_dm=True), Start())
+    conductor.start(USER, Where.dm(DM), Start())
     conductor.click(USER, DM, f"1800000000.{slack.n:06d}", None, "org_size", "large")
     question_ts = f"1800000000.{slack.n - 1:06d}"  # the departments question (then the update)
     mine.write_text(mine.read_text().replace("version: 1", "version: 2"))

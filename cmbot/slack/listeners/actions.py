@@ -13,7 +13,7 @@ from ...i18n import t
 from .. import access
 from ..context import conductor_of, later, place_key
 from ..history import PAGE_MAX, history_blocks
-from ..where import Start, Where, is_dm
+from ..where import Start, place
 
 log = logging.getLogger("cmbot.slack")
 
@@ -124,7 +124,7 @@ def on_rerun(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Web
             conductor.tell(user, t("slack.not_found", conductor.lang_for(user),
                                    id=action.get("value")), channel, thread)
             return
-        conductor.start(user, Where(channel, is_dm(channel)), Start(), parent=consultation,
+        conductor.start(user, place(channel), Start(), parent=consultation,
                         origin=f"rerun:{action.get('action_ts')}:{user}")
     later(context, place_key(channel), work)
 
@@ -133,7 +133,7 @@ def on_new(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Bolt
     ack()
     user, channel, _, _ = _where(body)
     later(context, place_key(channel), lambda: conductor_of(context).start(
-        user, Where(channel, is_dm(channel)), Start(), origin=f"new:{action.get('action_ts')}:{user}"))
+        user, place(channel), Start(), origin=f"new:{action.get('action_ts')}:{user}"))
 
 
 def on_delete_confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,

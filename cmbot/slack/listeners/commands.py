@@ -12,12 +12,13 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from ...i18n import LANGUAGES, t
+from ...interview.where import CHANNEL
 from .. import access, panel
 from .. import blocks as bk
 from ..context import conductor_of, later, place_key
 from ..conversation import Conductor
 from ..history import history_blocks
-from ..where import Start, Where, is_dm, parse_start
+from ..where import Start, Where, parse_start, place
 
 
 def cmbot_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond,
@@ -47,7 +48,7 @@ def start_command(conductor: Conductor, user: str, channel: str, args: list[str]
     """`/cmbot start [team] [flow]`. In a DM that is not the person's DM with the bot (a DM
     between two people, where the bot cannot post), the interview runs in the bot's DM."""
     start = parse_start(" ".join(["start", *args])) or Start()
-    where = Where(channel, is_dm=is_dm(channel))
+    where = place(channel)
     lang = conductor.lang_for(user)
     if where.is_dm:
         try:
@@ -55,7 +56,7 @@ def start_command(conductor: Conductor, user: str, channel: str, args: list[str]
         except Exception:
             own = channel
         if own != channel:
-            where = Where(own, is_dm=True)
+            where = Where.dm(own)
             respond(text=t("door.moved_to_dm", lang), response_type="ephemeral")
     started = conductor.start(user, where, start, origin=command.get("trigger_id"), respond=respond)
     if started and not where.is_dm:
@@ -105,9 +106,9 @@ def consultation_command(conductor: Conductor, client: WebClient, user: str, sub
         return {"text": error or t("slack.export_comment", lang, id=cid, format=fmt.upper())}
     if consultation.started_by != user:
         return {"text": t("slack.delete_not_owner", lang, user=consultation.started_by, id=cid)}
-    if consultation.where.get("kind") == "channel":
+    if consultation.where.kind == CHANNEL:
         # A channel's shared record: ask before it disappears for everyone.
-        question = t("slack.delete_confirm", lang, id=cid, channel=consultation.where["channel"])
+        question = t("slack.delete_confirm", lang, id=cid, channel=consultation.where.channel)
         return {"text": question, "blocks": [bk.section(question), {
             "type": "actions", "block_id": "cmbot_delete", "elements": [
                 bk.button(t("slack.delete_yes", lang), "cmbot_delete_confirm", cid, "danger"),

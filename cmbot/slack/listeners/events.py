@@ -31,7 +31,7 @@ def on_mention(event: dict[str, Any], context: BoltContext) -> None:
         if start is None:
             conductor.tell(user, t("slack.usage", conductor.lang_for(user)), channel, thread)
             return
-        conductor.start(user, Where(channel, is_dm=False), start, origin=f"{channel}:{event['ts']}")
+        conductor.start(user, Where.in_channel(channel), start, origin=f"{channel}:{event['ts']}")
     later(context, place_key(channel, thread), work)
 
 
@@ -51,7 +51,7 @@ def on_message(event: dict[str, Any], context: BoltContext) -> None:
         if start is None:
             conductor.tell(user, t("slack.dm_hello", conductor.lang_for(user)), channel)
             return
-        conductor.start(user, Where(channel, is_dm=True), start, origin=f"{channel}:{event['ts']}")
+        conductor.start(user, Where.dm(channel), start, origin=f"{channel}:{event['ts']}")
     later(context, place_key(channel, thread), work)
 
 

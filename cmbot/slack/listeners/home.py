@@ -32,7 +32,7 @@ def home_view(conductor: Conductor, user: str) -> dict[str, Any]:
     ]
     running = sorted((s for s in desk.sessions_of(user)
                       if s.flow_id in desk.flows and s.state != "done"
-                      and s.where.get("kind") in ("dm", "channel")),
+                      and s.where.in_slack),
                      key=lambda s: s.updated_at, reverse=True)[:RECENT]
     for session in running:
         interview = desk.interview(session.flow_id)
@@ -81,7 +81,7 @@ def on_home_start(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
         except Failure as exc:
             conductor.tell(user, t("door.no_dm", conductor.lang_for(user), error=slack_error(exc)))
             return
-        conductor.start(user, Where(dm, is_dm=True), Start())
+        conductor.start(user, Where.dm(dm), Start())
         publish(conductor, client, user)
     later(context, user, work)
 

@@ -66,14 +66,14 @@ def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bol
 
     def work() -> None:
         if channel:
-            conductor.start(user, Where(channel, is_dm=False), Start(team=team), origin=origin)
+            conductor.start(user, Where.in_channel(channel), Start(team=team), origin=origin)
             return
         try:
             dm = conductor.courier.open_dm(user)
         except Failure as exc:
             conductor.tell(user, t("door.no_dm", conductor.lang_for(user), error=slack_error(exc)))
             return
-        conductor.start(user, Where(dm, is_dm=True), Start(), origin=origin)
+        conductor.start(user, Where.dm(dm), Start(), origin=origin)
     later(context, channel or user, work)
 
 
