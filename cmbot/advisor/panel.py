@@ -29,11 +29,6 @@ from .model import Recommendation
 UNSETTLED = {"proposed_host": "undecided", "current_host": "undecided",
              "budget_owner": "unknown", "dedicated_possible": "maybe"}
 
-# What each kind of question is merged with (the ids of the rules the memo states).
-RULE_OF_KIND = {"choice": "majority", "multi": "union", "number": "median", "text": "texts"}
-
-DISAGREEMENTS = ("payer_disagreement", "host_disagreement", "objectives_conflict")
-
 
 @dataclass(frozen=True)
 class Member:

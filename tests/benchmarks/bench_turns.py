@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parent / "slack"))
 from conftest import CMBOT_EXE, BotProcess, bot_environment, free_port  # noqa: E402
 from fakeslack import Call, FakeSlack  # noqa: E402
 from interview_steps import ARTICLE, answer_block  # noqa: E402
-from signing import checkbox_state  # noqa: E402
+from slack_requests import checkbox_state  # noqa: E402
 
 MULTI = {"departments", "objectives", "collaboration"}
 TYPED = {"budget_amount", "objectives_other"}

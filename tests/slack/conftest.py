@@ -28,7 +28,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fakeslack import FakeSlack
-from signing import BotDriver
+from slack_requests import BotDriver
 
 BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-secret"

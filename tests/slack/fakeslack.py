@@ -17,7 +17,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,7 +29,6 @@ __all__ = [
     "TEAM_ID",
     "Call",
     "FakeSlack",
-    "iter_texts",
     "validate_blocks",
     "validate_view",
 ]
@@ -172,7 +171,7 @@ class FakeSlack:
     Use as a context manager (or ``start()``/``stop()``). Knobs tests may set:
 
     * ``user_locales`` / ``users``: what ``users.info`` reports per user id;
-    * ``channel_members`` / ``channel_names``: ``conversations.members`` / ``.info``;
+    * ``channel_members``: what ``conversations.members`` reports per channel;
     * ``strict_blocks``: reject Block Kit payloads that break Slack's limits (default on);
     * :meth:`fail_next` and :meth:`on` to script errors or custom answers.
 
@@ -197,7 +196,6 @@ class FakeSlack:
         self.user_locales: dict[str, str] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.channel_members: dict[str, list[str]] = {}
-        self.channel_names: dict[str, str] = {}
         self.dms: dict[str, str] = {}  # user -> the id of their DM with the app (default D<user>)
         self.strict_blocks = True
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
@@ -545,24 +543,11 @@ class FakeSlack:
             "message": message,
         }
 
-    def _chat_delete(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel, ts = str(params.get("channel") or ""), str(params.get("ts") or "")
-        self.messages.pop((channel, ts), None)
-        return {"ok": True, "channel": channel, "ts": ts}
-
     def _chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("user"):
             return self._error("user_not_in_channel")
         error = self._check_message(params)
         return error or {"ok": True, "message_ts": self._next_ts()}
-
-    def _chat_get_permalink(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel, ts = str(params.get("channel") or ""), str(params.get("message_ts") or "")
-        return {
-            "ok": True,
-            "channel": channel,
-            "permalink": f"https://t1.slack.com/archives/{channel}/p{ts.replace('.', '')}",
-        }
 
     def _store_view(self, params: dict[str, Any], view_id: str | None = None) -> dict[str, Any]:
         view = params.get("view")
@@ -596,23 +581,6 @@ class FakeSlack:
         if not params.get("trigger_id") and not params.get("interactivity_pointer"):
             return self._error("invalid_arguments", "missing required field: trigger_id")
         return self._store_view(params)
-
-    def _views_push(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._views_open(params)
-
-    def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        view_id = params.get("view_id")
-        external_id = params.get("external_id")
-        if not view_id and external_id:
-            view_id = next(
-                (vid for vid, v in self.views.items() if v.get("external_id") == external_id),
-                None,
-            )
-            if view_id is None:
-                return self._error("not_found")
-        if not view_id:
-            return self._error("invalid_arguments", "view_id or external_id is required")
-        return self._store_view(params, str(view_id))
 
     def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
         user = str(params.get("user_id") or "")
@@ -681,24 +649,6 @@ class FakeSlack:
             "response_metadata": {"next_cursor": ""},
         }
 
-    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel_id = str(params.get("channel") or "")
-        if not channel_id:
-            return self._error("channel_not_found")
-        is_im = channel_id.startswith("D")
-        info: dict[str, Any] = {
-            "id": channel_id,
-            "name": self.channel_names.get(channel_id, channel_id.lower()),
-            "is_im": is_im,
-            "is_channel": channel_id.startswith("C"),
-            "is_group": channel_id.startswith("G"),
-            "is_private": not channel_id.startswith("C"),
-            "is_member": True,
-        }
-        if is_im:
-            info["user"] = channel_id[1:]
-        return {"ok": True, "channel": info}
-
     def _files_get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("filename") or not params.get("length"):
             return self._error("invalid_arguments", "filename and length are required")
@@ -745,19 +695,14 @@ _BUILTIN: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": FakeSlack._auth_test,
     "chat.postMessage": FakeSlack._chat_post_message,
     "chat.update": FakeSlack._chat_update,
-    "chat.delete": FakeSlack._chat_delete,
     "chat.postEphemeral": FakeSlack._chat_post_ephemeral,
-    "chat.getPermalink": FakeSlack._chat_get_permalink,
     "views.open": FakeSlack._views_open,
-    "views.push": FakeSlack._views_push,
-    "views.update": FakeSlack._views_update,
     "views.publish": FakeSlack._views_publish,
     "users.info": FakeSlack._users_info,
     "conversations.open": FakeSlack._conversations_open,
     "conversations.members": FakeSlack._conversations_members,
     "conversations.history": FakeSlack._conversations_history,
     "conversations.replies": FakeSlack._conversations_replies,
-    "conversations.info": FakeSlack._conversations_info,
     "files.getUploadURLExternal": FakeSlack._files_get_upload_url,
     "files.completeUploadExternal": FakeSlack._files_complete_upload,
     "response": FakeSlack._response_url,
@@ -889,15 +834,3 @@ def validate_view(view: dict[str, Any]) -> list[str]:
     _check_len(problems, "/view/callback_id", str(view.get("callback_id", "")), 255)
     return problems
 
-
-def iter_texts(blocks: Iterable[Any]) -> Iterable[str]:
-    """Every text string inside ``blocks`` — handy for "the message mentions X" asserts."""
-    stack: list[Any] = list(blocks)
-    while stack:
-        item = stack.pop(0)
-        if isinstance(item, dict):
-            if isinstance(item.get("text"), str):
-                yield item["text"]
-            stack[:0] = [v for k, v in item.items() if k != "text" or not isinstance(v, str)]
-        elif isinstance(item, list):
-            stack[:0] = item

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from fakeslack import Call, FakeSlack
-from signing import BotDriver, checkbox_state
+from slack_requests import BotDriver, checkbox_state
 
 
 def answer_block(call: Call, state: str) -> dict[str, Any] | None:
