@@ -25,13 +25,18 @@ class Consultation:
     lang: str
     answers: dict[str, Any]
     answered_by: dict[str, str]
-    recommendation: dict[str, Any]
+    recommendation: dict[str, Any]  # the advisor's `Recommendation` as stored: ids (`advice_of`)
     started_by: str = "local"
     where: Where = field(default_factory=Where)
     team: bool = False
     parent_id: str | None = None
     created_at: str = field(default_factory=now_iso)
     finished_at: str = field(default_factory=now_iso)
+
+    @property
+    def placement(self) -> str | None:
+        """The recommended placement's id, as stored (no advice is recomputed to read it)."""
+        return self.recommendation.get("placement")
 
     @property
     def panel(self) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from ..service import Desk
 
 
 def _what(consultation: Consultation, lang: str) -> str:
-    placement = consultation.recommendation.get("placement")
+    placement = consultation.placement
     return t("terminal.delete_what", lang, id=consultation.id,
              date=consultation.finished_at[:16].replace("T", " "), who=consultation.started_by,
              where=where_text(consultation.where, lang),
