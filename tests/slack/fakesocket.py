@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fakeslack import FakeSlack
-from signing import BotDriver, Reply
+from slack_requests import BotDriver, Reply
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA

@@ -357,7 +357,7 @@ class BotDriver:
         * checkboxes / multi-select: ``selected_options=["a", "b"]``.
 
         ``state_values`` is the whole ``state.values`` of the message or view (build it
-        with :func:`checkbox_state` / :func:`select_state` / :func:`merge_states`).
+        with :func:`checkbox_state`).
         ``container_kind="view"`` sends an action from a modal or the home tab and needs
         ``view`` (e.g. ``fake.home_views[user]``); channel and message are then omitted.
         """
