@@ -22,6 +22,7 @@ from .i18n import default_lang, t
 from .output import OutputError, written_atomically
 from .store import CorruptDatabase, DatabaseBusy, Store, default_db_path
 from .store.engines import EngineError, database_url, engine_name, open_storage
+from .store.errors import StorageFailed
 from .store.journal import interrupted
 from .store.portable import check_storage, describe, export_storage, import_storage
 from .store.protocol import Storage
@@ -161,6 +162,8 @@ def _import_into(store: Storage, url: str, file: Path) -> Summary:
             return import_storage(store, file, plan, advance)
     except ImportRefused as exc:
         raise _refused(file, exc) from exc
+    except StorageFailed as exc:
+        raise stop(say("import.failed", db=describe(url), reason=exc.reason)) from exc
     finally:
         store.close()
 

@@ -145,13 +145,12 @@ def test_an_id_held_for_other_content_refuses_the_import_and_the_same_content_is
     assert {r["consultation_id"] for r in cli.history(**engine_env)} == {mine, "feedfeed0001"}
 
 
-def test_an_import_into_postgresql_killed_while_writing_leaves_nothing(cli: Cli, pg_url: str,
-                                                                      tmp_path: Path):
-    """The import writes consultations, then sessions, in one transaction: while its sessions
-    wait (another connection holds the table), its consultations are not visible to anyone; killed
-    with SIGKILL there, the server rolls everything back."""
+def stopped_while_writing(cli: Cli, pg_url: str, tmp_path: Path, stop: str) -> tuple[str, str]:
+    """Import an export (a consultation, then a session) into PostgreSQL while another
+    connection holds the sessions table, so the import waits with its consultation written
+    but not committed; then `stop` it: "kill" (SIGKILL the process) or "terminate" (the
+    server ends its connection). The consultation's id and what the import said on stderr."""
     psycopg = pytest.importorskip("psycopg")
-    on_pg = {"CMBOT_DATABASE_URL": pg_url}
     made = cli.chat_json(ARTICLE)["consultation_id"]  # on TinyDB, exported from there
     in_progress(cli, {}, "U1")
     dump = tmp_path / "export.jsonl"
@@ -160,22 +159,45 @@ def test_an_import_into_postgresql_killed_while_writing_leaves_nothing(cli: Cli,
 
     with psycopg.connect(pg_url) as blocker:
         blocker.execute("LOCK TABLE sessions IN EXCLUSIVE MODE")  # reads pass, inserts wait
-        importing = subprocess.Popen([str(CMBOT), "db", "import", str(dump)], env=cli.env(**on_pg),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        importing = subprocess.Popen([str(CMBOT), "db", "import", str(dump)],
+                                     env=cli.env(CMBOT_DATABASE_URL=pg_url),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             with psycopg.connect(pg_url, autocommit=True) as watcher:
-                waiting = (0,)
-                while waiting == (0,) and importing.poll() is None:
-                    waiting = watcher.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND "
+                waiting = None
+                while waiting is None and importing.poll() is None:
+                    waiting = watcher.execute("SELECT pid FROM pg_locks WHERE NOT granted AND "
                                               "relation = 'sessions'::regclass").fetchone()
-                assert waiting != (0,), importing.communicate()
+                assert waiting is not None, importing.communicate()
                 assert watcher.execute("SELECT count(*) FROM consultations").fetchone() == (0,)
+                if stop == "terminate":
+                    watcher.execute("SELECT pg_terminate_backend(%s)", waiting)
+                    importing.wait(timeout=60)
         finally:
             importing.kill()
-            importing.wait()
+            _, err = importing.communicate()
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM consultations").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
-    again = cli("db", "import", str(dump), **on_pg)  # nothing was half-done: it all goes in now
+    return made, err
+
+
+def test_an_import_into_postgresql_killed_while_writing_leaves_nothing(cli: Cli, pg_url: str,
+                                                                      tmp_path: Path):
+    """The import writes consultations, then sessions, in one transaction: while its sessions
+    wait, its consultations are not visible to anyone; killed with SIGKILL there, the server
+    rolls everything back, and importing again brings it all."""
+    made, _ = stopped_while_writing(cli, pg_url, tmp_path, "kill")
+    on_pg = {"CMBOT_DATABASE_URL": pg_url}
+    again = cli("db", "import", str(tmp_path / "export.jsonl"), **on_pg)
     assert again.returncode == 0, again.stderr
     assert [r["consultation_id"] for r in cli.history(**on_pg)] == [made]
+
+
+def test_an_import_whose_connection_the_server_ends_says_so_in_one_line(cli: Cli, pg_url: str,
+                                                                       tmp_path: Path):
+    _, err = stopped_while_writing(cli, pg_url, tmp_path, "terminate")
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("Nothing was imported: postgresql://")
+    assert err.strip().endswith("Import the file again once the database is back.")

@@ -17,3 +17,12 @@ class CorruptDatabase(RuntimeError):
 
 def backup_path(path: Path) -> Path:
     return path.with_name(path.name + ".bak")
+
+
+class StorageFailed(RuntimeError):
+    """The database stopped a change half-way (a dropped connection, a server shutting down) and
+    made none of it; `reason` is one line for the operator."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)

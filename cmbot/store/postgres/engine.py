@@ -15,6 +15,7 @@ transaction). Every guarantee that one process kept in its memory is kept by the
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -24,11 +25,17 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from ..errors import StorageFailed
 from ..holds import Holds
 from ..paged import Paged
 from ..protocol import TABLES, Batch, Record, summary
 from .schema import migrate
 from .seen import PostgresSeen
+
+# psycopg warns through `logging` as it drops a broken connection; with no logging set up (the
+# commands) Python would print those on stderr beside the one-line message the command gives,
+# so they go nowhere unless the program configured logging (`serve` does: they are logged).
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 SUMMARY = "id, flow_id, lang, started_by, place, finished_at, parent_id, placement"
 NEWEST = "ORDER BY finished_at DESC, id DESC"
@@ -279,9 +286,12 @@ class PostgresStore:
         """One transaction on one connection, one `executemany` per batch: committed after
         the last batch, rolled back on any error (and by the server if this process dies)."""
         added = dict.fromkeys(TABLES, 0)
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            for table_name, records in batches:
-                added[table_name] += _insert_new(cur, table_name, records)
+        try:
+            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                for table_name, records in batches:
+                    added[table_name] += _insert_new(cur, table_name, records)
+        except psycopg.Error as exc:
+            raise StorageFailed(_first_line(exc)) from None
         return added
 
     # --- preferences -------------------------------------------------------------------------
