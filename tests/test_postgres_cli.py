@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from clitools import ARTICLE, CMBOT, Cli
 
+from cmbot.interview.where import Where
 from cmbot.service import Desk
 from cmbot.store.engines import open_storage
 
@@ -106,7 +107,7 @@ def in_progress(cli: Cli, env: dict[str, str], user: str) -> str:
     """An interview in progress saved in the database the environment names; its id."""
     store = open_storage(env.get("CMBOT_DATABASE_URL") or str(cli.db))
     try:
-        return Desk(store).begin(lang="en", started_by=user, where={"kind": "dm", "channel": "D1"}).id
+        return Desk(store).begin(lang="en", started_by=user, where=Where.dm("D1")).id
     finally:
         store.close()
 
