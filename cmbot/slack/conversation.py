@@ -82,7 +82,9 @@ class Conductor:
               channel: str, thread_ts: str | None) -> Plan | None:
         """A plan instead of the step when this person may not act on this interview now (told
         privately), or when it must first be shown again: moved to a new flow version, or its
-        current question (or result) never posted."""
+        current question (or result) never posted. What a process that died had posted without
+        noting it is adopted first (`_adopt`): a result already shown ends the session, and
+        this click, on an older message, is no longer current."""
         if session is None or state is None:
             return told(user, t("slack.over", self.lang_for(user)), channel, thread_ts)
         if state.pending(session) and self._adopt(session, state) and session.state == "done":
