@@ -35,6 +35,7 @@ from .courier import Failure, slack_error
 from .lanes import Lanes
 from .listeners import register_listeners
 from .reminders import Reminders
+from .transport import KeepAliveClient
 
 log = logging.getLogger("cmbot.slack")
 BODY_MAX = 1 << 20  # Slack's payloads are a few KB; anything near this is not Slack
@@ -101,8 +102,10 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
         token_verification_enabled=False,
         before_authorize=reject_malformed,  # right after the signature check, before Bolt reads it
     )
-    client = resilient(app.client)
-    client.base_url = settings.api_url
+    resilient(app.client).base_url = settings.api_url  # what Bolt's per-request clients copy
+    # The interviews' own client: the same retries, and its connections kept open (a turn
+    # makes two or three calls).
+    client = resilient(KeepAliveClient(token=settings.bot_token, base_url=settings.api_url))
     if verify:
         identity = check_slack(settings)
         for middleware in app._middleware_list:  # Bolt would call auth.test on the first request

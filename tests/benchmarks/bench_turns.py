@@ -36,6 +36,7 @@ from slack_requests import checkbox_state  # noqa: E402
 MULTI = {"departments", "objectives", "collaboration"}
 TYPED = {"budget_amount", "objectives_other"}
 STATES = [*ARTICLE, "confirm"]
+SCENARIOS = ["empty", "consultations", "in-progress", "acks"]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -209,20 +210,27 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="interviews per bot per scenario")
     parser.add_argument("--consultations", type=int, default=100_000)
     parser.add_argument("--in-progress", type=int, default=10_000)
+    parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=SCENARIOS,
+                        help="scenarios to run (default: all)")
     args = parser.parse_args()
     rows = []
+    load_before = os.getloadavg()
     with FakeSlack() as fake:
         fake.strict_blocks = True
-        for name, fill in (
-                ("empty", lambda db: None),
-                (f"{args.consultations:,} consultations",
-                 lambda db: fill_consultations(db, fake, args.consultations)),
-                (f"{args.in_progress:,} in progress", lambda db: fill_sessions(db, args.in_progress))):
+        fills: dict[str, tuple[str, Callable[[Path], None]]] = {
+            "empty": ("empty", lambda db: None),
+            "consultations": (f"{args.consultations:,} consultations",
+                              lambda db: fill_consultations(db, fake, args.consultations)),
+            "in-progress": (f"{args.in_progress:,} in progress",
+                            lambda db: fill_sessions(db, args.in_progress))}
+        for key in [s for s in SCENARIOS if s in args.only and s in fills]:
+            name, fill = fills[key]
             fake.reset()
             rows.append(scenario(name, fake, args.rounds, fill))
             print(f"{name} done", file=sys.stderr)
         fake.reset()
-        acks = slow_acks(fake)
+        acks = slow_acks(fake) if "acks" in args.only else None
+    load = [round(max(a, b), 2) for a, b in zip(load_before, os.getloadavg(), strict=True)]
     header = ("database", "floor med ms", "cmbot med ms", "median ratio", "floor p99 ms",
               "cmbot p99 ms", "p99 ratio", "ready s", "RSS MB")
     print(" | ".join(header))
@@ -231,13 +239,16 @@ def main() -> None:
         print(f"{r['scenario']} | {r['floor_median_ms']:.1f} | {r['cmbot_median_ms']:.1f} | "
               f"{r['median_ratio']:.2f}x | {r['floor_p99_ms']:.1f} | {r['cmbot_p99_ms']:.1f} | "
               f"{r['p99_ratio']:.2f}x | {r['ready_s']:.2f} | {r['rss_mb']:.0f}")
-    print(f"\nHTTP answer to Slack with a 1 s Web API: cmbot median {acks['cmbot']['median_ms']:.0f} ms "
-          f"(max {acks['cmbot']['max_ms']:.0f} ms); the floor, which answers after its work, "
-          f"median {acks['floor']['median_ms']:.0f} ms (max {acks['floor']['max_ms']:.0f} ms)")
-    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
-    (HERE / "bench_turns.json").write_text(json.dumps(
-        {"machine": machine, "rounds": args.rounds, "rows": rows, "ack_with_1s_web_api": acks},
-        indent=2))
+    if acks is not None:
+        print(f"\nHTTP answer to Slack with a 1 s Web API: cmbot median {acks['cmbot']['median_ms']:.0f} ms "
+              f"(max {acks['cmbot']['max_ms']:.0f} ms); the floor, which answers after its work, "
+              f"median {acks['floor']['median_ms']:.0f} ms (max {acks['floor']['max_ms']:.0f} ms)")
+    print(f"\nload average (1, 5, 15 min; the higher of before and after): {load}")
+    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "load_average": load}
+    if args.only == SCENARIOS:  # only a full run replaces the recorded figures
+        (HERE / "bench_turns.json").write_text(json.dumps(
+            {"machine": machine, "rounds": args.rounds, "rows": rows, "ack_with_1s_web_api": acks},
+            indent=2))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,125 @@
+"""A `WebClient` that keeps its HTTP connections to Slack open between calls.
+
+slack_sdk's `WebClient` sends every call through `urllib.request.urlopen`, which opens a new
+connection (and, against slack.com, a new TLS handshake) per call and closes it after. A turn
+of an interview makes two or three calls, so that set-up is a large share of the bot's own
+latency. This client sends the same requests over one persistent `http.client` connection per
+thread and host (HTTP/1.1 keep-alive, as Slack's servers allow); everything around the send —
+the retry handlers for rate limits, server and connection errors, the parsing, the errors
+raised — is slack_sdk's own, because only the innermost send is replaced. A connection the
+server has closed meanwhile is noticed before it is reused and replaced, so no request is ever
+sent on a dead connection; anything else that goes wrong is raised as urllib would have.
+"""
+
+from __future__ import annotations
+
+import http.client
+import select
+import socket
+import threading
+from email.message import Message
+from io import BytesIO
+from typing import Any
+from urllib.error import HTTPError
+from urllib.parse import urlsplit
+from urllib.request import Request
+
+from slack_sdk import WebClient
+
+_local = threading.local()  # per thread: {(scheme, host, port): connection}
+
+
+def _pool() -> dict[tuple[str, str, int], http.client.HTTPConnection]:
+    pool = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = {}
+    return pool
+
+
+def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
+    """An idle connection whose socket is readable was closed by the server (or is out of
+    step with it): it must not carry a request."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+class _NoDelay:
+    """Requests go out at once (TCP_NODELAY): on a kept-alive connection, Nagle's algorithm
+    would hold a small request back until the previous answer's delayed ACK, 40 ms later."""
+
+    sock: socket.socket | None
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        if self.sock is not None:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _HTTP(_NoDelay, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPS(_NoDelay, http.client.HTTPSConnection):
+    pass
+
+
+class KeepAliveClient(WebClient):
+    """`WebClient` with persistent connections (see the module's docstring)."""
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
+        parts = urlsplit(url)
+        if self.proxy is not None or parts.scheme not in ("http", "https"):
+            return super()._perform_urllib_http_request_internal(url, req)
+        connection = self._connection(parts.scheme, parts.hostname or "", parts.port)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = {**req.headers, **req.unredirected_hdrs}
+        try:
+            connection.request(req.get_method(), path or "/", body=req.data, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+        except BaseException:
+            self._drop(connection)
+            raise
+        if response.will_close:
+            self._drop(connection)
+        if response.status >= 400:  # as urlopen: the retry handlers expect an HTTPError
+            raise HTTPError(url, response.status, response.reason, response.headers, BytesIO(body))
+        return self._result(response, body)
+
+    @staticmethod
+    def _result(response: http.client.HTTPResponse, body: bytes) -> dict[str, Any]:
+        headers: Message = response.headers
+        if headers.get_content_type() == "application/gzip":
+            return {"status": response.status, "headers": headers, "body": body}
+        charset = headers.get_content_charset() or "utf-8"
+        return {"status": response.status, "headers": headers, "body": body.decode(charset)}
+
+    def _connection(self, scheme: str, host: str, port: int | None) -> http.client.HTTPConnection:
+        key = (scheme, host, port or (443 if scheme == "https" else 80))
+        pool = _pool()
+        connection = pool.get(key)
+        if connection is not None and (connection.timeout != self.timeout
+                                       or _closed_by_peer(connection)):
+            self._drop(connection)
+            connection = None
+        if connection is None:
+            if scheme == "https":
+                connection = _HTTPS(host, port, timeout=self.timeout, context=self.ssl)
+            else:
+                connection = _HTTP(host, port, timeout=self.timeout)
+            pool[key] = connection
+        return connection
+
+    @staticmethod
+    def _drop(connection: http.client.HTTPConnection) -> None:
+        connection.close()
+        pool = _pool()
+        for key, held in list(pool.items()):
+            if held is connection:
+                del pool[key]
