@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -86,6 +87,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, fake: FakeSlack) -> None:
         self.fake = fake
+        self.open_connections: set[Any] = set()
         super().__init__(("127.0.0.1", 0), _RequestHandler)
 
 
@@ -93,6 +95,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"  # keep-alive, as Slack's servers: every answer has a length
     disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.fake._lock:
+            self.server.fake.connections += 1
+            self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.fake._lock:
+            self.server.open_connections.discard(self.connection)
+        super().finish()
 
     def do_POST(self) -> None:
         self._handle()
@@ -190,6 +203,7 @@ class FakeSlack:
         self._counter = 0
         self._held: dict[str, threading.Event] = {}
         self.delay = 0.0  # seconds every answer waits (a slow Web API)
+        self.connections = 0  # TCP connections accepted so far
         self._waiting: dict[str, int] = {}
         self._last_ts = 0  # microseconds of the last message ts handed out
         self._server: _Server | None = None
@@ -251,6 +265,16 @@ class FakeSlack:
         return f"http://127.0.0.1:{self.port}/"
 
     # ------------------------------------------------------------------ scripting
+
+    def drop_connections(self) -> None:
+        """Close every open client connection, as a server closes idle keep-alive ones."""
+        if self._server is None:
+            return
+        with self._lock:
+            open_now = list(self._server.open_connections)
+        for sock in open_now:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def fail_next(
         self,
