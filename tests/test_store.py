@@ -4,6 +4,8 @@ corrupt files refused and left untouched, backups and leftover temp files."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,7 +51,50 @@ def test_sessions_are_saved_read_updated_and_listed(db):
     assert [r["id"] for r in store.sessions()] == ["s1", "s2"]  # most recently updated first
     assert [r["id"] for r in store.sessions(lambda r: r["id"] == "s2")] == ["s2"]
     assert sorted(r["id"] for r in iter_sessions(db)) == ["s1", "s2"]  # an update, not a copy
+    store.close()  # the files are written by a background thread; closing waits for it
     assert sorted(p.name for p in sessions_path(db).glob("*.json")) == ["s1.json", "s2.json"]
+    assert not list(sessions_path(db).glob("journal-*"))  # every save is in its file: no journal
+
+
+def crash_after(db: Path, steps: str) -> None:
+    """Run `steps` (Python, with `store` open on `db`) in a process that then dies at once, as
+    if killed: no close, and its writer thread has not written the session files yet."""
+    code = f"import os\nfrom cmbot.store import Store\nstore = Store({str(db)!r})\n{steps}\nos._exit(0)\n"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_step_saved_just_before_a_crash_is_in_the_journal_and_replayed_at_open(db):
+    crash_after(db, "store.save_session({'id': 's1', 'state': 'org_size', 'updated_at': 'a'})\n"
+                    "store.save_session({'id': 's1', 'state': 'departments', 'updated_at': 'b'})")
+    folder = sessions_path(db)
+    assert not (folder / "s1.json").exists() and list(folder.glob("journal-*.jsonl"))
+    assert [r["state"] for r in iter_sessions(db)] == ["departments"]  # readers read through it
+    store = Store(db)
+    assert store.get_session("s1")["state"] == "departments"
+    assert on_disk(folder / "s1.json")["sessions"]["1"]["state"] == "departments"
+    assert not list(folder.glob("journal-*"))
+    store.close()
+
+
+def test_a_session_deleted_just_before_a_crash_stays_deleted(db):
+    crash_after(db, "store.save_session({'id': 's1', 'note': 'SECRET-SESSION'})\n"
+                    "store.save_session({'id': 's2'})\nstore.delete_session('s1')")
+    assert [r["id"] for r in iter_sessions(db)] == ["s2"]
+    store = Store(db)
+    assert store.get_session("s1") is None and store.session_ids() == ["s2"]
+    store.close()
+    assert "SECRET-SESSION" not in "".join(
+        p.read_text(encoding="utf-8") for p in sessions_path(db).iterdir())
+
+
+def test_a_journal_line_cut_short_by_a_crash_loses_only_that_step(db):
+    crash_after(db, "store.save_session({'id': 's1', 'state': 'org_size'})\n"
+                    "store.save_session({'id': 's2', 'state': 'org_size'})")
+    journal = next(sessions_path(db).glob("journal-*.jsonl"))
+    text = journal.read_text(encoding="utf-8")
+    journal.write_text(text[:-20], encoding="utf-8")  # s2's line, cut
+    store = Store(db)
+    assert store.session_ids() == ["s1"] and store.get_session("s1")["state"] == "org_size"
     store.close()
 
 

@@ -79,6 +79,19 @@ class _Chosen:
         return event.kwargs.get("target") == self.state
 
 
+class _LeanMachine(Machine):
+    """A `Machine` that gives a model only what cmbot calls, its `trigger` method. The stock
+    one also binds an `is_<state>` per state and a method and a `may_<trigger>` per trigger to
+    every model it attaches: cmbot attaches a session for each step and removes it after, so
+    that binding was most of a step's time and served nothing."""
+
+    def _add_model_to_state(self, state: Any, model: Any) -> None:
+        pass
+
+    def _add_trigger_to_model(self, trigger: str, model: Any) -> None:
+        pass
+
+
 class Interview:
     """Runs sessions of one flow. Holds the flow and its machine; no per-session state."""
 
@@ -88,7 +101,7 @@ class Interview:
         questions = [q.id for q in flow.states.values() if q.kind != "confirm"]
         states = [{"name": q, "on_enter": [self._keep_while_editing]} for q in questions]
         states += [{"name": self.confirm_state, "on_enter": [self._end_edit]}, DONE, CANCELLED]
-        self.machine = Machine(model=None, states=states, initial=flow.start, auto_transitions=False,
+        self.machine = _LeanMachine(model=None, states=states, initial=flow.start, auto_transitions=False,
                                send_event=True, ignore_invalid_triggers=True)
         for spec in answer_transitions(flow):
             if spec["source"] == self.confirm_state:

@@ -35,7 +35,7 @@ from .courier import Failure, slack_error
 from .lanes import Lanes
 from .listeners import register_listeners
 from .reminders import Reminders
-from .transport import KeepAliveClient
+from .transport import KeepAliveClient, RetryingRespond
 
 log = logging.getLogger("cmbot.slack")
 BODY_MAX = 1 << 20  # Slack's payloads are a few KB; anything near this is not Slack
@@ -121,6 +121,9 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
         """The conductor and the lanes for the listeners; and each event handled once: Slack
         re-sends events it thinks were lost (same `event_id`), also after a restart."""
         context[CONDUCTOR], context[LANES] = conductor, lanes
+        if context.response_url:  # replies to commands and clicks, retried like Web API calls
+            context["respond"] = RetryingRespond(response_url=context.response_url,
+                                                 retry_handlers=client.retry_handlers)
         event_id = body.get("event_id")
         if not isinstance(event_id, str):
             return next()

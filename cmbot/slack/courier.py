@@ -133,7 +133,8 @@ class Courier:
     def _failure_text(session: Session, post: Post, error: str) -> str:
         lang = session.lang
         if post.root:
-            key = {"not_in_channel": "slack.cannot_post", "is_archived": "door.archived"}
+            key = {"not_in_channel": "slack.cannot_post", "is_archived": "door.archived",
+                   "channel_not_found": "door.not_member"}  # a private channel or group DM
             return t(key.get(error, "door.root_failed"), lang,
                      channel=session.where.channel, error=error)
         if post.metadata:

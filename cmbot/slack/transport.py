@@ -1,4 +1,5 @@
-"""A `WebClient` that keeps its HTTP connections to Slack open between calls.
+"""How cmbot talks to Slack over HTTP: a `WebClient` that keeps its connections open between
+calls, and `respond()` through a response URL with the same retries as Web API calls.
 
 slack_sdk's `WebClient` sends every call through `urllib.request.urlopen`, which opens a new
 connection (and, against slack.com, a new TLS handshake) per call and closes it after. A turn
@@ -9,6 +10,12 @@ the retry handlers for rate limits, server and connection errors, the parsing, t
 raised — is slack_sdk's own, because only the innermost send is replaced. A connection the
 server has closed meanwhile is noticed before it is reused and replaced, so no request is ever
 sent on a dead connection; anything else that goes wrong is raised as urllib would have.
+
+Bolt's `respond()` sends to a response URL with a `WebhookClient` that has no retry handlers
+and returns a failure rather than raising it: a rate limit or a server error there lost the
+answer to a slash command. `RetryingRespond` waits out rate limits and retries server and
+connection errors like the Web API client, and raises what still fails, so a caller can say it
+another way (the courier then posts the message ephemerally).
 """
 
 from __future__ import annotations
@@ -24,7 +31,10 @@ from urllib.error import HTTPError
 from urllib.parse import urlsplit
 from urllib.request import Request
 
+from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 _local = threading.local()  # per thread: {(scheme, host, port): connection}
 
@@ -123,3 +133,35 @@ class KeepAliveClient(WebClient):
         for key, held in list(pool.items()):
             if held is connection:
                 del pool[key]
+
+
+class ResponseUrlFailed(Exception):
+    """A response URL refused the message, or kept failing after the retries."""
+
+    def __init__(self, status: int, body: str):
+        super().__init__(f"response_url answered {status}: {body[:80]}")
+        self.status, self.body = status, body
+
+
+class RetryingRespond(Respond):
+    """Bolt's `respond()` with retry handlers; raises `ResponseUrlFailed` when the message was
+    not taken (an expired or used URL, or failures beyond the retries)."""
+
+    def __init__(self, *, response_url: str | None, retry_handlers: list[RetryHandler]):
+        super().__init__(response_url=response_url)
+        self.retry_handlers = retry_handlers
+
+    def __call__(self, text: str | dict = "", blocks: Any = None, attachments: Any = None,  # type: ignore[override]
+                 response_type: str | None = None, replace_original: bool | None = None,
+                 delete_original: bool | None = None, **more: Any) -> WebhookResponse:
+        if self.response_url is None:
+            raise ValueError("respond is unsupported here as there is no response_url")
+        message = dict(text) if isinstance(text, dict) else {
+            "text": text, "blocks": blocks, "attachments": attachments,
+            "response_type": response_type, "replace_original": replace_original,
+            "delete_original": delete_original, **more}
+        client = WebhookClient(url=self.response_url, retry_handlers=list(self.retry_handlers))
+        response = client.send_dict({k: v for k, v in message.items() if v is not None})
+        if response.status_code != 200:
+            raise ResponseUrlFailed(response.status_code, response.body)
+        return response

@@ -8,17 +8,22 @@ thread becomes known) and one when it goes. The log is derived data: sessions mi
 read and added at open, entries whose file is gone are dropped, and it is compacted when mostly
 dead lines. Nothing else reads every session at start-up, so serving is ready at once.
 
-Writes reach the page cache through a temp file and `os.replace` before the caller goes on
-(a killed process loses nothing it saved); a background thread fsyncs them a moment later, so
-the fsync never sits between an answer and the next question.
+A save appends the session, whole, to a journal (`journal-<n>.jsonl`, one line) before the
+caller goes on: a killed process loses nothing it saved, and the step costs one small append
+rather than a file replaced (on ext4, replacing a file forces its data out at once, the
+slowest part of a turn). A background thread then writes the session files from memory (temp
+file + `os.replace`), fsyncs them and the folder, and deletes the journals they cover, so the
+fsync never sits between an answer and the next question. Opening the folder replays what
+journals are left (a crash between a save and its file) before anything else is read; readers
+that do not write (`iter_sessions`, a store opened beside the bot) read through them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
-import queue
 import re
 import tempfile
 import threading
@@ -35,8 +40,10 @@ Record = dict[str, Any]
 TABLE = "sessions"
 INDEX = "index.jsonl"
 SESSION_FILE = re.compile(r"[A-Za-z0-9_-]{1,64}\.json")
+JOURNAL_FILE = re.compile(r"journal-(\d{1,18})\.jsonl")
 RECENT = 2000  # sessions whose last saved text is kept in memory (a few MB at most)
-BATCH_WAIT = 0.05  # seconds the fsync thread gathers writes before syncing them
+BATCH_WAIT = 0.05  # seconds the writer gathers saves before writing and syncing their files
+log = logging.getLogger("cmbot")
 
 
 def sessions_path(db_path: Path) -> Path:
@@ -75,6 +82,24 @@ class Entry:
                            "thread": self.thread, "kind": self.kind}, ensure_ascii=False) + "\n"
 
 
+def _file_text(body: str) -> str:
+    """A session file's text (TinyDB's format) around a record's JSON."""
+    return '{"' + TABLE + '":{"1":' + body + "}}"
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Temp file + `os.replace`: a reader never sees half a file. One writer per folder at a
+    time (the writer lock), so the temp name needs no more than the session's id."""
+    tmp = path.with_name(f".{path.name}.w.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def read_session_file(path: Path) -> Record | None:
     """The session in one file, or None when the file is gone or not a session."""
     try:
@@ -86,47 +111,84 @@ def read_session_file(path: Path) -> Record | None:
     return docs[0] if docs and isinstance(docs[0], dict) and "id" in docs[0] else None
 
 
+def listing(folder: Path) -> list[str]:
+    """The names in a sessions folder (none when it does not exist): read once at open, since
+    with thousands of interviews in progress a listing is most of the time opening takes."""
+    try:
+        return os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def journals(folder: Path, names: list[str] | None = None) -> list[tuple[int, Path]]:
+    """The journals in a sessions folder, oldest first."""
+    found = ((JOURNAL_FILE.fullmatch(n), n) for n in (listing(folder) if names is None else names))
+    return sorted((int(m.group(1)), folder / n) for m, n in found if m)
+
+
+def read_journals(folder: Path, names: list[str] | None = None) -> dict[str, Record | None]:
+    """What the journals say last of each session they name: its record, or None when it was
+    deleted since. Lines that do not parse (one cut short by a crash) are skipped."""
+    latest: dict[str, Record | None] = {}
+    for _, path in journals(folder, names):
+        with contextlib.suppress(OSError), path.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+                    continue
+                record = row.get("session")
+                if row.get("gone"):
+                    latest[row["id"]] = None
+                elif isinstance(record, dict) and record.get("id") == row["id"]:
+                    latest[row["id"]] = record
+    return latest
+
+
 def iter_sessions(db_path: Path) -> Iterator[Record]:
-    """Every session on disk, one file at a time (exports, checks): no index, no lock."""
+    """Every session on disk, one at a time by id (exports, checks): no index, no lock; a
+    session saved since its file was last written is read from the journal."""
     folder = sessions_path(db_path)
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.iterdir()):
-        if SESSION_FILE.fullmatch(path.name):
-            record = read_session_file(path)
-            if record is not None:
-                yield record
+    names = listing(folder)
+    journaled = read_journals(folder, names)
+    on_disk = {n[:-5] for n in names if SESSION_FILE.fullmatch(n)}
+    for sid in sorted(on_disk | set(journaled)):
+        record = journaled[sid] if sid in journaled else read_session_file(folder / f"{sid}.json")
+        if record is not None:
+            yield record
 
 
-class Syncer:
-    """fsyncs written session files in the background, one folder fsync per batch."""
+class Writer:
+    """Writes saved sessions to their files in the background, a batch at a time (see
+    `Sessions.write_batch`)."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self._queue: queue.Queue[Path | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="cmbot-fsync", daemon=True)
+    def __init__(self, sessions: Sessions):
+        self.sessions = sessions
+        self._wake = threading.Event()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="cmbot-session-writer", daemon=True)
         self._thread.start()
 
-    def add(self, path: Path) -> None:
-        self._queue.put(path)
+    def wake(self) -> None:
+        self._wake.set()
 
     def _run(self) -> None:
-        while True:
-            batch = {self._queue.get()}
-            time.sleep(BATCH_WAIT)  # a batch, not one journal commit per save
-            while not self._queue.empty():
-                batch.add(self._queue.get_nowait())
-            for path in batch - {None}:
-                with contextlib.suppress(OSError), open(path, "rb") as handle:
-                    os.fsync(handle.fileno())
-            with contextlib.suppress(OSError):
-                fsync_dir(self.folder)
-            if None in batch:
-                return
+        while not self._closing:
+            self._wake.wait()
+            if not self._closing:
+                self._wake.clear()
+                time.sleep(BATCH_WAIT)  # a batch, not one journal commit per save
+            try:
+                self.sessions.write_batch()
+            except Exception:  # never let the writer die: the journals keep what it could not write
+                log.exception("writing session files failed")
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
+        self._closing = True
+        self._wake.set()
+        self._thread.join(timeout=30)
 
 
 class Sessions:
@@ -140,15 +202,52 @@ class Sessions:
         self._by_user: dict[str, set[str]] = {}
         self._pending: set[str] = set()  # saved, but what they show not yet shown (see `pending`)
         self._recent: OrderedDict[str, str] = OrderedDict()  # last saved text of recent sessions
+        self._unwritten: dict[str, str] = {}  # journaled, its file not written yet (id -> text)
+        self._saved_at: dict[str, float] = {}  # when each unwritten one was saved (its idle clock)
+        self._write_lock = threading.Lock()  # one file write or delete at a time
         self._log: TextIO | None = None  # the index, open for appending
         self._lines = 0
-        self._syncer: Syncer | None = None
+        self._journal: TextIO | None = None  # the current journal, open for appending
+        self._journal_no = 0
+        self._writer: Writer | None = None
+        self.writable = writable
+        self._gone: set[str] = set()  # read-only: deleted, as the writer's journal says
+        names = listing(self.folder)
+        journaled = read_journals(self.folder, names)
         if writable:
             self.folder.mkdir(parents=True, exist_ok=True)
-            for stray in self.folder.glob(".*.tmp"):
+            for stray in (n for n in names if n.startswith(".") and n.endswith(".tmp")):
                 with contextlib.suppress(OSError):
-                    stray.unlink()
-        self._load(writable)
+                    (self.folder / stray).unlink()
+            self._replay(journaled, journals(self.folder, names))
+        else:  # beside a writer: read through its journals, write nothing
+            self._unwritten = {sid: _file_text(json.dumps(r, ensure_ascii=False, separators=(",", ":")))
+                               for sid, r in journaled.items() if r is not None}
+            self._gone = {sid for sid, r in journaled.items() if r is None}
+        self._load(writable, names, journaled)
+
+    def _replay(self, journaled: dict[str, Record | None], left: list[tuple[int, Path]]) -> None:
+        """Write what the journals hold that the files may not (a crash came before the
+        writer), sync it, then drop the journals."""
+        for sid, record in journaled.items():
+            path = self.folder / f"{sid}.json"
+            if not SESSION_FILE.fullmatch(path.name):
+                continue
+            if record is None:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                continue
+            text = _file_text(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+            if read_session_file(path) == record:
+                continue  # written before the crash: its time is the session's idle clock
+            _write_file(path, text)
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        if left:
+            fsync_dir(self.folder)
+            for _, path in left:
+                path.unlink()
+            self._journal_no = left[-1][0] + 1
 
     # --- index ------------------------------------------------------------------------------
 
@@ -171,9 +270,9 @@ class Sessions:
             if not ids:
                 del self._by_user[entry.by]
 
-    def _load(self, writable: bool) -> None:
-        """The index from its log, checked against the folder's file names (a crash between a
-        session file and its index line loses nothing)."""
+    def _load(self, writable: bool, names: list[str], journaled: dict[str, Record | None]) -> None:
+        """The index from its log, checked against the folder's file names and the journals
+        just replayed (a crash between a save and its index line loses nothing)."""
         index = self.folder / INDEX
         with contextlib.suppress(FileNotFoundError), index.open(encoding="utf-8") as handle:
             for line in handle:
@@ -190,24 +289,24 @@ class Sessions:
                                                          row["thread"], row["kind"])
                 except (ValueError, KeyError, TypeError, AttributeError):
                     continue  # a torn last line: the folder check below repairs it
-        on_disk = {p.name[:-5] for p in self._files()}
+        live = {sid for sid, record in journaled.items() if record is not None}
+        on_disk = ({n[:-5] for n in names if SESSION_FILE.fullmatch(n)} | live) - (
+            set(journaled) - live)
         unknown = on_disk - set(self._entries)
+        moved = {sid for sid in live - unknown if Entry.of(journaled[sid]) != self._entries[sid]}
         for sid in set(self._entries) - on_disk:
             del self._entries[sid]
         self._pending &= on_disk
-        for sid in unknown:
-            record = read_session_file(self.folder / f"{sid}.json")
+        for sid in unknown | moved:
+            record = self.get(sid)
             if record is not None:
                 self._entries[sid] = Entry.of(record)
-        for entry in list(self._entries.values()):
-            self._index(entry)
-        if writable and (unknown or self._lines > 2 * len(self._entries) + 100):
+        for entry in self._entries.values():
+            if entry.place is not None:
+                self._by_place[entry.place] = entry.id
+            self._by_user.setdefault(entry.by, set()).add(entry.id)
+        if writable and (unknown or moved or self._lines > 2 * len(self._entries) + 100):
             self._compact()
-
-    def _files(self) -> Iterator[Path]:
-        if not self.folder.is_dir():
-            return iter(())
-        return (p for p in self.folder.iterdir() if SESSION_FILE.fullmatch(p.name))
 
     def _compact(self) -> None:
         """Rewrite the log with one line per live session."""
@@ -239,20 +338,14 @@ class Sessions:
         """The session as last saved: from memory for the most recent ones (what this process
         wrote is what is on disk), else from its file."""
         with self._lock:
-            text = self._recent.get(session_id)
+            text = self._unwritten.get(session_id) or self._recent.get(session_id)
+        if session_id in self._gone:
+            return None
         if text is not None:
             return json.loads(text)[TABLE]["1"]
         if not SESSION_FILE.fullmatch(f"{session_id}.json"):
             return None
         return read_session_file(self.folder / f"{session_id}.json")
-
-    def _remember(self, session_id: str, text: str | None) -> None:
-        with self._lock:
-            self._recent.pop(session_id, None)
-            if text is not None:
-                self._recent[session_id] = text
-                if len(self._recent) > RECENT:
-                    self._recent.popitem(last=False)
 
     def at(self, channel: str, thread_ts: str | None = None) -> str | None:
         """The session running in this channel thread (or, without a thread, this DM)."""
@@ -272,7 +365,11 @@ class Sessions:
         return len(self._entries)
 
     def idle_since(self, session_id: str) -> float | None:
-        """When the session's file was last written (epoch seconds), None when it is gone."""
+        """When the session was last saved (epoch seconds: its file's time), None when it is gone."""
+        with self._lock:
+            saved = self._saved_at.get(session_id)
+        if saved is not None:
+            return saved
         try:
             return (self.folder / f"{session_id}.json").stat().st_mtime
         except OSError:
@@ -287,28 +384,85 @@ class Sessions:
     # --- writing ----------------------------------------------------------------------------
 
     def save(self, record: Record) -> None:
-        """Write one session (temp file + `os.replace`); fsynced in the background. The temp
-        name is the writing thread's: one session is written by one thread at a time (its
-        lock), and a crash's leftover is cleared at the next open."""
-        path = self.folder / f"{record['id']}.json"
-        tmp = self.folder / f".{record['id']}.{threading.get_ident()}.tmp"
-        text = json.dumps({TABLE: {"1": record}}, ensure_ascii=False, separators=(",", ":"))
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        self._remember(record["id"], text)
+        """Save one session: one line appended to the journal (an `OSError` there, a full
+        disk, leaves everything as it was); its file is written by the writer thread."""
+        sid = str(record["id"])
+        body = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        # The leading newline ends a line a failed append may have left cut short.
+        line = '\n{"id":' + json.dumps(sid) + ',"session":' + body + "}\n"
+        text = _file_text(body)
         entry = Entry.of(record)
         with self._lock:
+            self._journal_append(line)
+            self._unwritten[sid] = text
+            self._saved_at[sid] = time.time()
+            self._recent.pop(sid, None)
+            self._recent[sid] = text
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
             if self._entries.get(entry.id) != entry:
                 self._index(entry)
                 self._append(entry.line())
-        if self._syncer is None:
-            self._syncer = Syncer(self.folder)
-        self._syncer.add(path)
+            if self._writer is None:
+                self._writer = Writer(self)
+        self._writer.wake()
+
+    def _journal_append(self, line: str) -> None:
+        if self._journal is None:
+            self._journal = (self.folder / f"journal-{self._journal_no}.jsonl").open(
+                "a", encoding="utf-8")
+        try:
+            self._journal.write(line)
+            self._journal.flush()  # in the page cache at once: a killed process keeps it
+        except OSError:
+            with contextlib.suppress(OSError):
+                self._journal.close()  # its buffer held the failed line: start clean
+            self._journal = None
+            raise
+
+    def write_batch(self) -> None:
+        """Write the files of the sessions saved since the last batch, fsync them and the
+        folder, then delete the journals that held them. A file that cannot be written (a full
+        disk) stays in its journal, and is tried again with the next batch."""
+        with self._lock:
+            pending = list(self._unwritten)
+            covered = self._journal_no
+            if self._journal is not None:  # the next saves go to a new journal
+                self._journal.close()
+                self._journal = None
+                self._journal_no += 1
+        written = [path for path in map(self._write_one, pending) if path is not None]
+        for path in written:
+            with contextlib.suppress(OSError), path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        with contextlib.suppress(OSError):
+            fsync_dir(self.folder)
+        with self._lock:
+            if any(sid in self._unwritten for sid in pending):
+                return  # some file could not be written: keep the journals
+        for number, path in journals(self.folder):
+            if number <= covered:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    def _write_one(self, session_id: str) -> Path | None:
+        """Write a session's file from its latest saved text; the path when written."""
+        with self._write_lock:
+            with self._lock:
+                text = self._unwritten.get(session_id)
+            if text is None:
+                return None  # written meanwhile (`touch`), or deleted
+            path = self.folder / f"{session_id}.json"
+            try:
+                _write_file(path, text)
+            except OSError as exc:
+                log.warning("could not write %s (kept in the journal): %s", path, exc)
+                return None
+            with self._lock:
+                if self._unwritten.get(session_id) is text:
+                    del self._unwritten[session_id]
+                    self._saved_at.pop(session_id, None)
+            return path
 
     def mark_pending(self, session_id: str, pending: bool) -> None:
         """Note that a session was saved before what it must show was shown (True), or that it
@@ -327,13 +481,24 @@ class Sessions:
     def touch(self, session_id: str, at: float) -> None:
         """Set a session's idle clock (its file's time) back to `at` after a save that was no
         activity of the person's (a reminder noted)."""
+        self._write_one(session_id)  # its last save on disk first, or the writer would undo this
         with contextlib.suppress(OSError):
             os.utime(self.folder / f"{session_id}.json", (at, at))
 
     def delete(self, session_id: str) -> None:
-        self._remember(session_id, None)
-        with contextlib.suppress(FileNotFoundError):
-            (self.folder / f"{session_id}.json").unlink()
+        """Delete a session: noted in the journal (so a replay cannot bring it back), then its
+        file removed. On a full disk the note may fail: the file goes all the same."""
+        with self._write_lock:
+            with self._lock:
+                self._unwritten.pop(session_id, None)
+                self._saved_at.pop(session_id, None)
+                self._recent.pop(session_id, None)
+                try:
+                    self._journal_append(json.dumps({"id": session_id, "gone": True}) + "\n")
+                except OSError as exc:
+                    log.warning("could not note that session %s was deleted: %s", session_id, exc)
+            with contextlib.suppress(FileNotFoundError):
+                (self.folder / f"{session_id}.json").unlink()
         with self._lock:
             entry = self._entries.get(session_id)
             self._pending.discard(session_id)
@@ -349,9 +514,12 @@ class Sessions:
         return len(fresh)
 
     def close(self) -> None:
-        if self._syncer is not None:
-            self._syncer.close()
-            self._syncer = None
+        """Write and sync every session saved, then drop the journals."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self.writable:
+            self.write_batch()
         with self._lock:
             if self._log is not None:
                 self._log.close()

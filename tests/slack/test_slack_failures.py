@@ -256,3 +256,28 @@ def test_a_failed_save_shows_nothing_as_accepted_and_works_again_once_the_disk_d
     click(driver, USER, first, "org_size", "medium")  # the same click, once the disk works
     wait_question(fake, "departments", after=mark)
     assert "Traceback" not in bot.logs()
+
+
+def test_replies_through_a_response_url_are_retried_like_web_api_calls(bot):
+    fake, driver = bot.fake, bot.driver
+    fake.fail_next("response", "ratelimited", retry_after=1)
+    fake.fail_next("response", "internal_error", status=503)
+    mark = fake.mark()
+    assert driver.command("help", user=USER, channel=DM).status == 200
+    answered = fake.wait_for("response", lambda c: c.response.get("ok"), after=mark, timeout=10)
+    tries = fake.calls_to("response", mark)
+    assert [c.response.get("error") for c in tries] == ["ratelimited", "internal_error", None]
+    assert tries[1].time - tries[0].time >= 0.9  # Retry-After was honoured
+    assert "/cmbot start" in answered.text
+    assert_clean_logs(bot)
+
+
+def test_an_expired_response_url_is_replaced_by_an_ephemeral_message(bot):
+    fake, driver = bot.fake, bot.driver
+    fake.fail_next("response", "expired_url", status=404)
+    mark = fake.mark()
+    assert driver.command("start nosuchflow", user=USER, channel=CHANNEL).status == 200
+    told = fake.wait_for("chat.postEphemeral", after=mark)
+    assert told.params["user"] == USER and told.params["channel"] == CHANNEL
+    assert "nosuchflow" in told.text and "community_manager" in told.text
+    assert [c.response.get("error") for c in fake.calls_to("response", mark)] == ["expired_url"]
