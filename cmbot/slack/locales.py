@@ -22,8 +22,10 @@ RETRY_AFTER_FAILURE = 60.0
 
 
 class Locales:
-    def __init__(self, client: WebClient, chosen: Callable[[str], str | None], default: str):
+    def __init__(self, client: WebClient, chosen: Callable[[str], str | None], default: str,
+                 fresh: float = FRESH, retry_after_failure: float = RETRY_AFTER_FAILURE):
         self.client, self.chosen, self.default = client, chosen, default
+        self.fresh, self.retry_after_failure = fresh, retry_after_failure
         self._cache: dict[str, tuple[str, float]] = {}  # user -> (lang, valid until)
         self._lock = threading.Lock()
 
@@ -47,8 +49,8 @@ class Locales:
             locale = normalise_lang((info.get("user") or {}).get("locale"))
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.warning("users.info failed for %s: %s", user, _reason(exc))
-            return self.default, now + RETRY_AFTER_FAILURE
-        return locale or self.default, now + FRESH
+            return self.default, now + self.retry_after_failure
+        return locale or self.default, now + self.fresh
 
 
 def _reason(exc: Exception) -> str:
