@@ -209,6 +209,7 @@ class Sessions:
         self._lines = 0
         self._journal: TextIO | None = None  # the current journal, open for appending
         self._journal_no = 0
+        self._oldest_journal = 0  # the first journal that may still be on disk
         self._writer: Writer | None = None
         self.writable = writable
         self._gone: set[str] = set()  # read-only: deleted, as the writer's journal says
@@ -247,7 +248,7 @@ class Sessions:
             fsync_dir(self.folder)
             for _, path in left:
                 path.unlink()
-            self._journal_no = left[-1][0] + 1
+            self._journal_no = self._oldest_journal = left[-1][0] + 1
 
     # --- index ------------------------------------------------------------------------------
 
@@ -409,8 +410,7 @@ class Sessions:
 
     def _journal_append(self, line: str) -> None:
         if self._journal is None:
-            self._journal = (self.folder / f"journal-{self._journal_no}.jsonl").open(
-                "a", encoding="utf-8")
+            self._journal = self._open_journal(self._journal_no)
         try:
             self._journal.write(line)
             self._journal.flush()  # in the page cache at once: a killed process keeps it
@@ -420,17 +420,25 @@ class Sessions:
             self._journal = None
             raise
 
-    def write_batch(self) -> None:
+    def write_batch(self, final: bool = False) -> None:
         """Write the files of the sessions saved since the last batch, fsync them and the
-        folder, then delete the journals that held them. A file that cannot be written (a full
-        disk) stays in its journal, and is tried again with the next batch."""
+        folder, then delete the journals that held them. The next saves go to a new journal,
+        opened here rather than by the first of them (`final`: none, the store is closing). A
+        file that cannot be written (a full disk) stays in its journal, and is tried again
+        with the next batch."""
         with self._lock:
-            pending = list(self._unwritten)
-            covered = self._journal_no
-            if self._journal is not None:  # the next saves go to a new journal
-                self._journal.close()
-                self._journal = None
-                self._journal_no += 1
+            number, active = self._journal_no, self._journal is not None
+        fresh = None
+        if active and not final:
+            with contextlib.suppress(OSError):
+                fresh = self._open_journal(number + 1)
+        with self._lock:
+            pending, old = list(self._unwritten), self._journal
+            if active:
+                self._journal, self._journal_no = fresh, number + 1
+            covered = self._journal_no - 1  # every journal before the current one
+        if old is not None:
+            old.close()
         written = [path for path in map(self._write_one, pending) if path is not None]
         for path in written:
             with contextlib.suppress(OSError), path.open("rb") as handle:
@@ -440,10 +448,13 @@ class Sessions:
         with self._lock:
             if any(sid in self._unwritten for sid in pending):
                 return  # some file could not be written: keep the journals
-        for number, path in journals(self.folder):
-            if number <= covered:
-                with contextlib.suppress(OSError):
-                    path.unlink()
+        for gone in range(self._oldest_journal, covered + 1):
+            with contextlib.suppress(FileNotFoundError):
+                (self.folder / f"journal-{gone}.jsonl").unlink()
+        self._oldest_journal = max(self._oldest_journal, covered + 1)
+
+    def _open_journal(self, number: int) -> TextIO:
+        return (self.folder / f"journal-{number}.jsonl").open("a", encoding="utf-8")
 
     def _write_one(self, session_id: str) -> Path | None:
         """Write a session's file from its latest saved text; the path when written."""
@@ -519,7 +530,7 @@ class Sessions:
             self._writer.close()
             self._writer = None
         if self.writable:
-            self.write_batch()
+            self.write_batch(final=True)
         with self._lock:
             if self._log is not None:
                 self._log.close()
