@@ -2,7 +2,7 @@
 
 The floor (`floorbot.py` beside this file: the smallest Bolt bot speaking cmbot's Slack contract,
 no storage, no advice) and `cmbot serve --http` run side by side against one fake Slack Web API,
-in the same run, their interviews interleaved, so machine noise hits both alike. A turn is an
+in the same run, their interviews interleaved turn by turn, so machine noise hits both alike. A turn is an
 answer sent over signed HTTP -> the next question received by the fake. Scenarios: an empty
 database, 100 000 archived consultations, 10 000 interviews in progress; then the time Slack
 waits for its HTTP answer when every Web API call takes 1 s. Reported: cmbot's median and p99
@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,9 @@ def answer(bot: BotProcess, user: str, channel: str, call: Call, state: str) -> 
 
 
 def interview(bot: BotProcess, user: str, channel: str, start: Callable[[], Any],
-              turns: list[float], acks: list[float] | None = None) -> None:
+              acks: list[float] | None = None) -> Iterator[float]:
+    """One whole interview, yielding each turn's time (ms) as it is measured, so that two bots'
+    interviews can be run turn by turn."""
     fake = bot.fake
     mark = fake.mark()
     start()
@@ -96,7 +98,7 @@ def interview(bot: BotProcess, user: str, channel: str, start: Callable[[], Any]
         else:
             call = fake.wait_for("chat.postMessage", lambda c: c.params.get("metadata")
                                  and c.params["channel"] == channel, after=mark, timeout=60)
-        turns.append((call.time - sent) * 1000)
+        yield (call.time - sent) * 1000
 
 
 def start_bot(fake: FakeSlack, db: Path, command: list[str], name: str) -> tuple[BotProcess, float]:
@@ -164,13 +166,16 @@ def scenario(name: str, fake: FakeSlack, rounds: int, fill: Callable[[Path], Non
             floor, _ = start_bot(fake, Path(tmp) / "floor.json",
                                  [sys.executable, str(HERE / "floorbot.py"), "{port}"], "floor")
             turns: dict[str, list[float]] = {"floor": [], "cmbot": []}
-            for i in range(rounds):
-                channel = f"DF{name}{i}"
-                interview(floor, "UF", channel, lambda c=channel: floor.driver.command(
-                    "start", user="UF", channel=c), turns["floor"])
-                channel = f"DC{name}{i}"
-                interview(cmbot, f"UC{i}", channel, lambda c=channel, u=f"UC{i}": cmbot.driver.message(
-                    u, c, "start"), turns["cmbot"])
+            for i in range(rounds):  # the two interviews turn by turn, each going first in turn
+                floor_turns = interview(floor, "UF", f"DF{i}", lambda c=f"DF{i}": floor.driver.command(
+                    "start", user="UF", channel=c))
+                cmbot_turns = interview(cmbot, f"UC{i}", f"DC{i}", lambda c=f"DC{i}", u=f"UC{i}":
+                                        cmbot.driver.message(u, c, "start"))
+                pairs = zip(floor_turns, cmbot_turns, strict=True) if i % 2 == 0 else (
+                    (f, c) for c, f in zip(cmbot_turns, floor_turns, strict=True))
+                for floor_ms, cmbot_ms in pairs:
+                    turns["floor"].append(floor_ms)
+                    turns["cmbot"].append(cmbot_ms)
             row = {"scenario": name, "ready_s": ready, "rss_mb": rss_mb(cmbot.proc.pid)}
             for who, values in turns.items():
                 row[f"{who}_median_ms"] = statistics.median(values)
@@ -194,10 +199,12 @@ def slow_acks(fake: FakeSlack) -> dict:
             floor, _ = start_bot(fake, Path(tmp) / "floor.json",
                                  [sys.executable, str(HERE / "floorbot.py"), "{port}"], "floor")
             fake.delay = 1.0
-            interview(floor, "UF", "DFslow", lambda: floor.driver.command(
-                "start", user="UF", channel="DFslow"), [], acks["floor"])
-            interview(cmbot, "US", "DCslow", lambda: cmbot.driver.message("US", "DCslow", "start"),
-                      [], acks["cmbot"])
+            for _ in interview(floor, "UF", "DFslow", lambda: floor.driver.command(
+                    "start", user="UF", channel="DFslow"), acks["floor"]):
+                pass
+            for _ in interview(cmbot, "US", "DCslow", lambda: cmbot.driver.message(
+                    "US", "DCslow", "start"), acks["cmbot"]):
+                pass
         finally:
             fake.delay = 0.0
             cmbot.stop()
@@ -207,7 +214,7 @@ def slow_acks(fake: FakeSlack) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=6, help="interviews per bot per scenario")
+    parser.add_argument("--rounds", type=int, default=10, help="interviews per bot per scenario")
     parser.add_argument("--consultations", type=int, default=100_000)
     parser.add_argument("--in-progress", type=int, default=10_000)
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=SCENARIOS,
