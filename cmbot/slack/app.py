@@ -9,6 +9,7 @@ the ack every 10 ms instead.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Callable, Iterable
@@ -211,6 +212,10 @@ def serve(settings: Settings, desk: Desk) -> None:
     sys.setswitchinterval(0.001)  # hand the GIL to a woken worker soon, not after 5 ms
     app, conductor = build_app(settings, desk)
     Reminders(conductor, settings.remind_after, settings.expire_after, settings.sweep_every).start()
+    # What start-up loaded (flows, the archive's index of every consultation, the sessions'
+    # index) lives as long as the process: out of the garbage collector's sight, so that its
+    # full collections do not rescan it in the middle of a turn.
+    gc.freeze()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
