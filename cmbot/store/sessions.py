@@ -203,7 +203,7 @@ class Sessions:
         self._pending: set[str] = set()  # saved, but what they show not yet shown (see `pending`)
         self._recent: OrderedDict[str, str] = OrderedDict()  # last saved text of recent sessions
         self._unwritten: dict[str, str] = {}  # journaled, its file not written yet (id -> text)
-        self._saved_at: dict[str, float] = {}  # when each unwritten one was saved (its idle clock)
+        self._saved_at: dict[str, float] = {}  # when each was last saved (its idle clock), once known
         self._write_lock = threading.Lock()  # one file write or delete at a time
         self._log: TextIO | None = None  # the index, open for appending
         self._lines = 0
@@ -366,15 +366,22 @@ class Sessions:
         return len(self._entries)
 
     def idle_since(self, session_id: str) -> float | None:
-        """When the session was last saved (epoch seconds: its file's time), None when it is gone."""
+        """When the session was last saved (epoch seconds: its file's time), None when it is gone.
+        The process that writes remembers it after the first look, so the reminder sweep over
+        thousands of interviews costs no system call per interview after its first pass."""
         with self._lock:
             saved = self._saved_at.get(session_id)
         if saved is not None:
             return saved
         try:
-            return (self.folder / f"{session_id}.json").stat().st_mtime
+            saved = (self.folder / f"{session_id}.json").stat().st_mtime
         except OSError:
             return None
+        if self.writable:
+            with self._lock:
+                if session_id in self._entries:
+                    self._saved_at.setdefault(session_id, saved)
+        return saved
 
     def all(self, where: Callable[[Record], bool] = lambda _: True) -> list[Record]:
         """Sessions matching `where`, most recently updated first (reads every file: for
@@ -472,7 +479,6 @@ class Sessions:
             with self._lock:
                 if self._unwritten.get(session_id) is text:
                     del self._unwritten[session_id]
-                    self._saved_at.pop(session_id, None)
             return path
 
     def mark_pending(self, session_id: str, pending: bool) -> None:
@@ -495,6 +501,9 @@ class Sessions:
         self._write_one(session_id)  # its last save on disk first, or the writer would undo this
         with contextlib.suppress(OSError):
             os.utime(self.folder / f"{session_id}.json", (at, at))
+            with self._lock:
+                if session_id in self._entries:
+                    self._saved_at[session_id] = at
 
     def delete(self, session_id: str) -> None:
         """Delete a session: noted in the journal (so a replay cannot bring it back), then its
