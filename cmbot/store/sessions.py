@@ -254,7 +254,7 @@ class Sessions:
 
     def _index(self, entry: Entry) -> None:
         old = self._entries.get(entry.id)
-        if old is not None:
+        if old is not None and old is not entry:  # (`_load` indexes the entries it read)
             self._unindex(old)
         self._entries[entry.id] = entry
         if entry.place is not None:
@@ -302,10 +302,8 @@ class Sessions:
             record = self.get(sid)
             if record is not None:
                 self._entries[sid] = Entry.of(record)
-        for entry in self._entries.values():
-            if entry.place is not None:
-                self._by_place[entry.place] = entry.id
-            self._by_user.setdefault(entry.by, set()).add(entry.id)
+        for entry in list(self._entries.values()):
+            self._index(entry)
         if writable and (unknown or moved or self._lines > 2 * len(self._entries) + 100):
             self._compact()
 
