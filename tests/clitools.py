@@ -1,20 +1,19 @@
-"""What the CLI tests share: the installed `cmbot` run in a subprocess with its database in a
-temporary folder, the article's case as answers, and the same answers as typed at the prompts."""
+"""What the CLI tests share: `cmbot` run as a person runs it (see `commandline`) with its
+database in a temporary folder, the article's case as answers, and the same answers as typed at
+the prompts."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+from commandline import run
 
 from cmbot.store.sessions import iter_sessions
-
-CMBOT = Path(sys.executable).parent / "cmbot"
 
 # The article's own case: a CM placed in sales and paid by sales, asked for fans, conversions
 # and the company's news, with no budget, little content, a little-known brand, reported on volume.
@@ -70,8 +69,7 @@ class Cli:
         return env
 
     def __call__(self, *args: str, stdin: str = "", **env: str | None) -> subprocess.CompletedProcess:
-        return subprocess.run([str(CMBOT), *args], input=stdin, capture_output=True, text=True,
-                              env=self.env(**env), cwd=self.dir, timeout=60)
+        return run(args, env=self.env(**env), cwd=self.dir, stdin=stdin)
 
     def answers_file(self, answers: dict[str, Any], name: str = "answers.yaml") -> Path:
         path = self.dir / name

@@ -1,5 +1,10 @@
 """Fixtures shared by every test folder: the installed `cmbot` (CLI and terminal tests) and a
-real PostgreSQL server started by the test run.
+real PostgreSQL server started by the test run; and how thorough the run is.
+
+Hypothesis profiles: the default run tries `EXAMPLES` examples per property, enough to meet
+every branch of the answer space in a few seconds; `--hypothesis-profile=thorough` tries
+`THOROUGH_EXAMPLES` (and the kill -9 test runs its full count of rounds) — run it before a
+release or after touching the advisor's rules.
 
 `pg_server` starts one throw-away cluster for the whole run (see `pgserver`) the first time a
 test asks for it, and stops it at the end; `pg_url` gives each test a database of its own.
@@ -17,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -25,6 +31,12 @@ from clitools import Cli
 from pgserver import Server, find_binaries, start_server
 
 _databases = itertools.count(1)
+EXAMPLES = 50
+THOROUGH_EXAMPLES = 400
+
+settings.register_profile("default-run", max_examples=EXAMPLES, deadline=None)
+settings.register_profile("thorough", max_examples=THOROUGH_EXAMPLES, deadline=None)
+settings.load_profile("default-run")  # `--hypothesis-profile NAME` loads another after this
 
 
 @pytest.fixture
@@ -55,6 +67,13 @@ def pg_url(pg_server: Server) -> str:
     with psycopg.connect(pg_server.url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return pg_server.url_for(name)
+
+
+@pytest.fixture
+def thorough(request: pytest.FixtureRequest) -> bool:
+    """True under `--hypothesis-profile=thorough`: the long end-to-end checks (kills at random
+    moments) then run their full count of rounds too."""
+    return request.config.getoption("hypothesis_profile", None) == "thorough"
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pexpect
 import pyte
-from clitools import CMBOT
+from commandline import CMBOT
 
 KEYS = {"up": "\x1b[A", "down": "\x1b[B", "left": "\x1b[D", "right": "\x1b[C", "enter": "\r",
         "space": " ", "ctrl-c": "\x03", "ctrl-d": "\x04"}

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from clitools import ARTICLE  # the article's own case
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from cmbot.advisor import advise
@@ -386,10 +386,6 @@ def expected_risks(answers: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-PROPERTY = settings(max_examples=400, deadline=None)
-
-
-@PROPERTY
 @given(answers=answer_sets())
 def test_invariants_hold_for_every_answer_set(answers):
     rec = advise(answers)
@@ -428,7 +424,6 @@ def test_invariants_hold_for_every_answer_set(answers):
     assert list(rec.risks) == [r for r in RISK_IDS if expected[r]]
 
 
-@PROPERTY
 @given(answers=answer_sets())
 def test_ties_are_said_and_runner_ups_are_credible(answers):
     rec = advise(answers)
@@ -458,7 +453,6 @@ def test_ties_are_said_and_runner_ups_are_credible(answers):
         assert rec.runner_up != "dedicated"
 
 
-@PROPERTY
 @given(answers=answer_sets())
 def test_a_proposed_host_with_no_risk_wins_its_ties(answers):
     rec = advise(answers)
@@ -472,7 +466,6 @@ def test_a_proposed_host_with_no_risk_wins_its_ties(answers):
         assert rec.placement == host
 
 
-@PROPERTY
 @given(answers=answer_sets(), objective=st.sampled_from(sorted(QUANTITATIVE)))
 def test_a_volume_target_never_raises_a_business_department(answers, objective):
     assume(objective not in answers["objectives"])
@@ -493,7 +486,6 @@ def test_volume_targets_give_business_departments_no_fit_points():
         assert score_of(advise(more), place) == score_of(advise(base), place)
 
 
-@PROPERTY
 @given(answers=answer_sets())
 def test_a_unit_of_its_own_never_falls_as_it_becomes_possible_or_the_company_grows(answers):
     by_unit = [score_of(advise(with_(answers, dedicated_possible=u)), "dedicated") for u in UNIT]
@@ -502,7 +494,6 @@ def test_a_unit_of_its_own_never_falls_as_it_becomes_possible_or_the_company_gro
     assert by_size == sorted(by_size)
 
 
-@PROPERTY
 @given(answers=answer_sets())
 def test_one_situation_said_two_ways_scores_the_same(answers):
     said_as_host = advise(with_(answers, proposed_host="management", budget_owner="host"))
@@ -522,7 +513,6 @@ DRAWBACKS = {"home.marketing", "home.sales", "home.hr", "unit_impossible", "micr
 RULED_OUT = {"excluded_unit_impossible", "excluded_micro_unit", "excluded_business_payer"}
 
 
-@PROPERTY
 @given(answers=answer_sets())
 def test_reasons_read_in_the_direction_of_their_points(answers):
     rec = advise(answers)
@@ -541,7 +531,6 @@ def test_reasons_read_in_the_direction_of_their_points(answers):
                 assert reason.text.startswith("Ruled out:")
 
 
-@PROPERTY
 @given(answers=answer_sets())
 def test_every_outcome_says_who_should_pay(answers):
     rec = advise(answers)
@@ -572,7 +561,6 @@ SALES_WORDS = re.compile(r"(?i)\b(sales?|leads?|revenue|conversions?|ventes?|chi
                          r"prospects?|taux de transformation)\b")
 
 
-@PROPERTY
 @given(answers=answer_sets())
 def test_reframes_say_what_members_gain_and_never_measure_sales(answers):
     rec = advise(answers)
@@ -611,7 +599,6 @@ def test_other_objectives_get_a_reframe_of_their_own(text, theme):
         assert item.to == t(f"reframe_other.{theme}.to", lang, text=text)
 
 
-@PROPERTY
 @given(answers=answer_sets())
 def test_advice_is_deterministic(answers):
     first = advise(answers)
@@ -623,7 +610,6 @@ def test_advice_is_deterministic(answers):
 FRENCH_SPACING = re.compile(r" [:;?!»]|« |\d %")
 
 
-@PROPERTY
 @given(answers=answer_sets())
 def test_advice_reads_in_english_and_french(answers):
     rec = advise(answers)
@@ -649,7 +635,6 @@ def test_advice_reads_in_english_and_french(answers):
 SURVEY_FIGURES = {"30", "15", "59", "80", "88", "16", "528", "300", "2017", "2021", "2024"}
 
 
-@PROPERTY
 @given(answers=answer_sets())
 def test_cited_figures_are_the_surveys_own(answers):
     rec = advise(answers)
@@ -687,7 +672,6 @@ def review_answers(draw) -> dict[str, Any]:
     return answers
 
 
-@PROPERTY
 @given(answers=review_answers())
 def test_a_role_in_place_is_spoken_of_in_the_present(answers):
     rec = advise(answers, in_place=True)

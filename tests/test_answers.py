@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cmbot.interview import load_flow, load_flows, parse_number, validate
@@ -272,7 +272,6 @@ ANYTHING = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
 @given(state=st.sampled_from(list(Q)), raw=ANYTHING,
        departments=st.lists(st.sampled_from(ALL_DEPARTMENTS), unique=True))
 def test_validation_never_raises_and_problems_are_sentences(state, raw, departments):
@@ -283,7 +282,6 @@ def test_validation_never_raises_and_problems_are_sentences(state, raw, departme
             assert say_problem(verdict.problem, lang, FLOW, state).strip()
 
 
-@settings(max_examples=300, deadline=None)
 @given(amount=st.integers(0, 1_000_000_000))
 def test_every_amount_in_range_round_trips_as_people_write_it(amount):
     plain = str(amount)
@@ -316,7 +314,6 @@ def test_free_text_of_only_invisible_characters_is_asked_again():
 
 
 @given(st.text())
-@settings(max_examples=300, deadline=None)
 def test_any_accepted_free_text_can_be_saved_as_utf8(raw):
     verdict = check("objectives_other", raw, {"objectives": ["other"]})
     if verdict.ok:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from commandline import environment, run
 
 from cmbot.store import CorruptDatabase, DatabaseBusy, Store, archive_path
 from cmbot.store.archive import shard_name
@@ -21,17 +22,13 @@ from cmbot.store.atomic import json_chunks, write_json_atomic
 from cmbot.store.recovery import check
 from cmbot.store.stream import iter_documents
 
-CMBOT = Path(sys.executable).parent / "cmbot"
 ARTICLE: dict[str, Any] = yaml.safe_load(
     (Path(__file__).resolve().parents[1] / "examples" / "article-case.yaml").read_text("utf-8"))
 TRUNCATED = b'{"consultations":{"1":{"id":"abc","answers":{"org_size"'
 
 
 def cmbot(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CMBOT_", "SLACK_"))}
-    env.update(CMBOT_DB=str(db), CMBOT_LANG="en", COLUMNS="250", NO_COLOR="1", PYTHONIOENCODING="utf-8")
-    return subprocess.run([str(CMBOT), *args], capture_output=True, text=True, env=env,
-                          cwd=db.parent, timeout=120)
+    return run(args, env=environment(db), cwd=db.parent, timeout=120)
 
 
 def bak(path: Path) -> Path:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from commandline import environment, run
 
 from cmbot.service import Desk
 from cmbot.store import DatabaseBusy, Store, archive_path, legacy_archive_path
@@ -31,12 +32,8 @@ ARTICLE: dict[str, Any] = yaml.safe_load(
 
 
 def cmbot(db: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """The installed command, as an operator runs it, on the database `db`."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CMBOT_", "SLACK_"))}
-    clean.update(CMBOT_DB=str(db), CMBOT_LANG="en", COLUMNS="250", NO_COLOR="1",
-                 PYTHONIOENCODING="utf-8", **env)
-    return subprocess.run([str(CMBOT), *args], capture_output=True, text=True, env=clean,
-                          cwd=db.parent, timeout=120)
+    """The command, as an operator runs it, on the database `db`."""
+    return run(args, env=environment(db, **env), cwd=db.parent, timeout=120)
 
 
 def answers_file(folder: Path, **changes: Any) -> Path:

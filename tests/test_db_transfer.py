@@ -8,13 +8,13 @@ import io
 import json
 import os
 import subprocess
-import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from commandline import environment, run
 
 from cmbot import __version__
 from cmbot.consultation import Consultation
@@ -32,18 +32,14 @@ from cmbot.store.transfer import (
     read_export,
 )
 
-CMBOT = Path(sys.executable).parent / "cmbot"
 ARTICLE: dict[str, Any] = yaml.safe_load(
     (Path(__file__).resolve().parents[1] / "examples" / "article-case.yaml").read_text("utf-8"))
 
 
 def cmbot(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The installed command, as a person runs it, on the database `db`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CMBOT_", "SLACK_"))}
-    env.update(CMBOT_DB=str(db), CMBOT_LANG="en", COLUMNS="250", NO_COLOR="1", PYTHONIOENCODING="utf-8")
+    """The command, as a person runs it, on the database `db`."""
     db.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.run([str(CMBOT), *args], capture_output=True, text=True, env=env,
-                          cwd=db.parent, timeout=120)
+    return run(args, env=environment(db), cwd=db.parent, timeout=120)
 
 
 def export_lines(db: Path, sessions: bool = False) -> list[str]:

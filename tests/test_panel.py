@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cmbot.advisor import advise
@@ -198,7 +198,6 @@ def same_advice(one, other) -> bool:
             == [(d.id, sorted(d.views)) for d in other.disagreements])
 
 
-@settings(max_examples=150, deadline=None)
 @given(data=st.data(), organisation=organisations(), size=st.integers(1, 5))
 def test_a_unanimous_panel_gives_exactly_the_single_person_advice(data, organisation, size):
     mind = data.draw(opinions(organisation))
@@ -210,7 +209,6 @@ def test_a_unanimous_panel_gives_exactly_the_single_person_advice(data, organisa
     assert advice.risks == advise(alone).risks
 
 
-@settings(max_examples=150, deadline=None)
 @given(data=st.data(), organisation=organisations(), size=st.integers(1, 4))
 def test_a_member_who_agrees_with_a_unanimous_panel_changes_nothing_but_the_table(
         data, organisation, size):
@@ -223,7 +221,6 @@ def test_a_member_who_agrees_with_a_unanimous_panel_changes_nothing_but_the_tabl
     assert after.opinions["newcomer"] == mind
 
 
-@settings(max_examples=150, deadline=None)
 @given(panel=panels(size=4), data=st.data())
 def test_the_members_order_never_changes_the_advice(panel, data):
     organisation, members = panel
@@ -231,7 +228,6 @@ def test_the_members_order_never_changes_the_advice(panel, data):
     assert same_advice(merge(FLOW, organisation, members), merge(FLOW, organisation, shuffled))
 
 
-@settings(max_examples=100, deadline=None)
 @given(panel=panels(size=4))
 def test_the_merged_answers_are_answers_one_person_could_give(panel):
     organisation, members = panel

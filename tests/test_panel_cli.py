@@ -5,18 +5,16 @@ the panel consultation."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from commandline import environment, run
 
 from cmbot.advisor import advise
 
-CMBOT = Path(sys.executable).parent / "cmbot"
 EXAMPLES = Path(__file__).parent.parent / "examples"
 PANEL = [EXAMPLES / f"panel-{name}.yaml" for name in ("sales", "communication", "management")]
 
@@ -33,11 +31,7 @@ class Cli:
         self.dir = folder
 
     def __call__(self, *args: str | Path) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CMBOT_", "SLACK_"))}
-        env.update(CMBOT_DB=str(self.dir / "cmbot.json"), CMBOT_LANG="en", COLUMNS="250",
-                   NO_COLOR="1", PYTHONIOENCODING="utf-8")
-        return subprocess.run([str(CMBOT), *map(str, args)], capture_output=True, text=True,
-                              env=env, cwd=self.dir, timeout=60)
+        return run(args, env=environment(self.dir / "cmbot.json"), cwd=self.dir)
 
     def file(self, name: str, answers: dict[str, Any]) -> Path:
         path = self.dir / f"{name}.yaml"

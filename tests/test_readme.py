@@ -23,7 +23,7 @@ def test_the_readme_test_command_is_what_ci_runs():
     ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
           if line and not line.startswith(("#", "set ", "cd ", "python3 -m venv", ". ")) and
           "pip install" not in line]
-    assert ci == ["ruff check cmbot tests", "python -m pytest -q"]
+    assert ci == ["ruff check cmbot tests", "python -m pytest -q -n auto"]
     block = README.split("```bash\n")[2].split("```")[0]
     assert " && ".join(ci) in block
 

@@ -13,6 +13,7 @@ import gc
 import logging
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
@@ -208,10 +209,44 @@ def wsgi(app: App) -> Callable[..., Iterable[bytes]]:
     return application
 
 
+@dataclass
+class Bot:
+    """A started bot: the Bolt app, its worker lanes and its housekeeping thread."""
+
+    app: App
+    lanes: Lanes
+    reminders: Reminders
+
+    def close(self) -> None:
+        """Stop sweeping, finish the work handed to the lanes, then stop them (a bot stopped
+        inside a process that lives on; `cmbot serve` simply exits)."""
+        self.reminders.stop()
+        self.lanes.wait_idle()
+        self.lanes.shutdown()
+
+
+def start(settings: Settings, desk: Desk) -> Bot:
+    """The app, Slack checked, and its reminders swept in their own thread: what every way of
+    serving starts with."""
+    lanes = Lanes()
+    app, conductor = build_app(settings, desk, lanes)
+    reminders = Reminders(conductor, settings.remind_after, settings.expire_after, settings.sweep_every)
+    reminders.start()
+    return Bot(app, lanes, reminders)
+
+
+def http_server(app: App, port: int, host: str = "0.0.0.0") -> Any:
+    """Waitress serving the app at `/slack/events`, bound (port 0: the system picks one, see
+    `effective_port`) but not yet running: `run()` serves until the process ends."""
+    import waitress
+
+    return waitress.create_server(wsgi(app), host=host, port=port, threads=8, ident="cmbot",
+                                  max_request_body_size=BODY_MAX)
+
+
 def serve(settings: Settings, desk: Desk) -> None:
     sys.setswitchinterval(0.001)  # hand the GIL to a woken worker soon, not after 5 ms
-    app, conductor = build_app(settings, desk)
-    Reminders(conductor, settings.remind_after, settings.expire_after, settings.sweep_every).start()
+    bot = start(settings, desk)
     # What start-up loaded (flows, the archive's index of every consultation, the sessions'
     # index) lives as long as the process: out of the garbage collector's sight, so that its
     # full collections do not rescan it in the middle of a turn.
@@ -220,12 +255,9 @@ def serve(settings: Settings, desk: Desk) -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         log.info("cmbot: Socket Mode")
-        SocketModeHandler(app, settings.app_token).start()
+        SocketModeHandler(bot.app, settings.app_token).start()
         return
-    import waitress
-
     # Bound first, then logged: with `--port 0` the system picks the port, and the log says which.
-    server = waitress.create_server(wsgi(app), host="0.0.0.0", port=settings.port, threads=8,
-                                    ident="cmbot", max_request_body_size=BODY_MAX)
+    server = http_server(bot.app, settings.port)
     log.info("cmbot: listening on http://0.0.0.0:%s/slack/events", server.effective_port)
     server.run()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 from ..interview import Session
@@ -34,6 +33,8 @@ class Reminders:
         self.conductor = conductor
         self.remind_after, self.expire_after, self.every = remind_after, expire_after, every
         self._quiet_until: dict[str, float] = {}  # reminded sessions: nothing to do before then
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def recover(self) -> int:
         """Show, once, what interviews were waiting for when the bot stopped."""
@@ -85,15 +86,22 @@ class Reminders:
             self.recover()
         except Exception:
             log.exception("recovery at start-up failed")
-        while True:
+        while not self._stopped.is_set():
             try:
                 self.conductor.desk.reload_flows()
                 self.sweep()
             except Exception:  # a bad sweep must not end the thread
                 log.exception("reminder sweep failed")
-            time.sleep(self.every)
+            self._stopped.wait(self.every)
 
     def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run, name="cmbot-reminders", daemon=True)
-        thread.start()
-        return thread
+        self._thread = threading.Thread(target=self.run, name="cmbot-reminders", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self) -> None:
+        """End the sweeps (a bot stopped inside a longer-lived process: the tests' in-process
+        bot); a sweep under way finishes first, so nothing is left half-done."""
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join()

@@ -1,8 +1,13 @@
-"""Fixtures that run the real ``cmbot serve --http`` process against :class:`FakeSlack`.
+"""Fixtures that run the real bot of ``cmbot serve --http`` against :class:`FakeSlack`.
 
 Tests drive the bot over HTTP exactly as Slack would (signed requests via
 :class:`BotDriver`) and assert on what it sent back to the fake Web API, so they cover
 the wiring (env, signing, routing, persistence, restarts) and not just the handlers.
+
+``bot`` runs it in threads of the test process (:class:`BotThread`: the same app, server and
+configuration, started in milliseconds); in a test marked ``@pytest.mark.serve_process`` it runs
+the ``cmbot serve`` command in a subprocess (:class:`BotProcess`), for what only a process
+shows: ``kill -9``, its start-up and its output, limits set on it.
 
 When a test fails, the bot's stdout/stderr and the list of Web API calls it made are
 attached to the failure report; the full logs stay under the test's ``tmp_path``.
@@ -27,6 +32,7 @@ import pytest
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from botthread import BotThread
 from fakeslack import FakeSlack
 from slack_requests import BotDriver
 
@@ -36,7 +42,7 @@ CMBOT_EXE = Path(sys.executable).parent / "cmbot"
 DEFAULT_COMMAND: tuple[str, ...] = (str(CMBOT_EXE), "serve", "--http", "--port", "{port}")
 STARTUP_TIMEOUT = 20.0
 
-_BOTS = pytest.StashKey[list["BotProcess"]]()
+_BOTS = pytest.StashKey[list["BotProcess | BotThread"]]()
 _FAKES = pytest.StashKey[list[FakeSlack]]()
 
 
@@ -241,7 +247,7 @@ def bot_env(request: pytest.FixtureRequest) -> dict[str, str | None]:
     return dict(getattr(request, "param", {}))
 
 
-StartBot = Callable[..., BotProcess]
+StartBot = Callable[..., Any]
 
 
 @pytest.fixture
@@ -250,18 +256,22 @@ def start_bot(
     fake_slack: FakeSlack,
     tmp_path: Path,
     bot_env: dict[str, str | None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[StartBot]:
-    """Factory: ``start_bot(CMBOT_LANG="de", port=..., db_path=..., command=[...])``.
+    """Factory: ``start_bot(CMBOT_LANG="de", db_path=..., process=True, command=[...])``.
 
     Keyword arguments in UPPER case become environment variables (``None`` removes
-    one); ``command`` replaces the ``cmbot serve`` argv (``{port}`` is substituted);
-    ``wait=False`` returns before the health check. Every bot is stopped at teardown.
+    one). The bot runs in this process (:class:`BotThread`) unless ``process=True`` or a
+    ``command`` is given: then ``cmbot serve`` runs in a subprocess (:class:`BotProcess`),
+    ``command`` replacing its argv (``{port}`` is substituted), ``port`` choosing its port and
+    ``wait=False`` returning before the health check. Every bot is stopped at teardown.
     """
-    started: list[BotProcess] = []
+    started: list[BotProcess | BotThread] = []
     request.node.stash.setdefault(_BOTS, [])
 
     def factory(
         *,
+        process: bool = False,
         port: int | None = None,
         db_path: Path | None = None,
         command: Sequence[str] | None = None,
@@ -269,21 +279,27 @@ def start_bot(
         startup_timeout: float = STARTUP_TIMEOUT,
         fake: FakeSlack | None = None,
         **env: str | None,
-    ) -> BotProcess:
+    ) -> Any:
         index = len(started) + 1
         suffix = "" if index == 1 else f"-{index}"
         db = db_path or tmp_path / f"cmbot{suffix}.json"
         target = fake or fake_slack
-        bot = BotProcess(
-            fake=target,
-            env=bot_environment(target, db, {**bot_env, **env}),
-            db_path=db,
-            port=port or free_port(),
-            log_dir=tmp_path,
-            command=command or DEFAULT_COMMAND,
-            name=f"cmbot{suffix}",
-            startup_timeout=startup_timeout,
-        )
+        environment = bot_environment(target, db, {**bot_env, **env})
+        bot: BotProcess | BotThread
+        if process or command:
+            bot = BotProcess(
+                fake=target,
+                env=environment,
+                db_path=db,
+                port=port or free_port(),
+                log_dir=tmp_path,
+                command=command or DEFAULT_COMMAND,
+                name=f"cmbot{suffix}",
+                startup_timeout=startup_timeout,
+            )
+        else:
+            bot = BotThread(fake=target, env=environment, db_path=db, log_dir=tmp_path,
+                            monkeypatch=monkeypatch, name=f"cmbot{suffix}")
         started.append(bot)
         request.node.stash[_BOTS].append(bot)
         return bot.start(wait=wait)
@@ -294,9 +310,11 @@ def start_bot(
 
 
 @pytest.fixture
-def bot(start_bot: StartBot) -> BotProcess:
-    """A healthy ``cmbot serve --http`` talking to ``fake_slack``, with ``bot_env`` applied."""
-    return start_bot()
+def bot(request: pytest.FixtureRequest, start_bot: StartBot) -> BotThread | BotProcess:
+    """A healthy bot talking to ``fake_slack``, with ``bot_env`` applied: in this process, or a
+    ``cmbot serve --http`` subprocess for a test marked ``serve_process`` (``kill9``, the
+    process's output, limits set on it)."""
+    return start_bot(process=request.node.get_closest_marker("serve_process") is not None)
 
 
 @pytest.hookimpl(wrapper=True)

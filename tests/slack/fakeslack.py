@@ -197,6 +197,7 @@ class FakeSlack:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self._arrived = threading.Condition(self._lock)  # notified at every recorded call
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = {}
         self._handlers: dict[str, Handler] = {}
@@ -386,22 +387,27 @@ class FakeSlack:
         timeout: float = 5.0,
         after: int = 0,
     ) -> Call:
-        """Poll until a matching call arrives; the bot answers Slack asynchronously.
+        """Wait until a matching call arrives (woken by each call the fake records); the bot
+        answers Slack asynchronously.
 
         Raises AssertionError naming the calls that did arrive, which is usually enough
         to see what went wrong without re-running.
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.find(method, predicate, after)
-            if found is not None:
-                return found
-            if time.monotonic() >= deadline:
-                raise AssertionError(
-                    f"no {method!r} call matching the predicate within {timeout}s "
-                    f"(after index {after}); seen: {self.describe(after) or 'nothing'}"
-                )
-            time.sleep(0.01)
+        with self._arrived:
+            found = self._arrived.wait_for(lambda: self.find(method, predicate, after), timeout)
+        if found is None:
+            raise AssertionError(
+                f"no {method!r} call matching the predicate within {timeout}s "
+                f"(after index {after}); seen: {self.describe(after) or 'nothing'}"
+            )
+        return found
+
+    def wait_calls(self, count: int, after: int = 0, timeout: float = 5.0) -> None:
+        """Wait until ``count`` calls, whatever they are, arrived after index ``after``."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self._calls) - after >= count, timeout):
+                raise AssertionError(f"fewer than {count} calls after index {after} within "
+                                     f"{timeout}s; seen: {self.describe(after) or 'nothing'}")
 
     def assert_no_call(
         self,
@@ -448,6 +454,7 @@ class FakeSlack:
             if isinstance(body, dict):
                 call.response.update(body)
             self._calls.append(call)
+            self._arrived.notify_all()
             return status, body, extra_headers
 
     def _answer(

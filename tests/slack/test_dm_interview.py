@@ -9,10 +9,11 @@ MULTI = {"departments", "objectives", "collaboration"}
 TYPED = {"budget_amount", "objectives_other"}
 
 
-def run_interview(bot, answers, user=USER, channel=DM, after=0):
-    """Answer every question the bot asks, in order; returns the recommendation post."""
+def answering(bot, answers, user=USER, channel=DM, after=0):
+    """Answer every question the bot asks, in order, then confirm; yields the fake's mark taken
+    just before each answer was sent, once Slack's request for it was acknowledged."""
     fake, driver = bot.fake, bot.driver
-    for state, value in answers.items():
+    for state, value in [*answers.items(), ("confirm", "confirm")]:
         call = wait_question(fake, state, after=after, channel=channel)
         after = fake.mark()
         if state in MULTI:
@@ -21,11 +22,14 @@ def run_interview(bot, answers, user=USER, channel=DM, after=0):
             driver.message(user, channel, value, thread_ts=call.params.get("thread_ts"))
         else:
             click(driver, user, call, state, value)
-    call = wait_question(fake, "confirm", after=after, channel=channel)
-    after = fake.mark()
-    click(driver, user, call, "confirm", "confirm")
-    return fake.wait_for("chat.postMessage", lambda c: c.params.get("metadata")
-                         and c.params["channel"] == channel, after=after)
+        yield after
+
+
+def run_interview(bot, answers, user=USER, channel=DM, after=0):
+    """Answer every question the bot asks, in order; returns the recommendation post."""
+    *_, confirmed = answering(bot, answers, user, channel, after)
+    return bot.fake.wait_for("chat.postMessage", lambda c: c.params.get("metadata")
+                             and c.params["channel"] == channel, after=confirmed)
 
 
 def test_whole_interview_in_a_dm(bot):

@@ -3,17 +3,19 @@ finished is ever lost."""
 
 from __future__ import annotations
 
+import itertools
 import random
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from archive import saved_consultations
 from interview_steps import ARTICLE
-from test_dm_interview import run_interview
+from test_dm_interview import answering, run_interview
 
 INTERVIEWS = 20
-KILLS = 20
+KILLS = 20  # rounds under --hypothesis-profile=thorough
+KILLS_BY_DEFAULT = 6
+STEPS = len(ARTICLE) + 2  # a start, each answer, the confirmation
 
 
 def consultation_ids(fake):
@@ -48,41 +50,47 @@ def test_twenty_interviews_at_once_all_finish_with_the_right_advice(bot):
         assert record["answers"]["dedicated_possible"] == ("yes" if i % 2 else "no")
 
 
-def test_kill_9_at_random_moments_loses_no_posted_consultation(bot):
+def interviews_step_by_step(bot, people, finished):
+    """Interviews one after another, alternately in a channel thread and a DM; yields the fake's
+    mark taken before each step (a start, an answer, the confirmation) once Slack's request for
+    it was acknowledged, and notes each interview whose result was posted in `finished`."""
+    fake = bot.fake
+    for n in people:
+        user, channel = f"U{n}", f"{'C' if n % 2 else 'D'}{n}"
+        started = fake.mark()
+        if n % 2:
+            bot.driver.app_mention(user, channel, "<@UBOT> start")
+        else:
+            bot.driver.message(user, channel, "start")
+        yield started
+        for mark in answering(bot, ARTICLE, user=user, channel=channel, after=started):
+            yield mark
+        fake.wait_for("chat.postMessage", lambda c, channel=channel: c.params.get("metadata")
+                      and c.params["channel"] == channel, after=mark)
+        finished.append(channel)
+
+
+@pytest.mark.serve_process
+def test_kill_9_at_random_moments_loses_no_posted_consultation(bot, thorough):
+    """Each round drives interviews and kills the bot at a moment drawn at random: after some
+    number of steps (spanning one to three interviews), as soon as Slack's request for the last
+    one is acknowledged or once the bot has made one or two Web API calls for it. The moments are
+    counted in steps and calls, not seconds, so a slow machine meets the same ones."""
     rng = random.Random(20261128)
-    interviews = 0
-    for round_ in range(KILLS):
-        stop = threading.Event()
-
-        def drive(round_: int = round_, stop: threading.Event = stop) -> None:
-            nonlocal interviews
-            n = 0
-            while not stop.is_set():
-                n += 1
-                user = f"U{round_}x{n}"
-                channel = f"{'C' if n % 2 else 'D'}{round_}x{n}"  # channel threads and DMs
-                try:
-                    mark = bot.fake.mark()
-                    if n % 2:
-                        bot.driver.app_mention(user, channel, "<@UBOT> start")
-                    else:
-                        bot.driver.message(user, channel, "start")
-                    run_interview(bot, ARTICLE, user=user, channel=channel, after=mark)
-                    interviews += 1
-                except (AssertionError, OSError):
-                    return  # the bot died under us: that is the point
-
-        worker = threading.Thread(target=drive, daemon=True)
-        worker.start()
-        time.sleep(rng.uniform(0.05, 1.2))
+    rounds = KILLS if thorough else KILLS_BY_DEFAULT
+    people = itertools.count(1)
+    finished: list[str] = []
+    for round_ in range(rounds):
+        steps = rng.randrange(1, 3 * STEPS)
+        calls = rng.choice([0, 1, 2])
+        *_, mark = itertools.islice(interviews_step_by_step(bot, people, finished), steps)
+        bot.fake.wait_calls(calls, after=mark)
         bot.kill9()
-        stop.set()
-        worker.join(timeout=15)
         bot.restart()  # start-up reads both database files: it fails loudly if one is corrupt
         posted = consultation_ids(bot.fake)  # before reading the archive: recovery may post more
         saved = archive(bot)
         missing = posted - set(saved)
         assert not missing, f"round {round_}: posted but not saved: {missing}"
-    print(f"{KILLS} kills, {interviews} interviews finished, {len(consultation_ids(bot.fake))} posted")
-    assert interviews >= KILLS // 2  # the kills did land amid finished interviews
-    assert len(consultation_ids(bot.fake)) >= interviews
+    print(f"{rounds} kills, {len(finished)} interviews finished, {len(consultation_ids(bot.fake))} posted")
+    assert len(finished) >= rounds // 2  # the kills did land amid finished interviews
+    assert len(consultation_ids(bot.fake)) >= len(finished)

@@ -25,8 +25,8 @@ KILL_AFTER = 5  # answers given before the first replica dies
 
 @pytest.fixture
 def replicas(start_bot, pg_url):
-    first = start_bot(CMBOT_DATABASE_URL=pg_url)
-    second = start_bot(CMBOT_DATABASE_URL=pg_url)
+    first = start_bot(process=True, CMBOT_DATABASE_URL=pg_url)
+    second = start_bot(process=True, CMBOT_DATABASE_URL=pg_url)
     return first, second
 
 
@@ -119,8 +119,8 @@ def reminders(fake) -> list:
 def test_an_idle_interview_gets_one_reminder_from_two_replicas_and_none_after_a_restart(
         start_bot, pg_url):
     """Both replicas sweep ten times a second; the interview is reminded once, by either."""
-    first = start_bot(CMBOT_DATABASE_URL=pg_url, **QUICK)
-    second = start_bot(CMBOT_DATABASE_URL=pg_url, **QUICK)
+    first = start_bot(process=True, CMBOT_DATABASE_URL=pg_url, **QUICK)
+    second = start_bot(process=True, CMBOT_DATABASE_URL=pg_url, **QUICK)
     fake = first.fake
     first.driver.message("U1", "D1", "start")
     click(second.driver, "U1", wait_question(fake, "org_size"), "org_size", "small")

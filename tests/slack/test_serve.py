@@ -6,6 +6,7 @@ import json
 import subprocess
 import time
 
+import pytest
 from conftest import CMBOT_EXE, bot_environment
 from interview_steps import ARTICLE, click, submit, wait_question
 from test_dm_interview import run_interview
@@ -56,6 +57,7 @@ def test_corrupt_database_is_named_and_left_alone(fake_slack, tmp_path):
     assert db.read_text() == "{ not json"
 
 
+@pytest.mark.serve_process
 def test_interview_survives_kill_9_and_old_buttons_still_work(bot):
     fake, driver = bot.fake, bot.driver
     driver.message(USER, DM, "start")
@@ -73,6 +75,7 @@ def test_interview_survives_kill_9_and_old_buttons_still_work(bot):
     assert payload["placement"] not in ("sales", "marketing")
 
 
+@pytest.mark.serve_process
 def test_tokens_never_logged(bot):
     bot.driver.message(USER, DM, "start")
     wait_question(bot.fake, "org_size")
@@ -80,6 +83,7 @@ def test_tokens_never_logged(bot):
     assert "xoxb-test-token" not in bot.logs()
 
 
+@pytest.mark.serve_process
 def test_a_second_bot_on_the_same_database_refuses_to_start(bot):
     result = run_serve(bot.env, "--port", "0")
     assert result.returncode == 2

@@ -9,6 +9,7 @@ import json
 import subprocess
 import time
 
+import pytest
 from conftest import CMBOT_EXE, bot_environment, free_port
 from interview_steps import ARTICLE, click, submit, wait_question
 from test_dm_interview import run_interview
@@ -144,6 +145,7 @@ def test_a_dm_between_two_people_moves_the_interview_to_the_bots_dm(bot):
     assert question.params["channel"] == "DU1"  # the app's own DM with U1
 
 
+@pytest.mark.serve_process
 def test_a_retry_after_a_restart_is_still_handled_once(bot):
     fake, driver = bot.fake, bot.driver
     body = json.dumps({"type": "event_callback", "event_id": "EvOnce", "team_id": "T1",
@@ -160,6 +162,7 @@ def test_a_retry_after_a_restart_is_still_handled_once(bot):
     fake.assert_no_call("chat.postMessage", after=mark, wait=1.0)
 
 
+@pytest.mark.serve_process
 def test_a_question_never_posted_before_a_crash_is_posted_once_at_start_up(bot):
     fake, driver = bot.fake, bot.driver
     driver.app_mention(USER, CHANNEL, "<@UBOT> start")
@@ -177,6 +180,7 @@ def test_a_question_never_posted_before_a_crash_is_posted_once_at_start_up(bot):
     assert len([c for c in question_posts(fake, "departments", mark) if c.response.get("ok")]) == 1
 
 
+@pytest.mark.serve_process
 def test_hostile_requests_are_cheap_and_never_logged(bot):
     driver = bot.driver
     assert refused_before_the_body(bot.port) == 413
@@ -229,6 +233,7 @@ def test_serve_names_a_refused_token_or_an_unreachable_slack_in_one_line(fake_sl
     assert "will be unused" not in result.stderr
 
 
+@pytest.mark.serve_process
 def test_a_failed_save_shows_nothing_as_accepted_and_works_again_once_the_disk_does(bot):
     """A full disk, made real: the running bot's file-size limit drops to one byte, so every
     write of the storage fails with EFBIG (Python ignores SIGXFSZ)."""

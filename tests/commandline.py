@@ -1,0 +1,167 @@
+"""Run the `cmbot` command as a person does — its arguments, environment, working folder and
+stdin in; its exit code, stdout and stderr out — in a child process of the tests.
+
+A new Python interpreter spends most of a second importing cmbot's libraries before cmbot runs,
+and the CLI tests start hundreds of commands. So by default the child is forked from the test
+process (`os.fork`) and runs `cmbot.cli:main` (what the installed `cmbot` script calls): it
+keeps the third-party libraries the tests already imported, but imports cmbot itself afresh,
+with its own environment, folder and pipes, logging and warnings as a new interpreter has them,
+and exits with cmbot's exit code. It is a real process: files, locks, resource limits and
+signals are its own, and nothing it does reaches the test process.
+
+`installed=True` runs the installed `cmbot` script in a new interpreter instead, for what only
+that shows (the script itself, a terminal, a long-running server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import locale
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+CMBOT = Path(sys.executable).parent / "cmbot"
+
+
+def environment(db: Path | None = None, **extra: str | None) -> dict[str, str]:
+    """This environment minus any CMBOT_/SLACK_ setting, with the test defaults — the database
+    `db`, English, wide plain output, UTF-8 — and `extra` (None removes a variable)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CMBOT_", "SLACK_"))}
+    env.update(CMBOT_LANG="en", COLUMNS="250", NO_COLOR="1", PYTHONIOENCODING="utf-8")
+    if db is not None:
+        env["CMBOT_DB"] = str(db)
+    for key, value in extra.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def run(args: Sequence[str | Path], *, env: Mapping[str, str], cwd: Path, stdin: str = "",
+        timeout: float = 60, installed: bool = False) -> subprocess.CompletedProcess[str]:
+    """`cmbot ARGS`, like `subprocess.run(..., capture_output=True, text=True)`."""
+    argv = [str(CMBOT), *map(str, args)]
+    if installed:
+        return subprocess.run(argv, input=stdin, capture_output=True, text=True, env=dict(env),
+                              cwd=cwd, timeout=timeout)
+    stdin_r, stdin_w = os.pipe()
+    stdout_r, stdout_w = os.pipe()
+    stderr_r, stderr_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        _child(argv, dict(env), cwd, (stdin_r, stdout_w, stderr_w),
+               (stdin_w, stdout_r, stderr_r))
+    for fd in (stdin_r, stdout_w, stderr_w):
+        os.close(fd)
+    output: dict[int, bytes] = {}
+    threads = [threading.Thread(target=_feed, args=(stdin_w, stdin.encode()), daemon=True),
+               *(threading.Thread(target=_drain, args=(fd, output), daemon=True)
+                 for fd in (stdout_r, stderr_r))]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() for thread in threads):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise subprocess.TimeoutExpired(argv, timeout)
+    _, status = os.waitpid(pid, 0)
+    return subprocess.CompletedProcess(argv, os.waitstatus_to_exitcode(status),
+                                       _text(output[stdout_r]), _text(output[stderr_r]))
+
+
+def _feed(fd: int, data: bytes) -> None:
+    with contextlib.suppress(BrokenPipeError), os.fdopen(fd, "wb") as pipe:
+        pipe.write(data)
+
+
+def _drain(fd: int, output: dict[int, bytes]) -> None:
+    with os.fdopen(fd, "rb") as pipe:
+        output[fd] = pipe.read()
+
+
+def _text(data: bytes) -> str:
+    """Decoded as `subprocess.run(text=True)` does: the locale's encoding, universal newlines."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding=locale.getpreferredencoding(False)).read()
+
+
+def _child(argv: list[str], env: dict[str, str], cwd: Path, ends: tuple[int, int, int],
+           parents: tuple[int, int, int]) -> NoReturn:
+    """In the forked child: its pipes as stdin/stdout/stderr, its folder, then cmbot."""
+    try:
+        for fd in parents:
+            os.close(fd)
+        for target, fd in enumerate(ends):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(cwd)
+    except BaseException:
+        os._exit(127)
+    _run_cmbot(argv, env)
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """The process exit code Python gives a `SystemExit` (a message is printed, code 1)."""
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def _fresh_interpreter_state(argv: list[str], env: dict[str, str]) -> None:
+    """What a new interpreter starts with: its arguments, environment and standard streams,
+    warnings and logging as Python sets them up, and no cmbot module imported yet."""
+    sys.argv = argv
+    os.environ.clear()
+    os.environ.update(env)
+    encoding, _, errors = (env.get("PYTHONIOENCODING") or "utf-8").partition(":")
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
+                                                 encoding=encoding, errors=errors or "strict")
+    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
+                                                   encoding=encoding, errors=errors or "strict")
+    sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
+                                                   encoding=encoding, errors="backslashreplace",
+                                                   line_buffering=True)
+    warnings.resetwarnings()
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+        warnings.simplefilter("ignore", category)
+    root = logging.getLogger()
+    root.handlers.clear()
+    root.setLevel(logging.WARNING)
+    for name in [m for m in sys.modules if m == "cmbot" or m.startswith("cmbot.")]:
+        del sys.modules[name]
+
+
+def _run_cmbot(argv: list[str], env: dict[str, str]) -> NoReturn:
+    """In the forked child: run cmbot's entry point, flush, leave with its exit code."""
+    code = 1
+    try:
+        _fresh_interpreter_state(argv, env)
+        from cmbot.cli import main
+
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = _exit_code(exc)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
