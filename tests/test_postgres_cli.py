@@ -8,7 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from clitools import ARTICLE, CMBOT, Cli
+from clitools import ARTICLE, Cli
+from commandline import CMBOT
 
 from cmbot.interview.where import Where
 from cmbot.service import Desk
