@@ -19,6 +19,8 @@ from babel.dates import format_date
 from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 
+from .safe_yaml import load_shipped
+
 LANGUAGES = ("en", "fr")
 DEFAULT_LANG = "en"
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -43,7 +45,7 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def catalogue(lang: str) -> dict[str, Any]:
     path = LOCALES_DIR / f"{lang}.yaml"
     try:
-        return _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        return _flatten(load_shipped(path.read_text(encoding="utf-8")) or {})
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogueError(f"{path}: cannot load the message catalogue ({exc})") from exc
 

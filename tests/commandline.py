@@ -15,14 +15,19 @@ that shows (the script itself, a terminal, a long-running server).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import importlib
 import io
 import locale
 import logging
 import os
+import pkgutil
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -32,6 +37,22 @@ from pathlib import Path
 from typing import NoReturn
 
 CMBOT = Path(sys.executable).parent / "cmbot"
+# Compiled cmbot modules, shared by the children of this test process (they are compiled once,
+# not once a command when PYTHONDONTWRITEBYTECODE is set); removed when the tests end.
+BYTECODE = Path(tempfile.mkdtemp(prefix="cmbot-pyc-"))
+atexit.register(shutil.rmtree, BYTECODE, ignore_errors=True)
+
+
+def _import_cmbots_libraries() -> None:
+    """Every cmbot module imported once in this process, so that the libraries they need are
+    already here in each child (which imports cmbot itself afresh)."""
+    import cmbot
+
+    for module in pkgutil.walk_packages(cmbot.__path__, "cmbot."):
+        importlib.import_module(module.name)
+
+
+_import_cmbots_libraries()
 
 
 def environment(db: Path | None = None, **extra: str | None) -> dict[str, str]:
@@ -137,6 +158,7 @@ def _fresh_interpreter_state(argv: list[str], env: dict[str, str]) -> None:
     sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
                                                    encoding=encoding, errors="backslashreplace",
                                                    line_buffering=True)
+    sys.dont_write_bytecode, sys.pycache_prefix = False, str(BYTECODE)
     warnings.resetwarnings()
     for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
         warnings.simplefilter("ignore", category)

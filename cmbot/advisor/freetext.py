@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
+from ..safe_yaml import load_shipped
 
 VOCABULARY = Path(__file__).with_name("free_text.yaml")
 NUMBER = re.compile(r"\d")
@@ -51,7 +51,7 @@ def _pattern(entry: str) -> re.Pattern[str]:
 
 @cache
 def vocabulary() -> tuple[tuple[re.Pattern[str], ...], tuple[Theme, ...], str]:
-    data = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
+    data = load_shipped(VOCABULARY.read_text(encoding="utf-8"))
     growth = tuple(_pattern(w) for w in data["growth"])
     themes = tuple(
         Theme(t["id"], bool(t.get("quantitative")), tuple(_pattern(w) for w in t.get("words", [])),
