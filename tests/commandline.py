@@ -1,16 +1,19 @@
 """Run the `cmbot` command as a person does — its arguments, environment, working folder and
 stdin in; its exit code, stdout and stderr out — in a child process of the tests.
 
-A new Python interpreter spends most of a second importing cmbot's libraries before cmbot runs,
-and the CLI tests start hundreds of commands. So by default the child is forked from the test
-process (`os.fork`) and runs `cmbot.cli:main` (what the installed `cmbot` script calls): it
-keeps the third-party libraries the tests already imported, but imports cmbot itself afresh,
-with its own environment, folder and pipes, logging and warnings as a new interpreter has them,
-and exits with cmbot's exit code. It is a real process: files, locks, resource limits and
-signals are its own, and nothing it does reaches the test process.
+A new Python interpreter spends most of a second importing cmbot and its libraries before cmbot
+runs, and the CLI tests start hundreds of commands. So by default the child is forked from the
+test process (`os.fork`), where cmbot and the libraries its commands use are already imported,
+and runs `cmbot.cli:main` (what the installed `cmbot` script calls) with its own arguments,
+environment, folder and pipes, logging and warnings as a new interpreter has them, and exits
+with cmbot's exit code. `cmbot.cli` itself is imported afresh in the child: its console reads
+the terminal's settings (`COLUMNS`, `NO_COLOR`) when it is created; cmbot's other modules keep
+no state of their own but caches of the files cmbot ships. It is a real process: files, locks,
+resource limits and signals are its own, and nothing it does reaches the test process.
 
 `installed=True` runs the installed `cmbot` script in a new interpreter instead, for what only
-that shows (the script itself, a terminal, a long-running server).
+that shows (the script and every command importing in a fresh interpreter, a terminal, a
+long-running server).
 """
 
 from __future__ import annotations
@@ -43,16 +46,26 @@ BYTECODE = Path(tempfile.mkdtemp(prefix="cmbot-pyc-"))
 atexit.register(shutil.rmtree, BYTECODE, ignore_errors=True)
 
 
-def _import_cmbots_libraries() -> None:
-    """Every cmbot module imported once in this process, so that the libraries they need are
-    already here in each child (which imports cmbot itself afresh)."""
+# What cmbot's commands import only when they run: the terminal prompts, typer's parameter
+# adapters, rich's tables.
+IMPORTED_WHEN_RUN = ("questionary", "prompt_toolkit", "typer._adapters", "rich.table", "rich.panel",
+                     "rich.json", "rich.progress", "transitions.extensions", "getpass", "shlex")
+# Modules that read the environment when imported: imported afresh in each child.
+READ_AT_IMPORT = ("cmbot.cli",)
+
+
+def _import_cmbot() -> None:
+    """Every cmbot module, and what its commands import when they run, imported once here."""
     import cmbot
 
     for module in pkgutil.walk_packages(cmbot.__path__, "cmbot."):
         importlib.import_module(module.name)
+    for name in IMPORTED_WHEN_RUN:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
 
-_import_cmbots_libraries()
+_import_cmbot()
 
 
 def environment(db: Path | None = None, **extra: str | None) -> dict[str, str]:
@@ -146,7 +159,7 @@ def _exit_code(exc: SystemExit) -> int:
 
 def _fresh_interpreter_state(argv: list[str], env: dict[str, str]) -> None:
     """What a new interpreter starts with: its arguments, environment and standard streams,
-    warnings and logging as Python sets them up, and no cmbot module imported yet."""
+    warnings and logging as Python sets them up, and no module imported yet that reads them."""
     sys.argv = argv
     os.environ.clear()
     os.environ.update(env)
@@ -165,8 +178,8 @@ def _fresh_interpreter_state(argv: list[str], env: dict[str, str]) -> None:
     root = logging.getLogger()
     root.handlers.clear()
     root.setLevel(logging.WARNING)
-    for name in [m for m in sys.modules if m == "cmbot" or m.startswith("cmbot.")]:
-        del sys.modules[name]
+    for name in READ_AT_IMPORT:
+        sys.modules.pop(name, None)
 
 
 def _run_cmbot(argv: list[str], env: dict[str, str]) -> NoReturn:

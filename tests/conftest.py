@@ -69,6 +69,17 @@ def pg_url(pg_server: Server) -> str:
     return pg_server.url_for(name)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `thorough` (further variants of long end-to-end checks) are skipped, saying
+    so, unless the run is `--hypothesis-profile=thorough`."""
+    if config.getoption("hypothesis_profile", None) == "thorough":
+        return
+    skip = pytest.mark.skip(reason="a further variant of a long check: --hypothesis-profile=thorough")
+    for item in items:
+        if item.get_closest_marker("thorough"):
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def thorough(request: pytest.FixtureRequest) -> bool:
     """True under `--hypothesis-profile=thorough`: the long end-to-end checks (kills at random
