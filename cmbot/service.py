@@ -7,7 +7,9 @@ consultation. It knows nothing of Slack or the terminal.
 
 from __future__ import annotations
 
+import copy
 import logging
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from .interview import Flow, FlowError, Interview, Session, builtin_flows_dir, l
 from .interview.session import new_id
 from .report import Report
 from .store.protocol import Record, Storage
+from .store.workspace import WorkspaceStore
 
 log = logging.getLogger("cmbot")
 
@@ -43,6 +46,16 @@ class Desk:
         self._flow_files = self._flow_stamp()
         self.flows: dict[str, Flow] = load_flows(flows_dir)
         self.interviews = {fid: Interview(flow) for fid, flow in self.flows.items()}
+        self._scoped: weakref.WeakSet[Desk] = weakref.WeakSet()
+
+    def scoped(self, workspace: str) -> Desk:
+        """The desk of one workspace (a Slack team): the same flows and interview machines, the
+        storage narrowed to what the workspace owns (`WorkspaceStore`)."""
+        desk = copy.copy(self)
+        desk.store = WorkspaceStore(self.store, workspace)
+        desk._scoped = weakref.WeakSet()
+        self._scoped.add(desk)
+        return desk
 
     def _flow_stamp(self) -> tuple[tuple[str, int, int], ...]:
         folders = [builtin_flows_dir()] + ([Path(self.flows_dir)] if self.flows_dir else [])
@@ -64,6 +77,8 @@ class Desk:
             return
         self.interviews = {fid: Interview(flow) for fid, flow in flows.items()}
         self.flows = flows
+        for desk in list(self._scoped):  # every workspace's desk serves the new flows
+            desk.interviews, desk.flows = self.interviews, flows
         log.info("flows reloaded: %s", ", ".join(f"{f.id} v{f.version}" for f in flows.values()))
 
     def migrate(self, session: Session) -> Session:

@@ -121,7 +121,7 @@ def test_an_export_is_a_header_then_one_consultation_per_line(source):
     head = json.loads(lines[0])
     assert list(head) == ["format", "format_version", "cmbot_version", "exported_at"]
     assert head["format"] == "cmbot-export"
-    assert head["format_version"] == FORMAT_VERSION == 1
+    assert head["format_version"] == FORMAT_VERSION == 2
     assert head["cmbot_version"] == __version__
     rows = [json.loads(line) for line in lines[1:]]
     assert [r["type"] for r in rows] == ["consultation"] * 3
@@ -130,7 +130,8 @@ def test_an_export_is_a_header_then_one_consultation_per_line(source):
     store = Store(source)
     stored = {c["id"]: store.get_consultation(c["id"]) for c in store.consultations()}
     for row in rows:
-        assert {k: v for k, v in row.items() if k != "type"} == stored[row["id"]]
+        assert row["workspace"] == ""  # the default workspace, which stored records do not name
+        assert {k: v for k, v in row.items() if k not in ("type", "workspace")} == stored[row["id"]]
     assert {r["lang"] for r in rows} == {"en", "fr"}
     assert any(r["team"] and r["where"]["kind"] == "channel" for r in rows)
 
@@ -147,9 +148,10 @@ def test_interviews_in_progress_only_with_sessions(source):
 
 
 def test_the_format_carries_every_stored_field():
-    """A field added to Consultation or Session must be added to the format (and its version)."""
-    assert set(CONSULTATION) == {f.name for f in fields(Consultation)}
-    assert set(SESSION) == {f.name for f in fields(Session)}
+    """A field added to Consultation or Session must be added to the format (and its version);
+    the storage adds the workspace a record belongs to."""
+    assert set(CONSULTATION) == {f.name for f in fields(Consultation)} | {"workspace"}
+    assert set(SESSION) == {f.name for f in fields(Session)} | {"workspace"}
 
 
 def test_export_of_an_empty_database_is_just_the_header(tmp_path):
@@ -285,7 +287,7 @@ def _header(**changes: Any) -> str:
 
 HEADERS = [
     pytest.param(None, "1: no header line", id="no-header"),
-    pytest.param(_header(format_version=2), "1: format version 2 was written by a newer cmbot",
+    pytest.param(_header(format_version=3), "1: format version 3 was written by a newer cmbot",
                  id="newer"),
     pytest.param(_header(format_version="1"), '1: unknown format version: "1"', id="bad-version"),
     pytest.param(_header(format="csv"), '1: not a cmbot export (format "csv")', id="not-ours"),

@@ -39,6 +39,7 @@ from .damage import set_aside
 from .errors import CorruptDatabase, backup_path
 from .ids import IdTaken, same_interview
 from .paged import Paged
+from .protocol import with_workspace, workspace_of
 from .stream import iter_documents
 
 log = logging.getLogger("cmbot")
@@ -52,9 +53,10 @@ RECHECK_NS = 1_000_000_000  # shards written up to 1 s before the index's last w
 MIGRATE_BYTES = 32 << 20  # how much of an old one-file archive is migrated per pass
 
 # an index row: (finished_at, id, flow_id, lang, started_by, kind, channel, where_json, placement,
-# parent_id); tuples sort newest last by (finished_at, id)
+# parent_id, workspace); tuples sort newest last by (finished_at, id). Lines written before
+# workspaces existed have no workspace: the default one ("").
 Row = tuple[Any, ...]
-FIN, ID, FLOW, LANG, BY, KIND, CHANNEL, WHERE, PLACEMENT, PARENT = range(10)
+FIN, ID, FLOW, LANG, BY, KIND, CHANNEL, WHERE, PLACEMENT, PARENT, WS = range(11)
 
 
 def archive_path(db_path: Path) -> Path:
@@ -117,7 +119,7 @@ def row_of(record: Record) -> Row:
     return (record.get("finished_at", ""), record["id"], _intern(record.get("flow_id")),
             _intern(record.get("lang")), _intern(record.get("started_by")), _intern(kind),
             _intern(channel), json.dumps(where, ensure_ascii=False, separators=(",", ":")),
-            _intern(placement), record.get("parent_id"))
+            _intern(placement), record.get("parent_id"), _intern(workspace_of(record)))
 
 
 def _line(row: Row) -> str:
@@ -125,15 +127,17 @@ def _line(row: Row) -> str:
 
 
 def _valid(row: Any) -> bool:
-    return (isinstance(row, list) and len(row) == 10 and isinstance(row[ID], str)
-            and isinstance(row[FIN], str) and isinstance(row[WHERE], str))
+    return (isinstance(row, list) and len(row) in (10, 11) and isinstance(row[ID], str)
+            and isinstance(row[FIN], str) and isinstance(row[WHERE], str)
+            and (len(row) == 10 or isinstance(row[WS], str)))
 
 
 def summary(row: Row) -> Record:
     """A row shaped like a stored consultation, for the fields listings use."""
-    return {"id": row[ID], "flow_id": row[FLOW], "lang": row[LANG], "started_by": row[BY],
-            "where": json.loads(row[WHERE]), "finished_at": row[FIN], "parent_id": row[PARENT],
-            "recommendation": {"placement": row[PLACEMENT]}}
+    return with_workspace({"id": row[ID], "flow_id": row[FLOW], "lang": row[LANG], "started_by": row[BY],
+                           "where": json.loads(row[WHERE]), "finished_at": row[FIN],
+                           "parent_id": row[PARENT], "recommendation": {"placement": row[PLACEMENT]}},
+                          row[WS])
 
 
 class ShardStorage(AtomicJSONStorage):
@@ -205,14 +209,14 @@ class Archive:
             self._drop(old)
         self._rows[row[ID]] = row
         bisect.insort(self._order, row)
-        bisect.insort(self._by_user.setdefault(row[BY], []), row)
+        bisect.insort(self._by_user.setdefault((row[WS], row[BY]), []), row)
         if row[KIND] == "channel":
-            bisect.insort(self._by_channel.setdefault(row[CHANNEL], []), row)
+            bisect.insort(self._by_channel.setdefault((row[WS], row[CHANNEL]), []), row)
 
     def _drop(self, row: Row) -> None:
         del self._rows[row[ID]]
-        for rows in (self._order, self._by_user.get(row[BY]),
-                     self._by_channel.get(row[CHANNEL]) if row[KIND] == "channel" else None):
+        for rows in (self._order, self._by_user.get((row[WS], row[BY])),
+                     self._by_channel.get((row[WS], row[CHANNEL])) if row[KIND] == "channel" else None):
             if rows is not None:
                 at = bisect.bisect_left(rows, row)
                 if at < len(rows) and rows[at] is row:
@@ -224,9 +228,9 @@ class Archive:
             self._rows[row[ID]] = row
         self._order = sorted(self._rows.values())
         for row in self._order:
-            self._by_user.setdefault(row[BY], []).append(row)
+            self._by_user.setdefault((row[WS], row[BY]), []).append(row)
             if row[KIND] == "channel":
-                self._by_channel.setdefault(row[CHANNEL], []).append(row)
+                self._by_channel.setdefault((row[WS], row[CHANNEL]), []).append(row)
 
     @staticmethod
     def _parse(lines: Iterable[bytes]) -> tuple[list[Row], bool] | None:
@@ -246,7 +250,7 @@ class Archive:
                 return False
             rows.extend((r[FIN], r[ID], _intern(r[FLOW]), _intern(r[LANG]), _intern(r[BY]),
                          _intern(r[KIND]), _intern(r[CHANNEL]), r[WHERE], _intern(r[PLACEMENT]),
-                         r[PARENT]) for r in parsed)
+                         r[PARENT], _intern(r[WS]) if len(r) > WS else "") for r in parsed)
             batch.clear()
             return True
 
@@ -480,6 +484,10 @@ class Archive:
         self.refresh()
         return set(self._rows)
 
+    def of_workspace(self, workspace: str) -> set[str]:
+        self.refresh()
+        return {cid for cid, row in self._rows.items() if row[WS] == workspace}
+
     def insert_new(self, records: list[Record]) -> int:
         """Records whose id is not archived yet: one write per touched shard, one index append."""
         self.refresh()
@@ -525,13 +533,16 @@ class Archive:
         self.refresh()
         return self._order[::-1]
 
-    def listing(self, user: str | None, channel_ok: Callable[[str], bool] | None) -> Listing:
-        """What `user` started, plus the channel consultations of channels `channel_ok` allows."""
+    def listing(self, user: str | None, channel_ok: Callable[[str], bool] | None,
+                workspace: str = "") -> Listing:
+        """What `user` started, plus the channel consultations of channels `channel_ok` allows,
+        within one workspace."""
         self.refresh()
-        mine = self._by_user.get(user, []) if user is not None else []
-        channels = ({c for c in self._by_channel if channel_ok(c)} if channel_ok else set())
-        lists = [mine, *(self._by_channel[c] for c in sorted(channels))]
-        count = sum(len(self._by_channel[c]) for c in channels) + sum(
+        mine = self._by_user.get((workspace, user), []) if user is not None else []
+        channels = ({c for ws, c in self._by_channel if ws == workspace and channel_ok(c)}
+                    if channel_ok else set())
+        lists = [mine, *(self._by_channel[(workspace, c)] for c in sorted(channels))]
+        count = sum(len(self._by_channel[(workspace, c)]) for c in channels) + sum(
             1 for r in mine if not (r[KIND] == "channel" and r[CHANNEL] in channels))
         return Listing([list(rows) for rows in lists if rows], count)  # copies: read unlocked
 

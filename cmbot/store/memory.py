@@ -14,8 +14,9 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from .holds import Holds
-from .protocol import TABLES, Batch, Record, newest_first, summary
+from .protocol import TABLES, Batch, Record, newest_first, summary, workspace_of
 from .seen import Seen
+from .workspace import key_prefix
 
 
 class MemoryStore:
@@ -49,19 +50,20 @@ class MemoryStore:
         with self._lock:
             self._sessions.pop(session_id, None)
 
-    def session_at(self, channel: str, thread_ts: str | None = None) -> str | None:
+    def session_at(self, channel: str, thread_ts: str | None = None, workspace: str = "") -> str | None:
         with self._lock:
             for record in self._sessions.values():
                 where = record.get("where") or {}
-                if where.get("channel") == channel and (
+                if workspace_of(record) == workspace and where.get("channel") == channel and (
                         where.get("thread_ts") == thread_ts if thread_ts
                         else where.get("kind") == "dm" and not where.get("thread_ts")):
                     return record["id"]
         return None
 
-    def sessions_of(self, user: str) -> list[str]:
+    def sessions_of(self, user: str, workspace: str = "") -> list[str]:
         with self._lock:
-            return sorted(sid for sid, r in self._sessions.items() if r.get("started_by") == user)
+            return sorted(sid for sid, r in self._sessions.items()
+                          if r.get("started_by") == user and workspace_of(r) == workspace)
 
     def session_ids(self) -> list[str]:
         with self._lock:
@@ -119,9 +121,9 @@ class MemoryStore:
     def consultations(self, where: Callable[[Record], bool] = lambda _: True) -> list[Record]:
         return [s for s in self._summaries() if where(s)]
 
-    def consultations_for(self, user: str | None,
-                          channel_ok: Callable[[str], bool] | None = None) -> list[Record]:
-        rows = self._summaries()
+    def consultations_for(self, user: str | None, channel_ok: Callable[[str], bool] | None = None,
+                          workspace: str = "") -> list[Record]:
+        rows = [s for s in self._summaries() if workspace_of(s) == workspace]
         channels = {s["where"].get("channel") for s in rows if s["where"].get("kind") == "channel"}
         allowed = {c for c in channels if c and channel_ok and channel_ok(c)}
         return [s for s in rows if (user is not None and s["started_by"] == user)
@@ -167,6 +169,22 @@ class MemoryStore:
                         table[record_id] = record
                         added[table_name] += 1
             return added
+
+    def delete_workspace(self, workspace: str) -> dict[str, int]:
+        prefix = key_prefix(workspace)
+        with self._lock:
+            counts: dict[str, int] = {}
+            for name, table in (("consultations", self._consultations), ("sessions", self._sessions)):
+                gone = [rid for rid, r in table.items() if workspace_of(r) == workspace]
+                for rid in gone:
+                    del table[rid]
+                counts[name] = len(gone)
+            owners = [user for user in self._prefs if user.startswith(prefix)]
+            for user in owners:
+                del self._prefs[user]
+            counts["preferences"] = len(owners)
+        self.seen.forget(lambda key: key.startswith(prefix))
+        return counts
 
     # --- preferences -------------------------------------------------------------------------
 

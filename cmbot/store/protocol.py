@@ -4,7 +4,14 @@ The core's service (`Desk`) and the commands talk to this interface only, so an 
 swapped by configuration (`open_storage`). Records are the JSON-ready dicts of the core's
 `Session.to_dict()` and `Consultation.to_dict()`; listings are *summaries* of consultations
 (`id`, `flow_id`, `lang`, `started_by`, `where`, `finished_at`, `parent_id`,
-`recommendation: {"placement": …}`), newest first (by `finished_at`, then id).
+`recommendation: {"placement": …}`, and `workspace` outside the default one), newest first (by
+`finished_at`, then id).
+
+Every record belongs to a *workspace* (a Slack team id, or an Enterprise Grid organisation id
+for org-wide installs): its `workspace` field, absent in the default workspace `""` of the
+terminal and of a single-token bot. User and channel ids are unique only within a workspace,
+so the lookups by person and by place take the workspace; `store/workspace.py` gives the
+service a view of one workspace only.
 
 `hold(session_id)` is the lock of one interview across every process sharing the database: a
 step (read, apply an answer, save) runs inside it, so a Slack retry landing on another
@@ -51,11 +58,11 @@ class Storage(Protocol):
     def hold(self, session_id: str) -> AbstractContextManager[None]: ...
 
     # --- the Slack door's lookups, none of which reads every session
-    def session_at(self, channel: str, thread_ts: str | None = None) -> str | None:
+    def session_at(self, channel: str, thread_ts: str | None = None, workspace: str = "") -> str | None:
         """The id of the session running in this channel thread (or, with no thread, this DM)."""
         ...
 
-    def sessions_of(self, user: str) -> list[str]:
+    def sessions_of(self, user: str, workspace: str = "") -> list[str]:
         """Ids of the sessions `user` started, sorted."""
         ...
 
@@ -84,10 +91,15 @@ class Storage(Protocol):
     def get_consultation(self, consultation_id: str) -> Record | None: ...
     def delete_consultation(self, consultation_id: str) -> bool: ...
     def consultations(self, where: Callable[[Record], bool] = ...) -> list[Record]: ...
-    def consultations_for(self, user: str | None,
-                          channel_ok: Callable[[str], bool] | None = None) -> Sequence[Record]:
+    def consultations_for(self, user: str | None, channel_ok: Callable[[str], bool] | None = None,
+                          workspace: str = "") -> Sequence[Record]:
         """What `user` started plus the channel consultations of every channel `channel_ok`
         allows (asked once per channel), newest first; slicing a page reads only that page."""
+        ...
+
+    def delete_workspace(self, workspace: str) -> dict[str, int]:
+        """Remove every session, consultation, preference and event id of a workspace, leaving
+        no copy; how many of each (`sessions`, `consultations`, `preferences`) were there."""
         ...
 
     # --- moving data in and out (`cmbot db`)
@@ -115,10 +127,22 @@ class Storage(Protocol):
 
 def summary(record: Record) -> Record:
     """The listing fields of a whole consultation."""
-    return {"id": record["id"], "flow_id": record.get("flow_id"), "lang": record.get("lang"),
-            "started_by": record.get("started_by"), "where": record.get("where") or {},
-            "finished_at": record.get("finished_at", ""), "parent_id": record.get("parent_id"),
-            "recommendation": {"placement": (record.get("recommendation") or {}).get("placement")}}
+    found = {"id": record["id"], "flow_id": record.get("flow_id"), "lang": record.get("lang"),
+             "started_by": record.get("started_by"), "where": record.get("where") or {},
+             "finished_at": record.get("finished_at", ""), "parent_id": record.get("parent_id"),
+             "recommendation": {"placement": (record.get("recommendation") or {}).get("placement")}}
+    return with_workspace(found, workspace_of(record))
+
+
+def workspace_of(record: Record) -> str:
+    """The workspace a record belongs to; `""` (the default one) when it names none."""
+    found = record.get("workspace")
+    return found if isinstance(found, str) else ""
+
+
+def with_workspace(record: Record, workspace: str) -> Record:
+    """The record marked as the workspace's (the default workspace leaves no mark)."""
+    return {**record, "workspace": workspace} if workspace else record
 
 
 def newest_first(record: Record) -> tuple[str, str]:

@@ -15,6 +15,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 KEEP = 20_000
@@ -68,6 +69,14 @@ class Seen:
                 handle.write(key + "\n")  # in the page cache at once: a killed process keeps it
             self._lines += 1
             if self._lines > 2 * self.keep:
+                self._compact()
+
+    def forget(self, which: Callable[[str], bool]) -> None:
+        """Drop the keys `which` picks, from memory and from the log (rewritten without them)."""
+        with self._lock:
+            for key in [k for k in self._done if which(k)]:
+                del self._done[key]
+            if self.path is not None and self.path.exists():
                 self._compact()
 
     def _compact(self) -> None:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .atomic import fsync_dir
+from .protocol import workspace_of
 
 Record = dict[str, Any]
 TABLE = "sessions"
@@ -53,33 +54,36 @@ def sessions_path(db_path: Path) -> Path:
 
 @dataclass(frozen=True)
 class Entry:
-    """What the index knows of one session: who started it and where it runs."""
+    """What the index knows of one session: who started it, where it runs, in which workspace
+    (user and channel ids are unique only within one)."""
 
     id: str
     by: str
     channel: str | None
     thread: str | None
     kind: str | None
+    ws: str = ""
 
     @classmethod
     def of(cls, record: Record) -> Entry:
         where = record.get("where") or {}
         return cls(str(record["id"]), str(record.get("started_by", "")), where.get("channel"),
-                   where.get("thread_ts"), where.get("kind"))
+                   where.get("thread_ts"), where.get("kind"), workspace_of(record))
 
     @property
-    def place(self) -> tuple[str, str] | None:
+    def place(self) -> tuple[str, str, str] | None:
         """The key a message finds it by: a channel thread, or a DM; None while a channel
         interview's root message is not posted yet (nothing can be said in its thread)."""
         if self.channel is None:
             return None
         if self.thread:
-            return (self.channel, self.thread)
-        return (self.channel, "") if self.kind == "dm" else None
+            return (self.ws, self.channel, self.thread)
+        return (self.ws, self.channel, "") if self.kind == "dm" else None
 
     def line(self) -> str:
-        return json.dumps({"id": self.id, "by": self.by, "channel": self.channel,
-                           "thread": self.thread, "kind": self.kind}, ensure_ascii=False) + "\n"
+        row = {"id": self.id, "by": self.by, "channel": self.channel, "thread": self.thread,
+               "kind": self.kind}
+        return json.dumps({**row, "ws": self.ws} if self.ws else row, ensure_ascii=False) + "\n"
 
 
 def _file_text(body: str) -> str:
@@ -198,8 +202,8 @@ class Sessions:
         self.folder = sessions_path(db_path)
         self._lock = threading.Lock()
         self._entries: dict[str, Entry] = {}
-        self._by_place: dict[tuple[str, str], str] = {}
-        self._by_user: dict[str, set[str]] = {}
+        self._by_place: dict[tuple[str, str, str], str] = {}
+        self._by_user: dict[tuple[str, str], set[str]] = {}
         self._pending: set[str] = set()  # saved, but what they show not yet shown (see `pending`)
         self._recent: OrderedDict[str, str] = OrderedDict()  # last saved text of recent sessions
         self._unwritten: dict[str, str] = {}  # journaled, its file not written yet (id -> text)
@@ -259,17 +263,17 @@ class Sessions:
         self._entries[entry.id] = entry
         if entry.place is not None:
             self._by_place[entry.place] = entry.id
-        self._by_user.setdefault(entry.by, set()).add(entry.id)
+        self._by_user.setdefault((entry.ws, entry.by), set()).add(entry.id)
 
     def _unindex(self, entry: Entry) -> None:
         self._entries.pop(entry.id, None)
         if entry.place is not None and self._by_place.get(entry.place) == entry.id:
             del self._by_place[entry.place]
-        ids = self._by_user.get(entry.by)
+        ids = self._by_user.get((entry.ws, entry.by))
         if ids is not None:
             ids.discard(entry.id)
             if not ids:
-                del self._by_user[entry.by]
+                del self._by_user[(entry.ws, entry.by)]
 
     def _load(self, writable: bool, names: list[str], journaled: dict[str, Record | None]) -> None:
         """The index from its log, checked against the folder's file names and the journals
@@ -287,7 +291,7 @@ class Sessions:
                         (self._pending.add if row["pending"] else self._pending.discard)(row["id"])
                     else:
                         self._entries[row["id"]] = Entry(row["id"], row["by"], row["channel"],
-                                                         row["thread"], row["kind"])
+                                                         row["thread"], row["kind"], row.get("ws", ""))
                 except (ValueError, KeyError, TypeError, AttributeError):
                     continue  # a torn last line: the folder check below repairs it
         live = {sid for sid, record in journaled.items() if record is not None}
@@ -346,15 +350,19 @@ class Sessions:
             return None
         return read_session_file(self.folder / f"{session_id}.json")
 
-    def at(self, channel: str, thread_ts: str | None = None) -> str | None:
+    def at(self, channel: str, thread_ts: str | None = None, workspace: str = "") -> str | None:
         """The session running in this channel thread (or, without a thread, this DM)."""
         with self._lock:
-            return self._by_place.get((channel, thread_ts or ""))
+            return self._by_place.get((workspace, channel, thread_ts or ""))
 
-    def of(self, user: str) -> list[str]:
+    def of(self, user: str, workspace: str = "") -> list[str]:
         """Ids of the sessions `user` started."""
         with self._lock:
-            return sorted(self._by_user.get(user, ()))
+            return sorted(self._by_user.get((workspace, user), ()))
+
+    def of_workspace(self, workspace: str) -> list[str]:
+        with self._lock:
+            return [sid for sid, entry in self._entries.items() if entry.ws == workspace]
 
     def ids(self) -> list[str]:
         with self._lock:
@@ -523,6 +531,16 @@ class Sessions:
             if entry is not None:
                 self._unindex(entry)
                 self._append(json.dumps({"id": session_id, "gone": True}) + "\n")
+
+    def delete_workspace(self, workspace: str) -> int:
+        """Remove a workspace's sessions; the index is rewritten without a line of them."""
+        gone = self.of_workspace(workspace)
+        for sid in gone:
+            self.delete(sid)
+        if gone:
+            with self._lock:
+                self._compact()
+        return len(gone)
 
     def insert_new(self, records: list[Record]) -> int:
         """Add the records whose id is not there yet; returns how many were added."""

@@ -28,11 +28,13 @@ from .atomic import AtomicJSONStorage
 from .errors import CorruptDatabase
 from .holds import Holds
 from .ids import IdTaken
+from .installations import delete_sqlite_rows
 from .journal import journalled, undo_interrupted
 from .lock import DatabaseLock, is_locked
-from .protocol import Batch
+from .protocol import Batch, workspace_of
 from .seen import Seen
 from .sessions import Sessions, iter_sessions
+from .workspace import key_prefix
 
 Record = dict[str, Any]
 log = logging.getLogger("cmbot")
@@ -112,7 +114,7 @@ class Store:
         """Save a step; `IdTaken` if the id belongs to someone else's session or to a
         consultation (checked from the in-memory indexes: no extra read)."""
         self.lock_exclusive()
-        if session["id"] not in self._live.of(str(session.get("started_by", ""))) and (
+        if session["id"] not in self._live.of(str(session.get("started_by", "")), workspace_of(session)) and (
                 self._archive.has(session["id"]) or session["id"] in self._live.ids()):
             raise IdTaken(self.path, session["id"])
         self._live.save(session)
@@ -129,13 +131,13 @@ class Store:
         self.lock_exclusive()
         self._live.delete(session_id)
 
-    def session_at(self, channel: str, thread_ts: str | None = None) -> str | None:
+    def session_at(self, channel: str, thread_ts: str | None = None, workspace: str = "") -> str | None:
         """The id of the session running in this channel thread (or, with no thread, this DM)."""
-        return self._live.at(channel, thread_ts)
+        return self._live.at(channel, thread_ts, workspace)
 
-    def sessions_of(self, user: str) -> list[str]:
+    def sessions_of(self, user: str, workspace: str = "") -> list[str]:
         """Ids of the sessions `user` started (from the index: no file is read)."""
-        return self._live.of(user)
+        return self._live.of(user, workspace)
 
     def session_ids(self) -> list[str]:
         return self._live.ids()
@@ -188,13 +190,13 @@ class Store:
             rows = self._archive.rows()
         return [s for s in map(summary, rows) if where(s)]
 
-    def consultations_for(self, user: str | None,
-                          channel_ok: Callable[[str], bool] | None = None) -> Listing:
+    def consultations_for(self, user: str | None, channel_ok: Callable[[str], bool] | None = None,
+                          workspace: str = "") -> Listing:
         """Summaries (as `consultations`) of what `user` started plus the channel consultations
         of every channel `channel_ok` allows (asked once per channel), newest first. Served from
         in-memory indexes by person and by channel; summaries are built only for the rows read."""
         with self._lock:
-            return self._archive.listing(user, channel_ok)
+            return self._archive.listing(user, channel_ok, workspace)
 
     def records(self, table_name: str) -> Iterator[Record]:
         """Every whole record of a table, read from the files one at a time (as `db export`);
@@ -273,6 +275,27 @@ class Store:
             finally:
                 self._hot.storage.scrub_next = False
             return removed
+
+    def delete_workspace(self, workspace: str) -> dict[str, int]:
+        """A workspace's consultations (from their shards, the shards' backups and the index),
+        sessions (files and index), preferences (and the hot file's backup) and handled event
+        ids, leaving no copy. The default workspace cannot be deleted this way."""
+        if not workspace:
+            raise ValueError("the default workspace is not deleted by workspace")
+        prefix = key_prefix(workspace)
+        with self._lock:
+            self.lock_exclusive()
+            consultations = self._archive.remove_many(self._archive.of_workspace(workspace))
+            sessions = self._live.delete_workspace(workspace)
+            self._hot.storage.scrub_next = True
+            try:
+                prefs = len(self._prefs.remove(lambda doc: str(doc.get("user", "")).startswith(prefix)))
+            finally:
+                self._hot.storage.scrub_next = False
+            self.seen.forget(lambda key: key.startswith(prefix))
+            installations = delete_sqlite_rows(self.path, workspace)
+        return {"consultations": consultations, "sessions": sessions, "preferences": prefs,
+                "installations": installations}
 
     # --- preferences ------------------------------------------------------------------------
 

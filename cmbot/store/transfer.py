@@ -1,8 +1,8 @@
 """`cmbot db export` / `cmbot db import`: the database as JSON Lines, a stable, versioned format.
 
-Format version 1 (what `export` writes):
+Format version 2 (what `export` writes):
 
-- line 1, the header: `{"format": "cmbot-export", "format_version": 1, "cmbot_version": …,
+- line 1, the header: `{"format": "cmbot-export", "format_version": 2, "cmbot_version": …,
   "exported_at": …}`;
 - then one object per line: `{"type": "consultation", …}` for every finished consultation,
   shard by shard of the archive (shard files in name order, each in the order its
@@ -12,6 +12,7 @@ Format version 1 (what `export` writes):
   are `CONSULTATION` and `SESSION` below, always all of them, in that order; a field is never
   added or removed without a new format version.
 
+Format version 1: the same without `workspace` (every record in the default workspace, `""`).
 Format version 0 (an earlier draft): no header, one bare consultation object per line, `team`
 and `parent_id` possibly absent. `MIGRATIONS` upgrades each line to the current version.
 
@@ -36,13 +37,13 @@ from .archive import SHARDS, archive_path, export_records, shard_index, shard_na
 from .atomic import gc_paused
 from .errors import CorruptDatabase
 from .journal import journalled
-from .protocol import Storage
+from .protocol import Storage, with_workspace, workspace_of
 from .sessions import iter_sessions
 from .store import Record, Store
 from .stream import iter_documents
 
 FORMAT = "cmbot-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 # What each kind of field must hold, as JSON Schema; its name is the catalogue key
@@ -67,12 +68,14 @@ CONSULTATION: dict[str, str] = {
     "started_by": "string", "where": "object", "team": "boolean", "parent_id": "optional_string",
     "created_at": "string", "finished_at": "string",
     "answers": "object", "answered_by": "string_map", "recommendation": "recommendation",
+    "workspace": "string",
 }
 SESSION: dict[str, str] = {
     "id": "id", "flow_id": "id", "flow_version": "integer", "state": "id", "lang": "string",
     "started_by": "string", "where": "object", "team": "boolean", "parent_id": "optional_string",
     "created_at": "string", "updated_at": "string",
     "answers": "answers", "history": "strings", "editing": "boolean", "meta": "object",
+    "workspace": "string",
 }
 
 
@@ -98,7 +101,12 @@ def _v0_to_v1(line: dict[str, Any]) -> dict[str, Any]:
             "parent_id": line.get("parent_id")}
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+def _v1_to_v2(line: dict[str, Any]) -> dict[str, Any]:
+    """v1 lines predate workspaces: they belong to the default one."""
+    return {**line, "workspace": line.get("workspace", "")}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,7 @@ def header(exported_at: str | None = None) -> dict[str, Any]:
 
 def _check_export(path: Path, record: Record, line_type: str) -> str:
     fields = LINE_TYPES[line_type][1]
+    record = {**record, "workspace": workspace_of(record)}
     problems = check_fields(0, record, line_type)
     if problems:
         raise ExportError(path, str(record.get("id")), problems[0])
@@ -252,7 +261,9 @@ def _check(line_no: int, line: dict[str, Any], validate: bool = True) -> tuple[s
         return [Problem(line_no, "unknown_type", {"type": json.dumps(line["type"])})]
     table, fields = LINE_TYPES[line["type"]]
     problems = check_fields(line_no, line, line["type"]) if validate else []
-    return problems or (table, {f: line[f] for f in fields})
+    if problems:
+        return problems
+    return table, with_workspace({f: line[f] for f in fields if f != "workspace"}, line["workspace"])
 
 
 Line = tuple[int, str, Record]  # line number, store table, record

@@ -28,7 +28,9 @@ from psycopg_pool import ConnectionPool
 from ..errors import StorageFailed
 from ..holds import Holds
 from ..paged import Paged
-from ..protocol import TABLES, Batch, Record, summary
+from ..protocol import TABLES, Batch, Record, summary, with_workspace, workspace_of
+from ..workspace import key_prefix
+from .installations import delete_installation_rows
 from .schema import migrate
 from .seen import PostgresSeen
 
@@ -37,7 +39,7 @@ from .seen import PostgresSeen
 # so they go nowhere unless the program configured logging (`serve` does: they are logged).
 logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
-SUMMARY = "id, flow_id, lang, started_by, place, finished_at, parent_id, placement"
+SUMMARY = "id, flow_id, lang, started_by, place, finished_at, parent_id, placement, workspace"
 NEWEST = "ORDER BY finished_at DESC, id DESC"
 
 
@@ -55,17 +57,18 @@ def _dumps(record: Record) -> str:
 
 
 def _summary(row: tuple[Any, ...]) -> Record:
-    cid, flow_id, lang, by, place, finished_at, parent_id, placement = row
-    return {"id": cid, "flow_id": flow_id, "lang": lang, "started_by": by,
-            "where": json.loads(place), "finished_at": finished_at, "parent_id": parent_id,
-            "recommendation": {"placement": placement}}
+    cid, flow_id, lang, by, place, finished_at, parent_id, placement, workspace = row
+    return with_workspace({"id": cid, "flow_id": flow_id, "lang": lang, "started_by": by,
+                           "where": json.loads(place), "finished_at": finished_at,
+                           "parent_id": parent_id, "recommendation": {"placement": placement}}, workspace)
 
 
 def _session_row(record: Record) -> tuple[Any, ...]:
     where = record.get("where") if isinstance(record.get("where"), dict) else {}
     return (_text(record["id"]), _text(record.get("started_by")), _text(where.get("channel")),
             _text(where.get("thread_ts")), _text(where.get("kind")),
-            _text(record.get("updated_at") or ""), _dumps(record), time.time())
+            _text(record.get("updated_at") or ""), _dumps(record), time.time(),
+            _text(workspace_of(record)))
 
 
 def _consultation_row(record: Record) -> tuple[Any, ...]:
@@ -74,21 +77,24 @@ def _consultation_row(record: Record) -> tuple[Any, ...]:
     return (_text(record["id"]), _text(short["finished_at"] or ""), _text(short["flow_id"]),
             _text(short["lang"]), _text(short["started_by"]), _text(where.get("kind")),
             _text(where.get("channel")), _dumps(short["where"]),
-            _text(short["recommendation"]["placement"]), _text(short["parent_id"]), _dumps(record))
+            _text(short["recommendation"]["placement"]), _text(short["parent_id"]), _dumps(record),
+            _text(workspace_of(record)))
 
 
 INSERT_SESSION = """INSERT INTO sessions (id, started_by, channel, thread_ts, kind, updated_at, data,
-                    saved_at) VALUES (%s, %s, %s, %s, %s, %s, %s, to_timestamp(%s))"""
+                    saved_at, workspace) VALUES (%s, %s, %s, %s, %s, %s, %s, to_timestamp(%s), %s)"""
 UPSERT_SESSION = INSERT_SESSION + """ ON CONFLICT (id) DO UPDATE SET started_by = EXCLUDED.started_by,
     channel = EXCLUDED.channel, thread_ts = EXCLUDED.thread_ts, kind = EXCLUDED.kind,
-    updated_at = EXCLUDED.updated_at, data = EXCLUDED.data, saved_at = EXCLUDED.saved_at"""
+    updated_at = EXCLUDED.updated_at, data = EXCLUDED.data, saved_at = EXCLUDED.saved_at,
+    workspace = EXCLUDED.workspace"""
 INSERT_CONSULTATION = """INSERT INTO consultations (id, finished_at, flow_id, lang, started_by, kind,
-    channel, place, placement, parent_id, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
+    channel, place, placement, parent_id, data, workspace)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
 UPSERT_CONSULTATION = INSERT_CONSULTATION + """ ON CONFLICT (id) DO UPDATE SET
     finished_at = EXCLUDED.finished_at, flow_id = EXCLUDED.flow_id, lang = EXCLUDED.lang,
     started_by = EXCLUDED.started_by, kind = EXCLUDED.kind, channel = EXCLUDED.channel,
     place = EXCLUDED.place, placement = EXCLUDED.placement, parent_id = EXCLUDED.parent_id,
-    data = EXCLUDED.data"""
+    data = EXCLUDED.data, workspace = EXCLUDED.workspace"""
 INSERT_NEW = {"sessions": INSERT_SESSION + " ON CONFLICT (id) DO NOTHING",
               "consultations": INSERT_CONSULTATION + " ON CONFLICT (id) DO NOTHING"}
 ROW_OF = {"sessions": _session_row, "consultations": _consultation_row}
@@ -159,22 +165,23 @@ class PostgresStore:
         found = [r for r in (json.loads(row[0]) for row in rows) if where(r)]
         return sorted(found, key=lambda r: r.get("updated_at", ""), reverse=True)
 
-    def session_at(self, channel: str, thread_ts: str | None = None) -> str | None:
+    def session_at(self, channel: str, thread_ts: str | None = None, workspace: str = "") -> str | None:
         """The session running in this channel thread (or, without a thread, this DM)."""
         if thread_ts:
-            query = "channel = %s AND thread_ts = %s"
-            params: tuple[Any, ...] = (_text(channel), _text(thread_ts))
+            query = "workspace = %s AND channel = %s AND thread_ts = %s"
+            params: tuple[Any, ...] = (_text(workspace), _text(channel), _text(thread_ts))
         else:
-            query, params = "channel = %s AND kind = 'dm' AND coalesce(thread_ts, '') = ''", (_text(channel),)
+            query = "workspace = %s AND channel = %s AND kind = 'dm' AND coalesce(thread_ts, '') = ''"
+            params = (_text(workspace), _text(channel))
         with self.connection() as conn:
             row = conn.execute(f"SELECT id FROM sessions WHERE {query} ORDER BY saved_at DESC LIMIT 1",
                                params).fetchone()
         return row[0] if row else None
 
-    def sessions_of(self, user: str) -> list[str]:
+    def sessions_of(self, user: str, workspace: str = "") -> list[str]:
         with self.connection() as conn:
-            rows = conn.execute("SELECT id FROM sessions WHERE started_by = %s ORDER BY id",
-                                (_text(user),)).fetchall()
+            rows = conn.execute("SELECT id FROM sessions WHERE workspace = %s AND started_by = %s "
+                                "ORDER BY id", (_text(workspace), _text(user))).fetchall()
         return [r[0] for r in rows]
 
     def session_ids(self) -> list[str]:
@@ -249,16 +256,32 @@ class PostgresStore:
             rows = conn.execute(f"SELECT {SUMMARY} FROM consultations {NEWEST}").fetchall()
         return [s for s in map(_summary, rows) if where(s)]
 
-    def consultations_for(self, user: str | None,
-                          channel_ok: Callable[[str], bool] | None = None) -> Page:
+    def consultations_for(self, user: str | None, channel_ok: Callable[[str], bool] | None = None,
+                          workspace: str = "") -> Page:
         channels: list[str] = []
         if channel_ok is not None:
             with self.connection() as conn:
-                known = conn.execute("SELECT DISTINCT channel FROM consultations "
-                                     "WHERE kind = 'channel' AND channel IS NOT NULL").fetchall()
+                known = conn.execute("SELECT DISTINCT channel FROM consultations WHERE workspace = %s "
+                                     "AND kind = 'channel' AND channel IS NOT NULL",
+                                     (_text(workspace),)).fetchall()
             channels = sorted(c for (c,) in known if channel_ok(c))
-        return Page(self, "(started_by = %(user)s OR (kind = 'channel' AND channel = ANY(%(channels)s)))",
-                    {"user": _text(user), "channels": channels})
+        return Page(self, "workspace = %(ws)s AND (started_by = %(user)s OR (kind = 'channel' "
+                    "AND channel = ANY(%(channels)s)))",
+                    {"user": _text(user), "channels": channels, "ws": _text(workspace)})
+
+    def delete_workspace(self, workspace: str) -> dict[str, int]:
+        """Every row of a workspace, its Slack installation included, in one transaction."""
+        if not workspace:
+            raise ValueError("the default workspace is not deleted by workspace")
+        like = key_prefix(workspace).replace("_", "\\_") + "%"
+        with self.connection() as conn, conn.transaction():
+            counts = {table: conn.execute(f"DELETE FROM {table} WHERE workspace = %s",
+                                          (workspace,)).rowcount for table in TABLES}
+            counts["preferences"] = conn.execute("DELETE FROM prefs WHERE user_id LIKE %s",
+                                                 (like,)).rowcount
+            conn.execute("DELETE FROM seen_events WHERE key LIKE %s", (like,))
+            counts["installations"] = delete_installation_rows(conn, workspace)
+        return counts
 
     # --- transfer ----------------------------------------------------------------------------
 

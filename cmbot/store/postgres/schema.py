@@ -59,6 +59,22 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE sessions ADD COLUMN pending boolean NOT NULL DEFAULT false",
         "CREATE INDEX sessions_pending ON sessions (id) WHERE pending",
     ),
+    (  # 3: every session and consultation belongs to a workspace ('' the default: a single-token
+       # bot, the terminal); lookups by person and place are within a workspace
+        "ALTER TABLE sessions ADD COLUMN workspace text NOT NULL DEFAULT ''",
+        "ALTER TABLE consultations ADD COLUMN workspace text NOT NULL DEFAULT ''",
+        "DROP INDEX sessions_by_user",
+        "DROP INDEX sessions_by_place",
+        "CREATE INDEX sessions_by_user ON sessions (workspace, started_by)",
+        "CREATE INDEX sessions_by_place ON sessions (workspace, channel, thread_ts)",
+        "DROP INDEX consultations_by_user",
+        "DROP INDEX consultations_by_channel",
+        """CREATE INDEX consultations_by_user ON consultations
+               (workspace, started_by, finished_at DESC, id DESC)""",
+        """CREATE INDEX consultations_by_channel ON consultations
+               (workspace, channel, finished_at DESC, id DESC) WHERE kind = 'channel'""",
+        "CREATE INDEX consultations_by_workspace ON consultations (workspace)",
+    ),
 ]
 
 LATEST = len(MIGRATIONS)
