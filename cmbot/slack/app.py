@@ -18,7 +18,9 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.middleware.authorization import SingleTeamAuthorization
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -28,9 +30,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.web import SlackResponse
 
+from ..i18n import t
 from ..service import Desk
+from ..store.engines import EngineError
+from ..store.installations import oauth_stores
 from . import panel
-from .config import ConfigError, Settings, redact
+from .config import BOT_SCOPES, ConfigError, Settings, redact
 from .context import CONDUCTOR, EVENT, HANDED, LANES
 from .conversation import Conductor
 from .courier import Failure, slack_error
@@ -38,6 +43,7 @@ from .lanes import Lanes
 from .listeners import register_listeners
 from .reminders import Reminders
 from .transport import KeepAliveClient, RetryingRespond
+from .workspaces import DEFAULT, Conductors, SignedStates, TokenFor, workspace_key
 
 log = logging.getLogger("cmbot.slack")
 BODY_MAX = 1 << 20  # Slack's payloads are a few KB; anything near this is not Slack
@@ -95,7 +101,43 @@ def check_slack(settings: Settings) -> SlackResponse:
 
 
 def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
-              verify: bool = True) -> tuple[App, Conductor]:
+              verify: bool = True) -> tuple[App, Conductors]:
+    """The Bolt app: with one bot token (`SLACK_BOT_TOKEN`), or installed in many workspaces
+    through Slack's OAuth flow (`settings.oauth`: `/slack/install`, `/slack/oauth_redirect`)."""
+    lanes = lanes or Lanes()
+
+    def make(scoped: Desk, client: WebClient) -> Conductor:
+        conductor = Conductor(scoped, client, settings.lang, after_answer=panel.after_answer,
+                              after_leave=panel.after_leave)
+        conductor.courier.defer = lanes.submit
+        return conductor
+
+    def client_with(token: str) -> WebClient:
+        """A workspace's interviews' client: retries, and its connections kept open (a turn
+        makes two or three calls)."""
+        return resilient(KeepAliveClient(token=token, base_url=settings.api_url))
+
+    if settings.oauth is None:
+        app = single_team_app(settings, verify)
+        token = settings.bot_token
+        conductors = Conductors(desk, make, client_with, lambda ws, _: token if ws == DEFAULT else None)
+    else:
+        app, authorize = oauth_app(settings, desk)
+        conductors = Conductors(desk, make, client_with, installed_token(settings, authorize))
+        register_uninstall(app, conductors)
+    app.middleware(provider(conductors, lanes, many=settings.oauth is not None))
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        log.error("listener failed: %s", type(error).__name__, exc_info=error)
+        return BoltResponse(status=200, body="")  # never a 500 to Slack: it would only retry
+
+    register_listeners(app)
+    return app, conductors
+
+
+def single_team_app(settings: Settings, verify: bool) -> App:
+    """One workspace, one bot token: checked once at start (`auth.test`)."""
     app = App(
         token=settings.bot_token,
         signing_secret=settings.signing_secret or "socket-mode",
@@ -105,30 +147,103 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
         before_authorize=reject_malformed,  # right after the signature check, before Bolt reads it
     )
     resilient(app.client).base_url = settings.api_url  # what Bolt's per-request clients copy
-    # The interviews' own client: the same retries, and its connections kept open (a turn
-    # makes two or three calls).
-    client = resilient(KeepAliveClient(token=settings.bot_token, base_url=settings.api_url))
     if verify:
         identity = check_slack(settings)
         for middleware in app._middleware_list:  # Bolt would call auth.test on the first request
             if isinstance(middleware, SingleTeamAuthorization):
                 middleware.auth_test_result = identity
-    conductor = Conductor(desk, client, settings.lang, after_answer=panel.after_answer,
-                          after_leave=panel.after_leave)
-    lanes = lanes or Lanes()
-    conductor.courier.defer = lanes.submit
+    return app
 
-    @app.middleware
+
+def oauth_app(settings: Settings, desk: Desk) -> tuple[App, InstallationStoreAuthorize]:
+    """Installed in many workspaces: Bolt's OAuth flow, installations and states kept in
+    cmbot's database, each request authorised with its workspace's bot token (rotated when it
+    is about to expire, if the app turned token rotation on)."""
+    oauth = settings.oauth
+    assert oauth is not None
+    try:
+        installations, states = oauth_stores(desk.store, oauth.client_id)
+    except EngineError as exc:
+        raise ConfigError(str(exc)) from None
+    authorize = InstallationStoreAuthorize(
+        logger=log, installation_store=installations, client_id=oauth.client_id,
+        client_secret=oauth.client_secret, token_rotation_expiration_minutes=oauth.rotation_minutes,
+        bot_only=True, cache_enabled=True,  # auth.test once per token, not per request
+        client=resilient(WebClient(base_url=settings.api_url)))
+    app = App(
+        signing_secret=settings.signing_secret,
+        process_before_response=True,
+        before_authorize=reject_malformed,
+        authorize=authorize,
+        user_facing_authorize_error_message=t("slack.not_installed", settings.lang),
+        installation_store=installations,
+        installation_store_bot_only=True,
+        oauth_settings=OAuthSettings(
+            client_id=oauth.client_id, client_secret=oauth.client_secret, scopes=list(BOT_SCOPES),
+            redirect_uri=oauth.redirect_uri, installation_store=installations,
+            installation_store_bot_only=True, state_store=SignedStates(states, oauth.state_secret),
+            token_rotation_expiration_minutes=oauth.rotation_minutes),
+    )
+    resilient(app.client).base_url = settings.api_url  # oauth.v2.access too: SLACK_API_URL
+    return app, authorize
+
+
+def installed_token(settings: Settings, authorize: InstallationStoreAuthorize) -> TokenFor:
+    """A workspace's bot token outside any request (reminders), through the same authorisation
+    as requests: a token about to expire is refreshed and saved first."""
+    def token_for(workspace: str, enterprise_id: str | None) -> str | None:
+        org = workspace.startswith("E")
+        context = BoltContext({"client": WebClient(base_url=settings.api_url, timeout=10)})
+        try:
+            found = authorize(context=context, enterprise_id=workspace if org else enterprise_id,
+                              team_id=None if org else workspace, user_id=None)
+        except Exception as exc:  # a workspace gone, or Slack unreachable: no token now
+            log.warning("no bot token for workspace %s: %s", workspace, type(exc).__name__)
+            return None
+        return found.bot_token if found is not None else None
+    return token_for
+
+
+def register_uninstall(app: App, conductors: Conductors) -> None:
+    """`app_uninstalled` and `tokens_revoked`: the workspace's tokens go (Bolt's own
+    listeners delete them from the installation store); its data stays until an operator runs
+    `cmbot db delete-workspace`."""
+    removing = app.default_app_uninstalled_event_listener()
+    revoking = app.default_tokens_revoked_event_listener()
+
+    def on_uninstalled(context: BoltContext) -> None:
+        removing(context=context)
+        conductors.forget(workspace_key(context))
+        log.info("cmbot was uninstalled from workspace %s: its tokens are deleted",
+                 workspace_key(context))
+
+    def on_revoked(event: dict[str, Any], context: BoltContext) -> None:
+        revoking(event=event, context=context)
+        if (event.get("tokens") or {}).get("bot"):
+            conductors.forget(workspace_key(context))
+
+    app.event("app_uninstalled")(on_uninstalled)
+    app.event("tokens_revoked")(on_revoked)
+
+
+def provider(conductors: Conductors, lanes: Lanes, many: bool) -> Callable[..., Any]:
     def provide(context: BoltContext, body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
-        """The conductor and the lanes for the listeners; and each event handled once: Slack
-        re-sends events it thinks were lost (same `event_id`), also after a restart."""
+        """The workspace's conductor and the lanes for the listeners; and each event handled
+        once: Slack re-sends events it thinks were lost (same `event_id`), also after a restart."""
+        if many and context.bot_token is None:  # uninstalled, tokens revoked: Bolt's listeners
+            return next()
+        workspace = workspace_key(context) if many else DEFAULT
+        conductor = conductors.of(workspace, context.bot_token, context.enterprise_id)
+        if conductor is None:
+            return next()
         context[CONDUCTOR], context[LANES] = conductor, lanes
         if context.response_url:  # replies to commands and clicks, retried like Web API calls
             context["respond"] = RetryingRespond(response_url=context.response_url,
-                                                 retry_handlers=client.retry_handlers)
+                                                 retry_handlers=conductor.client.retry_handlers)
         event_id = body.get("event_id")
         if not isinstance(event_id, str):
             return next()
+        desk = conductor.desk
         if not desk.claim(event_id):
             return BoltResponse(status=200, body="")
         context[EVENT] = event_id
@@ -140,14 +255,7 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
         if not context.get(HANDED):  # nothing was handed to a lane: the event is done
             desk.done(event_id)
         return response
-
-    @app.error
-    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
-        log.error("listener failed: %s", type(error).__name__, exc_info=error)
-        return BoltResponse(status=200, body="")  # never a 500 to Slack: it would only retry
-
-    register_listeners(app)
-    return app, conductor
+    return provide
 
 
 def reject_malformed(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
@@ -229,8 +337,8 @@ def start(settings: Settings, desk: Desk) -> Bot:
     """The app, Slack checked, and its reminders swept in their own thread: what every way of
     serving starts with."""
     lanes = Lanes()
-    app, conductor = build_app(settings, desk, lanes)
-    reminders = Reminders(conductor, settings.remind_after, settings.expire_after, settings.sweep_every)
+    app, conductors = build_app(settings, desk, lanes)
+    reminders = Reminders(conductors, settings.remind_after, settings.expire_after, settings.sweep_every)
     reminders.start()
     return Bot(app, lanes, reminders)
 
@@ -260,4 +368,7 @@ def serve(settings: Settings, desk: Desk) -> None:
     # Bound first, then logged: with `--port 0` the system picks the port, and the log says which.
     server = http_server(bot.app, settings.port)
     log.info("cmbot: listening on http://0.0.0.0:%s/slack/events", server.effective_port)
+    if settings.oauth is not None:
+        log.info("cmbot: installing in many workspaces from http://0.0.0.0:%s/slack/install",
+                 server.effective_port)
     server.run()

@@ -16,9 +16,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from ..interview import Session
-from .conversation import Conductor
 from .effects import Plan
 from .state import SlackState
+from .workspaces import Conductors
 
 log = logging.getLogger("cmbot.slack")
 
@@ -28,9 +28,9 @@ def idle_for(session: Session, now: datetime) -> timedelta:
 
 
 class Reminders:
-    def __init__(self, conductor: Conductor, remind_after: timedelta, expire_after: timedelta,
+    def __init__(self, conductors: Conductors, remind_after: timedelta, expire_after: timedelta,
                  every: float):
-        self.conductor = conductor
+        self.conductors = conductors  # each session is reminded in its workspace, with its token
         self.remind_after, self.expire_after, self.every = remind_after, expire_after, every
         self._quiet_until: dict[str, float] = {}  # reminded sessions: nothing to do before then
         self._stopped = threading.Event()
@@ -39,9 +39,10 @@ class Reminders:
     def recover(self) -> int:
         """Show, once, what interviews were waiting for when the bot stopped."""
         shown = 0
-        for session_id in self.conductor.desk.pending_sessions():
+        for session_id in self.conductors.desk.pending_sessions():
             try:
-                shown += self.conductor.recover(session_id)
+                conductor = self.conductors.for_session(session_id)
+                shown += conductor.recover(session_id) if conductor else 0
             except Exception:
                 log.exception("could not recover session %s", session_id)
         if shown:
@@ -50,7 +51,7 @@ class Reminders:
 
     def sweep(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
-        desk = self.conductor.desk
+        desk = self.conductors.desk
         oldest = now.timestamp() - self.remind_after.total_seconds()
         for session_id in desk.session_ids():
             saved = desk.idle_since(session_id)
@@ -59,7 +60,9 @@ class Reminders:
             self._sweep_one(session_id, now)
 
     def _sweep_one(self, session_id: str, now: datetime) -> None:
-        desk = self.conductor.desk
+        conductor = self.conductors.for_session(session_id)
+        if conductor is None:  # its workspace uninstalled cmbot: nobody to remind
+            return
         touched: float | None = None
 
         def decide(session: Session | None, state: SlackState | None) -> Plan:
@@ -69,17 +72,17 @@ class Reminders:
                 return Plan()
             idle = idle_for(session, now)
             if idle >= self.expire_after:
-                return self.conductor.expire(session, state)
+                return conductor.expire(session, state)
             if idle >= self.remind_after and state.reminded != session.updated_at:
                 touched = datetime.fromisoformat(session.updated_at).timestamp()
-                return self.conductor.remind(session, state)
+                return conductor.remind(session, state)
             if state.reminded == session.updated_at:
                 wake = datetime.fromisoformat(session.updated_at) + self.expire_after
                 self._quiet_until[session.id] = wake.timestamp()
             return Plan()  # nothing saved: a session moved to a new flow version is told so first
-        self.conductor.step(session_id, "", decide)
+        conductor.step(session_id, "", decide)
         if touched is not None:
-            desk.set_idle_since(session_id, touched)
+            conductor.desk.set_idle_since(session_id, touched)
 
     def run(self) -> None:
         try:
@@ -88,7 +91,7 @@ class Reminders:
             log.exception("recovery at start-up failed")
         while not self._stopped.is_set():
             try:
-                self.conductor.desk.reload_flows()
+                self.conductors.desk.reload_flows()
                 self.sweep()
             except Exception:  # a bad sweep must not end the thread
                 log.exception("reminder sweep failed")

@@ -12,6 +12,7 @@ against Slack's documented size limits so that a message Slack would reject with
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import socket
@@ -72,6 +73,15 @@ class Call:
     def text(self) -> str:
         """The ``text`` parameter, or ``""`` — the most common thing tests look at."""
         return str(self.params.get("text") or "")
+
+    @property
+    def token(self) -> str | None:
+        """The token the call was made with (``Authorization: Bearer …``, else ``token=``)."""
+        bearer = self.headers.get("authorization", "")
+        if bearer.startswith("Bearer "):
+            return bearer[len("Bearer "):]
+        found = self.params.get("token")
+        return str(found) if found else None
 
 
 @dataclass
@@ -227,6 +237,85 @@ class FakeSlack:
         self.home_views: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.websocket: Callable[[Any], None] | None = None  # set by `fakesocket.SocketMode`
+        # OAuth (an app installed in many workspaces): once a workspace is installed, every
+        # Web API call must carry the bot token of an installed workspace.
+        self.client_id, self.client_secret = "111.222", "fake-client-secret"
+        self.codes: dict[str, dict[str, Any]] = {}  # one-time install codes -> install
+        self.tokens: dict[str, str] = {}  # live bot token -> its workspace's team id
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> team id
+        self.revoked: set[str] = set()
+        self._token: str | None = None  # the token of the call being answered
+        self._headers: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ OAuth
+
+    def install_code(self, team: str, *, installer: str = "U1", rotation: bool = False,
+                     expires_in: int = 43_200) -> str:
+        """A code Slack would hand to the app's redirect URL once `installer` approved the
+        install in `team` (with `rotation`, the token expires and comes with a refresh token)."""
+        with self._lock:
+            code = f"code-{team}-{self._next()}"
+            self.codes[code] = {"team": team, "installer": installer, "rotation": rotation,
+                                "expires_in": expires_in}
+            return code
+
+    def uninstall(self, team: str) -> None:
+        """The workspace removed the app: its tokens stop working."""
+        with self._lock:
+            for token in [t for t, owner in self.tokens.items() if owner == team]:
+                del self.tokens[token]
+                self.revoked.add(token)
+
+    def tokens_of(self, team: str) -> list[str]:
+        with self._lock:
+            return [t for t, owner in self.tokens.items() if owner == team]
+
+    def _issue(self, team: str, rotation: bool, expires_in: int) -> dict[str, Any]:
+        n = self._next()
+        token = f"xoxb-{team}-{n}" if not rotation else f"xoxe.xoxb-1-{team}-{n}"
+        self.tokens[token] = team
+        answer: dict[str, Any] = {"access_token": token}
+        if rotation:
+            refresh = f"xoxe-1-{team}-{n}"
+            self.refresh_tokens[refresh] = team
+            answer |= {"refresh_token": refresh, "expires_in": expires_in}
+        return answer
+
+    def _oauth_v2_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self._client_credentials(params) != (self.client_id, self.client_secret):
+            return self._error("invalid_client_id")
+        if params.get("grant_type") == "refresh_token":
+            team = self.refresh_tokens.pop(str(params.get("refresh_token")), None)
+            if team is None:
+                return self._error("invalid_refresh_token")
+            return {"ok": True, "token_type": "bot", "app_id": APP_ID, "team": {"id": team},
+                    "enterprise": None, "is_enterprise_install": False,
+                    **self._issue(team, True, 43_200)}
+        install = self.codes.pop(str(params.get("code")), None)
+        if install is None:
+            return self._error("invalid_code")
+        return {"ok": True, "app_id": APP_ID, "authed_user": {"id": install["installer"]},
+                "scope": "chat:write,commands,im:history", "token_type": "bot",
+                "bot_user_id": BOT_USER_ID,
+                "team": {"id": install["team"], "name": f"Team {install['team']}"},
+                "enterprise": None, "is_enterprise_install": False,
+                **self._issue(install["team"], install["rotation"], install["expires_in"])}
+
+    def _client_credentials(self, params: dict[str, Any]) -> tuple[Any, Any]:
+        """The app's id and secret: HTTP Basic auth (what slack_sdk sends), else parameters."""
+        basic = self._headers.get("authorization", "")
+        if basic.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
+            return client_id, secret
+        return params.get("client_id"), params.get("client_secret")
+
+    def _refused_token(self, method: str) -> dict[str, Any] | None:
+        """Once any workspace is installed, a call without a live token fails as in Slack."""
+        if not (self.tokens or self.revoked) or method in ("oauth.v2.access", "upload", "response"):
+            return None
+        if self._token in self.tokens:
+            return None
+        return self._error("token_revoked" if self._token in self.revoked else "invalid_auth")
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -434,7 +523,8 @@ class FakeSlack:
         lines = []
         for index, call in enumerate(self.calls[after:], start=after):
             hint = call.params.get("text") or call.params.get("error") or ""
-            lines.append(f"\n  [{index}] {call.method} {str(hint)[:80]!r}")
+            token = f" [{call.token}]" if call.token and (self.tokens or self.revoked) else ""
+            lines.append(f"\n  [{index}] {call.method}{token} {str(hint)[:80]!r}")
         return "".join(lines)
 
     # ------------------------------------------------------------------ dispatch
@@ -457,6 +547,7 @@ class FakeSlack:
 
         with self._lock:
             call = Call(method, params, headers, time.time(), path)
+            self._token, self._headers = call.token, headers
             status, body, extra_headers = self._answer(method, params)
             if isinstance(body, dict):
                 call.response.update(body)
@@ -476,6 +567,9 @@ class FakeSlack:
                 extra_headers["Retry-After"] = str(failure.retry_after)
             body = {"ok": False, "error": failure.error, **failure.extra}
             return failure.status, body, extra_headers
+        refused = self._refused_token(method)
+        if refused is not None:
+            return 200, refused, {}
         custom = self._handlers.get(method)
         if custom is not None:
             return 200, custom(params), {}
@@ -541,12 +635,13 @@ class FakeSlack:
     # ------------------------------------------------------------------ methods
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        team = self.tokens.get(self._token or "", TEAM_ID)  # the workspace of the token used
         return {
             "ok": True,
-            "url": "https://t1.slack.com/",
+            "url": f"https://{team.lower()}.slack.com/",
             "team": "Test Team",
             "user": "cmbot",
-            "team_id": TEAM_ID,
+            "team_id": team,
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
@@ -733,6 +828,7 @@ class FakeSlack:
 
 _BUILTIN: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": FakeSlack._auth_test,
+    "oauth.v2.access": FakeSlack._oauth_v2_access,
     "chat.postMessage": FakeSlack._chat_post_message,
     "chat.update": FakeSlack._chat_update,
     "chat.postEphemeral": FakeSlack._chat_post_ephemeral,

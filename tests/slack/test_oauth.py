@@ -1,0 +1,155 @@
+"""cmbot offered to many workspaces: two workspaces install it through Slack's OAuth flow
+(`/slack/install` -> Slack's consent page -> `/slack/oauth_redirect`) on one running
+`cmbot serve --http`, run interviews with the SAME user and channel ids, and nothing crosses:
+not the history, a consultation id typed by hand, an export, the App Home, a reminder, nor the
+token any Web API call is made with. One workspace uninstalls; the other goes on. On the TinyDB
+files and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from conftest import SIGNING_SECRET, BotProcess, StartBot
+from fakeslack import FakeSlack
+from interview_steps import ARTICLE
+from signing import BotDriver
+from test_dm_interview import run_interview
+
+USER, DM = "U1", "D1"  # the same ids in both workspaces: two different people
+STATE_SECRET = "a-random-state-secret-for-tests"
+COOKIE = "slack-app-oauth-state"
+REMINDING = {"CMBOT_REMIND_AFTER": "3s", "CMBOT_EXPIRE_AFTER": "1h", "CMBOT_SWEEP_EVERY": "0.3"}
+
+
+@pytest.fixture(params=["tinydb", "postgresql"])
+def many(request: pytest.FixtureRequest, start_bot: StartBot, fake_slack: FakeSlack) -> BotProcess:
+    """`cmbot serve --http` with OAuth settings and no bot token, on each engine."""
+    env = {"SLACK_BOT_TOKEN": None, "SLACK_CLIENT_ID": fake_slack.client_id,
+           "SLACK_CLIENT_SECRET": fake_slack.client_secret, "SLACK_STATE_SECRET": STATE_SECRET,
+           **REMINDING}
+    if request.param == "postgresql":
+        env["CMBOT_DATABASE_URL"] = request.getfixturevalue("pg_url")
+    return start_bot(**env)
+
+
+def fetch(url: str, cookie: str | None = None) -> tuple[int, str, dict[str, str]]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode(), dict(error.headers)
+
+
+def install(bot: BotProcess, team: str, rotation: bool = False) -> str:
+    """Click "Add to Slack", approve in `team`, come back to the redirect URL; the page shown."""
+    status, page, headers = fetch(bot.url + "/slack/install")
+    assert status == 200, page
+    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    assert cookie.startswith(f"{COOKIE}=")
+    link = page[page.index("https://slack.com/oauth/v2/authorize?"):].split('"', 1)[0].replace("&amp;", "&")
+    asked = parse_qs(urlsplit(link).query)
+    assert asked["client_id"] == [bot.fake.client_id] and "chat:write" in asked["scope"][0].split(",")
+    code = bot.fake.install_code(team, rotation=rotation)
+    query = urlencode({"code": code, "state": asked["state"][0]})
+    status, page, _ = fetch(f"{bot.url}/slack/oauth_redirect?{query}", cookie)
+    assert status == 200, page
+    return page
+
+
+def workspace(bot: BotProcess, team: str) -> SimpleNamespace:
+    """What `run_interview` drives: the bot, seen from one workspace."""
+    return SimpleNamespace(fake=bot.fake, driver=BotDriver(bot.url, SIGNING_SECRET, bot.fake.url, team=team),
+                           db_path=bot.db_path)
+
+
+def interview(ws: SimpleNamespace) -> tuple[str, int]:
+    """A whole interview of U1 in their DM D1; the consultation id and where its calls start."""
+    mark = ws.fake.mark()
+    ws.driver.message(USER, DM, "start")
+    result = run_interview(ws, ARTICLE, after=mark)
+    settle(ws.fake)  # the answered question is tidied after the result is posted
+    return result.params["metadata"]["event_payload"]["consultation_id"], mark
+
+
+def settle(fake: FakeSlack, quiet: float = 0.5) -> None:
+    """Wait until the bot has made no Web API call for `quiet` seconds."""
+    seen = -1
+    while seen != fake.mark():
+        seen = fake.mark()
+        time.sleep(quiet)
+
+
+def answer(ws: SimpleNamespace, text: str) -> str:
+    """A `/cmbot` command in the person's DM and its private answer."""
+    mark = ws.fake.mark()
+    reply = ws.driver.command(text, user=USER, channel=DM)
+    assert reply.status == 200
+    return json.dumps(ws.fake.wait_for("response", after=mark).params, ensure_ascii=False)
+
+
+def tokens_used(fake: FakeSlack, after: int, until: int | None = None) -> set[str | None]:
+    """The tokens of the Web API calls made in between (the response URL takes none)."""
+    return {c.token for c in fake.calls[after:until] if c.method not in ("response", "upload")}
+
+
+def test_two_workspaces_installed_by_oauth_keep_everything_apart(many: BotProcess):
+    fake = many.fake
+    for team in ("T1", "T2"):
+        assert "Thank you!" in install(many, team)
+        assert len(fake.tokens_of(team)) == 1
+    one, two = workspace(many, "T1"), workspace(many, "T2")
+
+    first, mark1 = interview(one)
+    end1 = fake.mark()
+    second, mark2 = interview(two)
+    assert tokens_used(fake, mark1, end1) == set(fake.tokens_of("T1"))  # T1's steps, T1's token
+    assert tokens_used(fake, mark2) == set(fake.tokens_of("T2"))
+
+    # the history, an id typed by hand, an export, a delete: each workspace has only its own
+    assert first in answer(one, "history") and second not in answer(one, "history")
+    assert second in answer(two, "history") and first not in answer(two, "history")
+    assert "Risks" in answer(one, f"show {first}")
+    unknown = answer(one, "show 000000000000").replace("000000000000", "X")
+    assert answer(one, f"show {second}").replace(second, "X") == unknown
+    assert "No consultation" in answer(one, f"export {second}")
+    assert "No consultation" in answer(one, f"delete {second}")
+    assert second in answer(two, "history")
+
+    # the App Home of U1 in T1, published with T1's token, lists T1's consultation only
+    mark = fake.mark()
+    one.driver.app_home_opened(USER)
+    home = fake.wait_for("views.publish", after=mark)
+    assert home.token in fake.tokens_of("T1")
+    assert first in json.dumps(home.params) and second not in json.dumps(home.params)
+
+    # an interview left half-way in each workspace is reminded there, with that workspace's token
+    mark = fake.mark()
+    one.driver.message(USER, DM, "start")
+    two.driver.message(USER, DM, "start")
+    for team in ("T1", "T2"):
+        fake.wait_for("chat.postMessage", lambda c, team=team: "waiting for you" in c.text
+                      and c.token in fake.tokens_of(team), after=mark, timeout=15)
+
+    # T1 uninstalls: its tokens are deleted, its requests refused cleanly; T2 goes on
+    fake.uninstall("T1")
+    assert one.driver.event({"type": "app_uninstalled"}, team="T1").status == 200
+    time.sleep(0.5)
+    mark = fake.mark()
+    assert one.driver.command("history", user=USER, channel=DM).status == 200
+    told = fake.wait_for("response", after=mark)
+    assert "not installed in this workspace any more" in told.text and first not in told.text
+    assert one.driver.message(USER, DM, "start").status == 200
+    settle(fake)
+    assert tokens_used(fake, mark) == set()  # nothing said with a dead token
+    assert second in answer(two, "history")
+    third, _ = interview(two)
+    assert third in answer(two, "history")
