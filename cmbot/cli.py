@@ -27,6 +27,7 @@ from .service import Desk, UnknownFlow
 from .store import CorruptDatabase, DatabaseBusy
 from .store.engines import EngineError, open_storage
 from .store.ids import IdTaken
+from .store.workspace import valid_workspace
 
 app = typer.Typer(help=__doc__, cls=PlainFlags, no_args_is_help=True, add_completion=False,
                   epilog="Start with `cmbot chat`. More: `cmbot COMMAND --help`.")
@@ -151,12 +152,17 @@ def panel(
 def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
     lang: LangOption = None,
+    team: Annotated[str | None, typer.Option(
+        "--team", metavar="T…", help="Only this Slack workspace's (team id, or organisation id E…).")] = None,
 ) -> None:
-    """List saved consultations, newest first."""
+    """List saved consultations, newest first (of every workspace, unless --team)."""
     from .terminal.render import show_history
 
     chosen = pick_lang(lang)
-    rows = open_desk(strict=False).consultations()
+    if team is not None and not valid_workspace(team):
+        raise fail(t("db.team_invalid", chosen, team=team))
+    desk = open_desk(strict=False)
+    rows = (desk.scoped(team) if team else desk).consultations()
     if as_json:
         out.print_json(json.dumps([
             {"consultation_id": r["id"], "flow": r["flow_id"], "lang": r["lang"],

@@ -26,7 +26,7 @@ from .store.errors import StorageFailed
 from .store.journal import interrupted
 from .store.portable import check_storage, describe, export_storage, import_storage
 from .store.protocol import Storage
-from .store.recovery import Health, check, restore
+from .store.recovery import Health, check, copies_mentioning, restore
 from .store.transfer import (
     FORMAT_VERSION,
     Exported,
@@ -38,6 +38,7 @@ from .store.transfer import (
     import_records,
     read_export,
 )
+from .store.workspace import valid_workspace
 
 db_app = typer.Typer(cls=PlainFlags, no_args_is_help=True,
                      help="Back up, move and repair the database: export, import, check, restore.")
@@ -87,15 +88,26 @@ def _open(url: str) -> Storage:
         raise stop(str(exc)) from exc
 
 
-def _export(out: Any, sessions: bool) -> Exported:
+def _export(out: Any, sessions: bool, team: str | None) -> Exported:
     url = _other_engine()
     if url is None:
-        return export(default_db_path(), out, sessions=sessions)
+        return export(default_db_path(), out, sessions=sessions, workspace=team)
     store = _open(url)
     try:
-        return Exported(export_storage(store, describe(url), out, sessions=sessions))
+        return Exported(export_storage(store, describe(url), out, sessions=sessions, workspace=team))
     finally:
         store.close()
+
+
+def team_id(team: str | None) -> str | None:
+    """`--team`: a Slack team id (T…) or Enterprise Grid organisation id (E…)."""
+    if team is not None and not valid_workspace(team):
+        raise stop(say("team_invalid", team=team), code=2)
+    return team
+
+
+TeamOption = Annotated[str | None, typer.Option(
+    "--team", metavar="T…", help="Only this Slack workspace (team id, or organisation id E…).")]
 
 
 @db_app.command("export")
@@ -104,13 +116,15 @@ def export_cmd(
         "--output", "-o", metavar="FILE",
         help="Write to this file (its folder is created if needed), not stdout.")] = None,
     sessions: Annotated[bool, typer.Option("--sessions", help="Include interviews in progress.")] = False,
+    team: TeamOption = None,
 ) -> None:
     """Write every consultation as JSON Lines (with --sessions, interviews in progress too)."""
+    team = team_id(team)
     try:
         target = (written_atomically(output, default_lang(), "cmbot-export.jsonl") if output
                   else contextlib.nullcontext(sys.stdout))
         with target as out:
-            done = _export(out, sessions)
+            done = _export(out, sessions, team)
     except BrokenPipeError:  # `cmbot db export | head`: the reader has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(1) from None
@@ -134,10 +148,12 @@ def export_cmd(
 def import_cmd(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
                                          help="A file written by `cmbot db export`.")],
+    team: TeamOption = None,
 ) -> None:
     """Add an export's records; every line is checked first (all or nothing), known ids are skipped."""
+    team = team_id(team)
     url = _other_engine()
-    summary = _import_into(_open(url), url, file) if url else _import(file)
+    summary = _import_into(_open(url), url, file, team) if url else _import(file, team)
     if summary.version < FORMAT_VERSION:
         print(say("import.migrated", file=file, version=summary.version, current=FORMAT_VERSION))
     for table, key in (("consultations", "import.consultations"), ("sessions", "import.sessions")):
@@ -151,13 +167,13 @@ def _refused(file: Path, exc: ImportRefused) -> typer.Exit:
     return stop("\n".join([*lines, say("import.refused")]))
 
 
-def _import_into(store: Storage, url: str, file: Path) -> Summary:
+def _import_into(store: Storage, url: str, file: Path, team: str | None) -> Summary:
     """Into PostgreSQL: checked whole (against what the database holds), then written
     through the storage interface in one transaction."""
     try:
         size = file.stat().st_size
         with _progress(say("import.checking", file=file.name), size) as advance:
-            plan = read_export(file, advance, store)
+            plan = read_export(file, advance, store, workspace=team)
         with _progress(say("import.writing", file=describe(url)), size) as advance:
             return import_storage(store, file, plan, advance)
     except ImportRefused as exc:
@@ -168,7 +184,7 @@ def _import_into(store: Storage, url: str, file: Path) -> Summary:
         store.close()
 
 
-def _import(file: Path) -> Summary:
+def _import(file: Path, team: str | None) -> Summary:
     try:
         store = Store(default_db_path(), exclusive=True)
     except (DatabaseBusy, CorruptDatabase) as exc:
@@ -176,7 +192,7 @@ def _import(file: Path) -> Summary:
     try:
         size = file.stat().st_size
         with _progress(say("import.checking", file=file.name), size) as advance:
-            plan = read_export(file, advance, store)
+            plan = read_export(file, advance, store, workspace=team)
         with _progress(say("import.writing", file=store.path.name), size) as advance:
             return import_records(store, file, plan, advance)
     except ImportRefused as exc:
@@ -285,3 +301,45 @@ def _refusal(health: Health) -> str:
     if backup.exists:
         return say("restore.backup_bad", file=file, backup=backup.path, reason=backup.error)
     return say("restore.no_backup", file=file)
+
+
+@db_app.command("delete-workspace")
+def delete_workspace_cmd(
+    team: Annotated[str, typer.Argument(metavar="T…", help="The Slack team id (or Enterprise Grid "
+                                                          "organisation id E…) of the workspace.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation "
+                                                           "(for scripts).")] = False,
+) -> None:
+    """Delete everything of one Slack workspace: consultations, interviews in progress,
+    preferences, handled event ids and its installation (tokens). It cannot be undone."""
+    team_id(team)
+    if not yes and not _confirm_workspace(team):
+        print(say("workspace.kept", team=team))
+        return
+    url = _other_engine()
+    try:
+        store = _open(url) if url else Store(default_db_path(), exclusive=True)
+    except (DatabaseBusy, CorruptDatabase) as exc:
+        raise stop(str(exc)) from exc
+    try:
+        counts = store.delete_workspace(team)
+    finally:
+        store.close()
+    print(say("workspace.deleted", team=team, consultations=counts.get("consultations", 0),
+              sessions=counts.get("sessions", 0), preferences=counts.get("preferences", 0),
+              installations=counts.get("installations", 0)))
+    left = [] if url else copies_mentioning(default_db_path(), f'"{team}"')
+    for path in left:
+        sys.stderr.write(say("workspace.aside_left", file=path, team=team) + "\n")
+    raise typer.Exit(1 if left else 0)
+
+
+def _confirm_workspace(team: str) -> bool:
+    if not sys.stdin.isatty():
+        raise stop(say("workspace.needs_yes", team=team), code=2)
+    try:
+        reply = input(say("workspace.question", team=team) + " ")
+    except (EOFError, KeyboardInterrupt):
+        print()
+        return False
+    return reply.strip().lower() in t("terminal.yes_words", default_lang())

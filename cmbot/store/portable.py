@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from .protocol import Batch, Record, Storage
+from .protocol import Batch, Record, Storage, workspace_of
 from .transfer import (
     LINE_TYPES,
     ImportRefused,
@@ -33,18 +33,22 @@ BATCH = 1000  # records per insert: a batch is sent as one round trip
 TABLE_OF = {line_type: table for line_type, (table, _) in LINE_TYPES.items()}
 
 
-def _export_lines(store: Storage, label: Path, sessions: bool) -> Iterator[tuple[str, str]]:
+def _export_lines(store: Storage, label: Path, sessions: bool,
+                  workspace: str | None) -> Iterator[tuple[str, str]]:
     for line_type in ("consultation", "session") if sessions else ("consultation",):
         for record in store.records(TABLE_OF[line_type]):
-            yield line_type, _check_export(label, record, line_type)
+            if workspace is None or workspace_of(record) == workspace:
+                yield line_type, _check_export(label, record, line_type)
 
 
-def export_storage(store: Storage, label: str, out: TextIO, sessions: bool = False) -> dict[str, int]:
-    """Write the export of `store` to `out`; returns how many lines of each type were written.
-    `label` names the database in error messages (`ExportError.path`)."""
+def export_storage(store: Storage, label: str, out: TextIO, sessions: bool = False,
+                   workspace: str | None = None) -> dict[str, int]:
+    """Write the export of `store` (of one workspace's records, with `workspace`) to `out`;
+    returns how many lines of each type were written. `label` names the database in error
+    messages (`ExportError.path`)."""
     out.write(_dumps(header()))
     counts = dict.fromkeys(LINE_TYPES, 0)
-    for line_type, line in _export_lines(store, Path(label), sessions):
+    for line_type, line in _export_lines(store, Path(label), sessions, workspace):
         out.write(line)
         counts[line_type] += 1
     return counts

@@ -150,3 +150,19 @@ def restore(db_path: Path) -> tuple[list[Restored], list[Health], Interrupted | 
     if cut_short is not None:
         Store(db_path, exclusive=True).close()  # taking the lock undoes it
     return done, refused, cut_short
+
+
+def copies_mentioning(db_path: Path, text: str) -> list[Path]:
+    """Files cmbot set aside as unreadable (damaged shards, `.corrupt-` copies kept by
+    `restore`) that still contain `text`: they cannot be rewritten without it, since they cannot
+    be read, so `cmbot db delete-workspace` names them for the operator to remove."""
+    folders = [db_path.parent, archive_path(db_path)]
+    found = [*damaged_shards(archive_path(db_path))]
+    found += [p for folder in folders if folder.is_dir() for p in folder.glob("*.corrupt-*")]
+    needle = text.encode("utf-8")
+    mentioning = []
+    for path in sorted(set(found) | {backup_path(p) for p in found if backup_path(p).exists()}):
+        with contextlib.suppress(OSError):
+            if needle in path.read_bytes():
+                mentioning.append(path)
+    return mentioning

@@ -533,11 +533,12 @@ class Sessions:
                 self._append(json.dumps({"id": session_id, "gone": True}) + "\n")
 
     def delete_workspace(self, workspace: str) -> int:
-        """Remove a workspace's sessions; the index is rewritten without a line of them."""
+        """Remove a workspace's sessions; the index is rewritten with live sessions only, so no
+        line of them (nor of its sessions finished earlier) is left."""
         gone = self.of_workspace(workspace)
         for sid in gone:
             self.delete(sid)
-        if gone:
+        if self.folder.is_dir():
             with self._lock:
                 self._compact()
         return len(gone)

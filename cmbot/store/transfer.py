@@ -183,19 +183,22 @@ class Exported:
     unreadable: list[CorruptDatabase] = field(default_factory=list)
 
 
-def export(db_path: Path, out: TextIO, sessions: bool = False) -> Exported:
+def export(db_path: Path, out: TextIO, sessions: bool = False, workspace: str | None = None) -> Exported:
     """Write the export to `out`, read straight from the files (no lock needed: a write replaces
     a file, so an open one stays the snapshot being read); memory is one shard at a time.
-    Consultations shard by shard, then sessions; an unreadable shard is left out and named."""
+    Consultations shard by shard, then sessions; an unreadable shard is left out and named.
+    With `workspace`, only that workspace's records."""
     done = Exported()
     out.write(_dumps(header()))
     for path, record in export_records(db_path, done.unreadable):
-        out.write(_check_export(path, record, "consultation"))
-        done.counts["consultation"] += 1
+        if workspace is None or workspace_of(record) == workspace:
+            out.write(_check_export(path, record, "consultation"))
+            done.counts["consultation"] += 1
     if sessions:
         for record in iter_sessions(db_path):
-            out.write(_check_export(db_path, record, "session"))
-            done.counts["session"] += 1
+            if workspace is None or workspace_of(record) == workspace:
+                out.write(_check_export(db_path, record, "session"))
+                done.counts["session"] += 1
     return done
 
 
@@ -313,7 +316,7 @@ def fingerprint(record: Record, fields: Mapping[str, Any]) -> bytes:
 
 
 def read_export(path: Path, progress: Callable[[int], None] | None = None,
-                store: Storage | None = None, limit: int = 50) -> Plan:
+                store: Storage | None = None, limit: int = 50, workspace: str | None = None) -> Plan:
     """Check every line of an export (one pass, the memory of one line plus the ids), upgrading
     older versions on the way; raise `ImportRefused` (the first `limit` problems and a count of
     the others) if any line is bad, or if `store` holds one of its ids for a different record
@@ -331,6 +334,8 @@ def read_export(path: Path, progress: Callable[[int], None] | None = None,
                 plan = Plan(version, stamp=(stat.st_size, stat.st_mtime_ns))
                 continue
             line_no, table, record = line
+            if workspace is not None and workspace_of(record) != workspace:
+                continue  # another workspace's: left out (`--team`)
             first = first_seen.setdefault((table, record["id"]), line_no)
             if first != line_no:
                 problems.append(Problem(line_no, "duplicate", {"id": record["id"], "first": first}))

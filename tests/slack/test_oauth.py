@@ -9,6 +9,7 @@ files and on PostgreSQL.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -16,7 +17,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from conftest import SIGNING_SECRET, BotProcess, StartBot
+from conftest import CMBOT_EXE, SIGNING_SECRET, BotProcess, StartBot
 from fakeslack import FakeSlack
 from interview_steps import ARTICLE
 from signing import BotDriver
@@ -150,6 +151,62 @@ def test_two_workspaces_installed_by_oauth_keep_everything_apart(many: BotProces
     assert one.driver.message(USER, DM, "start").status == 200
     settle(fake)
     assert tokens_used(fake, mark) == set()  # nothing said with a dead token
+    assert second in answer(two, "history")
+    third, _ = interview(two)
+    assert third in answer(two, "history")
+
+
+def cmbot(bot: BotProcess, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """A `cmbot` command on the bot's database."""
+    return subprocess.run([str(CMBOT_EXE), *args], env=bot.env, capture_output=True, text=True,
+                          input=stdin, timeout=60)
+
+
+def traces(bot: BotProcess, *texts: str) -> list[str]:
+    """Where the database still holds any of `texts`: every file of a TinyDB database (sessions,
+    archive, backups, installations), or every row of every table on PostgreSQL."""
+    url = bot.env.get("CMBOT_DATABASE_URL")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            tables = [r[0] for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()]
+            return [f"{table}: {text}" for table in tables for text in texts
+                    if conn.execute(f"SELECT count(*) FROM {table} t WHERE t::text LIKE %s",
+                                    (f"%{text}%",)).fetchone()[0]]
+    files = [p for p in bot.db_path.parent.rglob("*") if p.is_file() and p.suffix != ".log"]
+    return [f"{p}: {text}" for p in files for text in texts if text.encode() in p.read_bytes()]
+
+
+def test_delete_workspace_removes_all_of_one_and_nothing_of_the_other(many: BotProcess):
+    fake = many.fake
+    for team in ("T1", "T2"):
+        install(many, team)
+    one, two = workspace(many, "T1"), workspace(many, "T2")
+    answer(one, "lang fr")
+    first, _ = interview(one)
+    second, _ = interview(two)
+    token = fake.tokens_of("T1")[0]
+    assert traces(many, first, token)
+
+    listed = json.loads(cmbot(many, "history", "--team", "T1", "--json").stdout)
+    assert [r["consultation_id"] for r in listed] == [first]
+    exported = cmbot(many, "db", "export", "--team", "T2").stdout.splitlines()
+    assert [json.loads(line)["id"] for line in exported[1:]] == [second]
+    bad = cmbot(many, "db", "delete-workspace", "U1", "--yes")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "T0123ABCD" in bad.stderr
+
+    many.stop()  # the TinyDB files are one process's at a time
+    asked = cmbot(many, "db", "delete-workspace", "T1")
+    assert asked.returncode == 2 and "--yes" in asked.stderr  # no terminal to confirm on
+    done = cmbot(many, "db", "delete-workspace", "T1", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "Workspace T1 deleted: 1 consultations" in done.stdout
+    assert traces(many, first, token, '"T1"', "T1:") == []
+    assert [r["consultation_id"] for r in json.loads(cmbot(many, "history", "--json").stdout)] == [second]
+
+    many.start()
     assert second in answer(two, "history")
     third, _ = interview(two)
     assert third in answer(two, "history")
