@@ -50,7 +50,7 @@ def fetch(url: str, cookie: str | None = None) -> tuple[int, str, dict[str, str]
             return error.code, error.read().decode(), dict(error.headers)
 
 
-def install(bot: BotProcess, team: str, rotation: bool = False) -> str:
+def install(bot: BotProcess, team: str, rotation: bool = False, expires_in: int = 43_200) -> str:
     """Click "Add to Slack", approve in `team`, come back to the redirect URL; the page shown."""
     status, page, headers = fetch(bot.url + "/slack/install")
     assert status == 200, page
@@ -59,7 +59,7 @@ def install(bot: BotProcess, team: str, rotation: bool = False) -> str:
     link = page[page.index("https://slack.com/oauth/v2/authorize?"):].split('"', 1)[0].replace("&amp;", "&")
     asked = parse_qs(urlsplit(link).query)
     assert asked["client_id"] == [bot.fake.client_id] and "chat:write" in asked["scope"][0].split(",")
-    code = bot.fake.install_code(team, rotation=rotation)
+    code = bot.fake.install_code(team, rotation=rotation, expires_in=expires_in)
     query = urlencode({"code": code, "state": asked["state"][0]})
     status, page, _ = fetch(f"{bot.url}/slack/oauth_redirect?{query}", cookie)
     assert status == 200, page
@@ -210,3 +210,20 @@ def test_delete_workspace_removes_all_of_one_and_nothing_of_the_other(many: BotP
     assert second in answer(two, "history")
     third, _ = interview(two)
     assert third in answer(two, "history")
+
+
+def test_with_token_rotation_an_expiring_token_is_refreshed_and_used(many: BotProcess):
+    fake = many.fake
+    install(many, "T1", rotation=True, expires_in=600)  # 10 min left: inside Bolt's 120 min margin
+    installed = fake.tokens_of("T1")[0]
+    one = workspace(many, "T1")
+    mark = fake.mark()
+    one.driver.message(USER, DM, "start")
+    question = fake.wait_for("chat.postMessage", lambda c: "community manager" in c.text, after=mark)
+    refreshed = [c for c in fake.calls_to("oauth.v2.access", after=mark)
+                 if c.params.get("grant_type") == "refresh_token"]
+    assert len(refreshed) == 1  # Bolt's token rotation, through SLACK_API_URL
+    assert question.token != installed and question.token in fake.tokens_of("T1")
+    mark = fake.mark()
+    answer(one, "history")  # the refreshed token (12 h left) was saved: no second refresh
+    assert fake.calls_to("oauth.v2.access", after=mark) == []
