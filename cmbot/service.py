@@ -20,8 +20,11 @@ from .consultation import Consultation, conclude, report
 from .interview import Flow, FlowError, Interview, Session, builtin_flows_dir, load_flows
 from .interview.session import new_id
 from .report import Report
-from .store.protocol import Record, Storage
+from .store.installations import oauth_stores
+from .store.protocol import Record, Storage, workspace_of
 from .store.workspace import WorkspaceStore
+
+WORKSPACE_SETTINGS = "workspace"  # the preference owner of a workspace's own settings
 
 log = logging.getLogger("cmbot")
 
@@ -267,6 +270,25 @@ class Desk:
 
     def done(self, key: str) -> None:
         self.store.seen.done(key)
+
+    # --- workspaces (a front door installed in many places: Slack workspaces) ------------------
+
+    def workspace_of(self, session_id: str) -> str | None:
+        """The workspace a session in progress belongs to ("" the default), None if none runs."""
+        record = self.store.get_session(session_id)
+        return None if record is None else workspace_of(record)
+
+    def workspace_setting(self, key: str) -> Any:
+        """A setting of this desk's workspace as a whole (not of one person)."""
+        return self.store.get_pref(WORKSPACE_SETTINGS, key)
+
+    def set_workspace_setting(self, key: str, value: Any) -> None:
+        self.store.set_pref(WORKSPACE_SETTINGS, key, value)
+
+    def installation_stores(self, client_id: str) -> tuple[Any, Any]:
+        """Where a front door installed in many workspaces keeps each installation (its tokens)
+        and its install states: slack_sdk's stores, on the database this desk runs on."""
+        return oauth_stores(getattr(self.store, "base", self.store), client_id)
 
     # --- preferences ----------------------------------------------------------------------------
 

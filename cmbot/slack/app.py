@@ -33,7 +33,6 @@ from slack_sdk.web import SlackResponse
 from ..i18n import t
 from ..service import Desk
 from ..store.engines import EngineError
-from ..store.installations import oauth_stores
 from . import panel
 from .config import BOT_SCOPES, ConfigError, Settings, redact
 from .context import CONDUCTOR, EVENT, HANDED, LANES
@@ -162,7 +161,7 @@ def oauth_app(settings: Settings, desk: Desk) -> tuple[App, InstallationStoreAut
     oauth = settings.oauth
     assert oauth is not None
     try:
-        installations, states = oauth_stores(desk.store, oauth.client_id)
+        installations, states = desk.installation_stores(oauth.client_id)
     except EngineError as exc:
         raise ConfigError(str(exc)) from None
     authorize = InstallationStoreAuthorize(

@@ -21,12 +21,11 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from ..service import Desk
-from ..store.protocol import workspace_of
 from .conversation import Conductor
 
 log = logging.getLogger("cmbot.slack")
 DEFAULT = ""
-INSTALL = "slack-installation"  # the preference owner remembering a workspace's Grid ids
+ENTERPRISE = "slack_enterprise_id"  # a team inside an Enterprise Grid: its organisation
 
 MakeConductor = Callable[[Desk, WebClient], Conductor]
 TokenFor = Callable[[str, str | None], str | None]  # (workspace, enterprise id) -> bot token
@@ -61,7 +60,7 @@ class Conductors:
             conductor.client.token = token  # a rotated token replaces the old one everywhere
             return conductor
         if conductor is None and token and enterprise_id and enterprise_id != workspace:
-            self.desk.scoped(workspace).store.set_pref(INSTALL, "enterprise_id", enterprise_id)
+            self.desk.scoped(workspace).set_workspace_setting(ENTERPRISE, enterprise_id)
         token = token or self._token_for(workspace, self._enterprise_of(workspace))
         if token is None:
             return None
@@ -76,13 +75,13 @@ class Conductors:
         return conductor
 
     def _enterprise_of(self, workspace: str) -> str | None:
-        found = self.desk.scoped(workspace).store.get_pref(INSTALL, "enterprise_id")
+        found = self.desk.scoped(workspace).workspace_setting(ENTERPRISE)
         return found if isinstance(found, str) else None
 
     def for_session(self, session_id: str) -> Conductor | None:
         """The conductor of the workspace a session belongs to (the reminders' way in)."""
-        record = self.desk.store.get_session(session_id)
-        return None if record is None else self.of(workspace_of(record))
+        workspace = self.desk.workspace_of(session_id)
+        return None if workspace is None else self.of(workspace)
 
     def forget(self, workspace: str) -> None:
         """The workspace's tokens were revoked: nothing of it stays in memory."""
