@@ -41,7 +41,10 @@ def oauth_stores(storage: Storage, client_id: str,
         from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
         from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
-        database = str(sqlite_path(storage.path))
+        path = sqlite_path(storage.path)
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)  # bot tokens: readable by the bot's own user only
+        database = str(path)
         return (SQLite3InstallationStore(database=database, client_id=client_id),
                 SQLite3OAuthStateStore(database=database, expiration_seconds=state_expiration))
     url = getattr(storage, "url", None)

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from conftest import CMBOT_EXE, SIGNING_SECRET, BotProcess, StartBot
+from conftest import CMBOT_EXE, SIGNING_SECRET, BotProcess, StartBot, bot_environment
 from fakeslack import FakeSlack
 from interview_steps import ARTICLE
 from signing import BotDriver
@@ -227,3 +227,25 @@ def test_with_token_rotation_an_expiring_token_is_refreshed_and_used(many: BotPr
     mark = fake.mark()
     answer(one, "history")  # the refreshed token (12 h left) was saved: no second refresh
     assert fake.calls_to("oauth.v2.access", after=mark) == []
+
+
+@pytest.mark.parametrize(("settings", "named"), [
+    ({"SLACK_BOT_TOKEN": None}, "SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET"),
+    ({"SLACK_BOT_TOKEN": None, "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s"},
+     "SLACK_STATE_SECRET not set"),
+    ({"SLACK_BOT_TOKEN": None, "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s",
+      "SLACK_STATE_SECRET": "short"}, "SLACK_STATE_SECRET must be at least 16"),
+    ({"SLACK_BOT_TOKEN": None, "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s",
+      "SLACK_STATE_SECRET": STATE_SECRET, "CMBOT_DATABASE_URL": "memory://"}, "TinyDB files or PostgreSQL"),
+])
+def test_oauth_settings_missing_or_wrong_are_one_clear_line(fake_slack: FakeSlack, tmp_path, settings, named):
+    env = bot_environment(fake_slack, tmp_path / "db.json", settings)
+    result = subprocess.run([str(CMBOT_EXE), "serve", "--http", "--port", "0"], env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and named in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_with_a_bot_token_the_install_pages_do_not_exist(bot: BotProcess):
+    assert fetch(bot.url + "/slack/install")[0] == 404
+    assert fetch(bot.url + "/slack/oauth_redirect?code=x&state=y")[0] == 404
