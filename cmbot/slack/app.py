@@ -38,6 +38,7 @@ from .config import BOT_SCOPES, ConfigError, Settings, redact
 from .context import CONDUCTOR, EVENT, HANDED, LANES
 from .conversation import Conductor
 from .courier import Failure, slack_error
+from .install_pages import InstallFlow, InstallPages
 from .lanes import Lanes
 from .listeners import register_listeners
 from .reminders import Reminders
@@ -169,6 +170,15 @@ def oauth_app(settings: Settings, desk: Desk) -> tuple[App, InstallationStoreAut
         client_secret=oauth.client_secret, token_rotation_expiration_minutes=oauth.rotation_minutes,
         bot_only=True, cache_enabled=True,  # auth.test once per token, not per request
         client=resilient(WebClient(base_url=settings.api_url)))
+    flow_settings = OAuthSettings(
+        client_id=oauth.client_id, client_secret=oauth.client_secret, scopes=list(BOT_SCOPES),
+        redirect_uri=oauth.redirect_uri, installation_store=installations,
+        installation_store_bot_only=True, state_store=SignedStates(states, oauth.state_secret),
+        token_rotation_expiration_minutes=oauth.rotation_minutes)
+    flow_settings.redirect_uri_page_renderer = InstallPages(
+        settings.lang, flow_settings.install_path, flow_settings.redirect_uri_path)
+    flow = InstallFlow(settings=flow_settings)
+    flow.default_lang = settings.lang
     app = App(
         signing_secret=settings.signing_secret,
         process_before_response=True,
@@ -177,11 +187,7 @@ def oauth_app(settings: Settings, desk: Desk) -> tuple[App, InstallationStoreAut
         user_facing_authorize_error_message=t("slack.not_installed", settings.lang),
         installation_store=installations,
         installation_store_bot_only=True,
-        oauth_settings=OAuthSettings(
-            client_id=oauth.client_id, client_secret=oauth.client_secret, scopes=list(BOT_SCOPES),
-            redirect_uri=oauth.redirect_uri, installation_store=installations,
-            installation_store_bot_only=True, state_store=SignedStates(states, oauth.state_secret),
-            token_rotation_expiration_minutes=oauth.rotation_minutes),
+        oauth_flow=flow,
     )
     resilient(app.client).base_url = settings.api_url  # oauth.v2.access too: SLACK_API_URL
     return app, authorize

@@ -105,7 +105,7 @@ def tokens_used(fake: FakeSlack, after: int, until: int | None = None) -> set[st
 def test_two_workspaces_installed_by_oauth_keep_everything_apart(many: BotProcess):
     fake = many.fake
     for team in ("T1", "T2"):
-        assert "Thank you!" in install(many, team)
+        assert "cmbot is installed" in install(many, team)
         assert len(fake.tokens_of(team)) == 1
     one, two = workspace(many, "T1"), workspace(many, "T2")
 
@@ -244,6 +244,18 @@ def test_oauth_settings_missing_or_wrong_are_one_clear_line(fake_slack: FakeSlac
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and named in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_the_install_pages_speak_the_installers_language(many: BotProcess):
+    status, page, _ = fetch(many.url + "/slack/install")
+    assert status == 200 and "Add cmbot to your Slack workspace" in page and 'lang="en"' in page
+    request = urllib.request.Request(many.url + "/slack/install",
+                                     headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        french = response.read().decode()
+    assert "Ajouter cmbot à votre espace de travail Slack" in french
+    status, page, _ = fetch(many.url + "/slack/oauth_redirect?code=x&state=forged.0000")
+    assert status >= 400 and "The installation did not finish" in page and "Traceback" not in page
 
 
 def test_with_a_bot_token_the_install_pages_do_not_exist(bot: BotProcess):
