@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from clitools import CMBOT
 
 from cmbot.store.engines import open_storage
 from cmbot.store.protocol import Storage
@@ -155,3 +156,49 @@ def test_a_version_2_postgresql_database_moves_to_workspaces_keeping_its_rows(pg
         assert WorkspaceStore(store, "T1").consultations_for("U1") == []
     finally:
         store.close()
+
+
+def two_workspaces(db: Path) -> None:
+    """A TinyDB database holding a consultation and a session in T1 and in T2."""
+    base = open_storage(str(db))
+    common = {"flow_version": 1, "lang": "en", "team": False, "created_at": "2024-01-01T00:00:00+00:00"}
+    for team in ("T1", "T2"):
+        view = WorkspaceStore(base, team)
+        view.add_consultation(consultation(f"c-{team}") | common | {"answered_by": {}})
+        view.save_session(session(f"s-{team}") | common | {"history": [], "editing": False, "meta": {},
+                                                           "parent_id": None})
+    base.close()
+
+
+def test_import_with_team_takes_that_workspace_only(cli, tmp_path: Path):
+    two_workspaces(cli.db)
+    exported = cli("db", "export", "--sessions", "-o", str(tmp_path / "all.jsonl"))
+    assert exported.returncode == 0, exported.stderr
+    target = tmp_path / "other" / "cmbot.json"
+    target.parent.mkdir()
+    done = cli("db", "import", str(tmp_path / "all.jsonl"), "--team", "T2", CMBOT_DB=str(target))
+    assert done.returncode == 0, done.stderr
+    assert "imported: 1" in done.stdout
+    store = open_storage(str(target))
+    assert store.ids("consultations") == {"c-T2"} and store.session_ids() == ["s-T2"]
+    assert store.get_consultation("c-T2")["workspace"] == "T2"
+    store.close()
+    bad = cli("db", "import", str(tmp_path / "all.jsonl"), "--team", "general")
+    assert bad.returncode == 2 and "not a Slack workspace id" in bad.stderr
+
+
+def test_delete_workspace_asks_first_and_keeps_on_no(cli):
+    import pexpect
+
+    two_workspaces(cli.db)
+    for reply, kept in (("n", True), ("y", False)):
+        child = pexpect.spawn(str(CMBOT), ["db", "delete-workspace", "T1"], env=cli.env(),
+                              encoding="utf-8", timeout=30)
+        child.expect(r"\[y/N\]")
+        child.sendline(reply)
+        child.expect(pexpect.EOF)
+        store = open_storage(str(cli.db))
+        assert ("c-T1" in store.ids("consultations")) is kept
+        assert "c-T2" in store.ids("consultations")
+        store.close()
+    assert "Workspace T1 deleted" in child.before

@@ -261,3 +261,19 @@ def test_the_install_pages_speak_the_installers_language(many: BotProcess):
 def test_with_a_bot_token_the_install_pages_do_not_exist(bot: BotProcess):
     assert fetch(bot.url + "/slack/install")[0] == 404
     assert fetch(bot.url + "/slack/oauth_redirect?code=x&state=y")[0] == 404
+
+
+def test_revoked_bot_tokens_are_deleted_and_refused_cleanly(many: BotProcess):
+    fake = many.fake
+    install(many, "T1")
+    install(many, "T2")
+    one, two = workspace(many, "T1"), workspace(many, "T2")
+    fake.uninstall("T1")  # Slack revoked the token...
+    revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}}
+    assert one.driver.event(revoked, team="T1").status == 200  # ...and says so
+    time.sleep(0.5)
+    mark = fake.mark()
+    assert one.driver.command("history", user=USER, channel=DM).status == 200
+    assert "not installed" in fake.wait_for("response", after=mark).text
+    assert tokens_used(fake, mark) == set()
+    assert interview(two)[0] in answer(two, "history")  # T2 goes on
