@@ -12,6 +12,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -149,11 +150,14 @@ def import_cmd(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
                                          help="A file written by `cmbot db export`.")],
     team: TeamOption = None,
+    as_team: Annotated[str | None, typer.Option(
+        "--as-team", metavar="T…", help="Import the records of no workspace (a single-token bot's, "
+        "the terminal's) into this Slack workspace.")] = None,
 ) -> None:
     """Add an export's records; every line is checked first (all or nothing), known ids are skipped."""
-    team = team_id(team)
+    which = Which(team_id(team), team_id(as_team))
     url = _other_engine()
-    summary = _import_into(_open(url), url, file, team) if url else _import(file, team)
+    summary = _import_into(_open(url), url, file, which) if url else _import(file, which)
     if summary.version < FORMAT_VERSION:
         print(say("import.migrated", file=file, version=summary.version, current=FORMAT_VERSION))
     for table, key in (("consultations", "import.consultations"), ("sessions", "import.sessions")):
@@ -167,13 +171,21 @@ def _refused(file: Path, exc: ImportRefused) -> typer.Exit:
     return stop("\n".join([*lines, say("import.refused")]))
 
 
-def _import_into(store: Storage, url: str, file: Path, team: str | None) -> Summary:
+@dataclass(frozen=True)
+class Which:
+    """Which records of an export to import (`--team`), and where default ones go (`--as-team`)."""
+
+    team: str | None = None
+    into: str | None = None
+
+
+def _import_into(store: Storage, url: str, file: Path, which: Which) -> Summary:
     """Into PostgreSQL: checked whole (against what the database holds), then written
     through the storage interface in one transaction."""
     try:
         size = file.stat().st_size
         with _progress(say("import.checking", file=file.name), size) as advance:
-            plan = read_export(file, advance, store, workspace=team)
+            plan = read_export(file, advance, store, workspace=which.team, into=which.into)
         with _progress(say("import.writing", file=describe(url)), size) as advance:
             return import_storage(store, file, plan, advance)
     except ImportRefused as exc:
@@ -184,7 +196,7 @@ def _import_into(store: Storage, url: str, file: Path, team: str | None) -> Summ
         store.close()
 
 
-def _import(file: Path, team: str | None) -> Summary:
+def _import(file: Path, which: Which) -> Summary:
     try:
         store = Store(default_db_path(), exclusive=True)
     except (DatabaseBusy, CorruptDatabase) as exc:
@@ -192,7 +204,7 @@ def _import(file: Path, team: str | None) -> Summary:
     try:
         size = file.stat().st_size
         with _progress(say("import.checking", file=file.name), size) as advance:
-            plan = read_export(file, advance, store, workspace=team)
+            plan = read_export(file, advance, store, workspace=which.team, into=which.into)
         with _progress(say("import.writing", file=store.path.name), size) as advance:
             return import_records(store, file, plan, advance)
     except ImportRefused as exc:

@@ -202,3 +202,21 @@ def test_delete_workspace_asks_first_and_keeps_on_no(cli):
         assert "c-T2" in store.ids("consultations")
         store.close()
     assert "Workspace T1 deleted" in child.before
+
+
+def test_a_single_token_database_moves_into_a_workspace_with_as_team(cli, tmp_path: Path):
+    two_workspaces(cli.db)
+    base = open_storage(str(cli.db))
+    common = {"flow_version": 1, "lang": "en", "team": False, "created_at": "2024-01-01T00:00:00+00:00"}
+    WorkspaceStore(base).add_consultation(consultation("c-old") | common | {"answered_by": {}})
+    base.close()
+    assert cli("db", "export", "-o", str(tmp_path / "all.jsonl")).returncode == 0
+    target = tmp_path / "other" / "cmbot.json"
+    target.parent.mkdir()
+    for _ in range(2):  # a second import finds everything there, the same: nothing added
+        done = cli("db", "import", str(tmp_path / "all.jsonl"), "--as-team", "T9", CMBOT_DB=str(target))
+        assert done.returncode == 0, done.stderr
+    store = open_storage(str(target))
+    assert [c["id"] for c in WorkspaceStore(store, "T9").consultations()] == ["c-old"]
+    assert store.get_consultation("c-T1")["workspace"] == "T1"  # other workspaces stay theirs
+    store.close()

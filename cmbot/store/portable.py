@@ -65,7 +65,7 @@ def import_storage(store: Storage, path: Path, plan: Plan,
 
     def batches() -> Iterator[Batch]:
         pending: dict[str, list[Record]] = {table: [] for table in plan.new}
-        for _, line in _lines(path, [], progress, validate=False):
+        for _, line in _lines(path, [], progress, validate=False, into=plan.into):
             if line is None or line[2]["id"] not in plan.new[line[1]]:
                 continue
             pending[line[1]].append(line[2])

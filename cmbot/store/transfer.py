@@ -212,6 +212,7 @@ class Plan:
     modification time: the writing pass refuses a file that changed in between)."""
 
     version: int
+    into: str | None = None  # the workspace the default workspace's records are imported into
     new: dict[str, set[str]] = field(default_factory=lambda: {"consultations": set(), "sessions": set()})
     skipped: dict[str, int] = field(default_factory=lambda: {"consultations": 0, "sessions": 0})
     stamp: tuple[int, int] = (0, 0)
@@ -273,7 +274,7 @@ Line = tuple[int, str, Record]  # line number, store table, record
 
 
 def _lines(path: Path, problems: list[Problem], progress: Callable[[int], None] | None = None,
-           validate: bool = True) -> Iterator[tuple[int, Line | None]]:
+           validate: bool = True, into: str | None = None) -> Iterator[tuple[int, Line | None]]:
     """The file's format version with each good line (migrated to the current version), in file
     order; bad lines go to `problems`. `(version, None)` comes first. Memory: one line."""
     version: int | None = None
@@ -302,7 +303,10 @@ def _lines(path: Path, problems: list[Problem], progress: Callable[[int], None] 
             if isinstance(checked, list):
                 problems += checked
                 continue
-            yield version, (line_no, *checked)
+            table, record = checked
+            if into and not workspace_of(record):  # `--as-team`: the default workspace's go there
+                record = with_workspace(record, into)
+            yield version, (line_no, table, record)
     if progress:
         progress(done)
     if version is None:
@@ -316,7 +320,8 @@ def fingerprint(record: Record, fields: Mapping[str, Any]) -> bytes:
 
 
 def read_export(path: Path, progress: Callable[[int], None] | None = None,
-                store: Storage | None = None, limit: int = 50, workspace: str | None = None) -> Plan:
+                store: Storage | None = None, limit: int = 50, workspace: str | None = None,
+                into: str | None = None) -> Plan:
     """Check every line of an export (one pass, the memory of one line plus the ids), upgrading
     older versions on the way; raise `ImportRefused` (the first `limit` problems and a count of
     the others) if any line is bad, or if `store` holds one of its ids for a different record
@@ -329,9 +334,9 @@ def read_export(path: Path, progress: Callable[[int], None] | None = None,
         first_seen: dict[tuple[str, str], int] = {}
         there: dict[str, dict[str, tuple[int, bytes]]] = {"consultations": {}, "sessions": {}}
         plan: Plan | None = None
-        for version, line in _lines(path, problems, progress):
+        for version, line in _lines(path, problems, progress, into=into):
             if line is None:
-                plan = Plan(version, stamp=(stat.st_size, stat.st_mtime_ns))
+                plan = Plan(version, into, stamp=(stat.st_size, stat.st_mtime_ns))
                 continue
             line_no, table, record = line
             if workspace is not None and workspace_of(record) != workspace:
@@ -397,7 +402,7 @@ def import_records(store: Store, path: Path, plan: Plan,
         sessions: list[Record] = []
         buckets = Buckets(staging, max(1, -(-stat.st_size // BUCKET_BYTES)))
         with gc_paused():
-            for _, line in _lines(path, [], progress, validate=False):  # checked by `read_export`
+            for _, line in _lines(path, [], progress, validate=False, into=plan.into):  # checked before
                 if line is None or line[2]["id"] not in plan.new[line[1]]:
                     continue
                 if line[1] == "sessions":
