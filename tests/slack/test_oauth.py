@@ -20,7 +20,7 @@ import pytest
 from conftest import CMBOT_EXE, SIGNING_SECRET, BotProcess, StartBot, bot_environment
 from fakeslack import FakeSlack
 from interview_steps import ARTICLE
-from signing import BotDriver
+from slack_requests import BotDriver
 from test_dm_interview import run_interview
 
 USER, DM = "U1", "D1"  # the same ids in both workspaces: two different people
