@@ -119,8 +119,7 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
 
     if settings.oauth is None:
         app = single_team_app(settings, verify)
-        token = settings.bot_token
-        conductors = Conductors(desk, make, client_with, lambda ws, _: token if ws == DEFAULT else None)
+        conductors = Conductors.fixed(desk, make(desk.scoped(DEFAULT), app.client))
     else:
         app, authorize = oauth_app(settings, desk)
         conductors = Conductors(desk, make, client_with, installed_token(settings, authorize))

@@ -48,6 +48,15 @@ class Conductors:
         self._make, self._client, self._token_for = make, client, token_for
         self._known: dict[str, Conductor] = {}
         self._lock = threading.Lock()
+        self._fixed = False
+
+    @classmethod
+    def fixed(cls, desk: Desk, conductor: Conductor) -> Conductors:
+        """One workspace (the default one) and its conductor for good: a bot with one token."""
+        found = cls(desk, lambda _desk, _client: conductor, lambda _token: conductor.client,
+                    lambda _workspace, _enterprise: None)
+        found._known[DEFAULT], found._fixed = conductor, True
+        return found
 
     def of(self, workspace: str, token: str | None = None,
            enterprise_id: str | None = None) -> Conductor | None:
@@ -56,6 +65,8 @@ class Conductors:
         workspace has no installation (uninstalled)."""
         with self._lock:
             conductor = self._known.get(workspace)
+        if self._fixed:  # one token, never rotated: nothing to refresh or to make
+            return conductor
         if conductor is not None and token:
             conductor.client.token = token  # a rotated token replaces the old one everywhere
             return conductor

@@ -15,6 +15,7 @@ from cmbot.service import Desk
 from cmbot.slack.conversation import Conductor
 from cmbot.slack.reminders import Reminders
 from cmbot.slack.where import Start, Where
+from cmbot.slack.workspaces import Conductors
 from cmbot.store import Store
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
@@ -76,7 +77,7 @@ def test_a_click_on_the_old_question_is_told_once_and_asked_again(moved):
 
 def test_the_sweep_saves_nothing_for_a_moved_session_it_has_nothing_to_do_for(moved):
     conductor, slack, store, question_ts = moved
-    sweep = Reminders(conductor, timedelta(0), timedelta(days=30), every=60)
+    sweep = Reminders(Conductors.fixed(conductor.desk, conductor), timedelta(0), timedelta(days=30), every=60)
     sweep._sweep_one(store.session_at(DM), datetime.now(UTC) - timedelta(days=1))  # not idle yet
     assert slack.calls == [] and saved(store)["flow_version"] == 1
     conductor.click(USER, DM, question_ts, None, "departments", ["sales"])
@@ -85,7 +86,8 @@ def test_the_sweep_saves_nothing_for_a_moved_session_it_has_nothing_to_do_for(mo
 
 def test_a_reminder_retires_the_question_of_the_old_version(moved):
     conductor, slack, store, question_ts = moved
-    sweep = Reminders(conductor, timedelta(hours=1), timedelta(days=30), every=60)
+    sweep = Reminders(Conductors.fixed(conductor.desk, conductor), timedelta(hours=1), timedelta(days=30),
+                      every=60)
     sweep._sweep_one(store.session_at(DM), datetime.now(UTC) + timedelta(hours=2))
     assert slack.methods() == ["chat.postMessage", "chat.update"]
     assert slack.calls[-1][1]["ts"] == question_ts  # no longer takes answers
