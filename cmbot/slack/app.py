@@ -119,7 +119,7 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
 
     if settings.oauth is None:
         app = single_team_app(settings, verify)
-        conductors = Conductors.fixed(desk, make(desk.scoped(DEFAULT), app.client))
+        conductors = Conductors.fixed(desk, make(desk.scoped(DEFAULT), client_with(settings.bot_token)))
     else:
         app, authorize = oauth_app(settings, desk)
         conductors = Conductors(desk, make, client_with, installed_token(settings, authorize))
