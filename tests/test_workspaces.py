@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from clitools import CMBOT
+from commandline import CMBOT
 
 from cmbot.store.engines import open_storage
 from cmbot.store.protocol import Storage
