@@ -117,6 +117,53 @@ def run(args: Sequence[str | Path], *, env: Mapping[str, str], cwd: Path, stdin:
                                        _text(output[stdout_r]), _text(output[stderr_r]))
 
 
+class Forked:
+    """A command forked like `run` that keeps running (`cmbot serve`): what tests use of a
+    `subprocess.Popen` — its pid, `poll`, `wait`, `terminate`, `kill`, `returncode`."""
+
+    def __init__(self, argv: list[str], pid: int) -> None:
+        self.args, self.pid = argv, pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0)
+            time.sleep(0.01)
+        return self.returncode  # type: ignore[return-value]
+
+    def send_signal(self, number: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, number)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def spawn(args: Sequence[str | Path], *, env: Mapping[str, str], cwd: Path | None = None,
+          stdout: int, stderr: int) -> Forked:
+    """`cmbot ARGS` forked as `run` does, left running, its output going to the file
+    descriptors `stdout` and `stderr`, its stdin empty."""
+    argv = [str(CMBOT), *map(str, args)]
+    stdin = os.open(os.devnull, os.O_RDONLY)
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        _child(argv, dict(env), cwd or Path.cwd(), (stdin, os.dup(stdout), os.dup(stderr)), ())
+    os.close(stdin)
+    return Forked(argv, pid)
+
+
 def _feed(fd: int, data: bytes) -> None:
     with contextlib.suppress(BrokenPipeError), os.fdopen(fd, "wb") as pipe:
         pipe.write(data)
@@ -133,7 +180,7 @@ def _text(data: bytes) -> str:
 
 
 def _child(argv: list[str], env: dict[str, str], cwd: Path, ends: tuple[int, int, int],
-           parents: tuple[int, int, int]) -> NoReturn:
+           parents: tuple[int, ...]) -> NoReturn:
     """In the forked child: its pipes as stdin/stdout/stderr, its folder, then cmbot."""
     try:
         for fd in parents:
@@ -167,7 +214,8 @@ def _fresh_interpreter_state(argv: list[str], env: dict[str, str]) -> None:
     sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
                                                  encoding=encoding, errors=errors or "strict")
     sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
-                                                   encoding=encoding, errors=errors or "strict")
+                                                   encoding=encoding, errors=errors or "strict",
+                                                   write_through=bool(env.get("PYTHONUNBUFFERED")))
     sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
                                                    encoding=encoding, errors="backslashreplace",
                                                    line_buffering=True)

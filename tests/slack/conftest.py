@@ -33,6 +33,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from botthread import BotThread
+from commandline import Forked, spawn
 from fakeslack import FakeSlack
 from slack_requests import BotDriver
 
@@ -89,7 +90,7 @@ class BotProcess:
         self.command = list(command)
         self.name = name
         self.startup_timeout = startup_timeout
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: subprocess.Popen[bytes] | Forked | None = None
         self.runs = 0
         self.log_files: list[tuple[Path, Path]] = []
         self.driver = BotDriver(self.url, env["SLACK_SIGNING_SECRET"], fake.url)
@@ -125,9 +126,13 @@ class BotProcess:
         self.log_files.append((out_path, err_path))
         self.driver.base_url = self.url
         with out_path.open("wb") as out, err_path.open("wb") as err:
-            self.proc = subprocess.Popen(
-                self.argv(), env=self.env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
-            )
+            argv = self.argv()
+            if argv[0] == str(CMBOT_EXE):  # `cmbot serve`, forked as the CLI tests run commands
+                self.proc = spawn(argv[1:], env=self.env, stdout=out.fileno(), stderr=err.fileno())
+            else:
+                self.proc = subprocess.Popen(
+                    argv, env=self.env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+                )
         if wait:
             self.wait_healthy()
         return self

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
+from pathlib import Path
 
 import pytest
-from conftest import CMBOT_EXE, bot_environment
+from commandline import run
+from conftest import bot_environment
 from interview_steps import ARTICLE, click, submit, wait_question
 from test_dm_interview import run_interview
 
@@ -29,8 +30,7 @@ def test_health_and_signatures(bot):
 
 
 def run_serve(env, *args):
-    return subprocess.run([str(CMBOT_EXE), "serve", "--http", *args], env=env, capture_output=True,
-                          text=True, timeout=30)
+    return run(["serve", "--http", *args], env=env, cwd=Path.cwd(), timeout=30)
 
 
 def test_missing_or_bad_settings_are_one_clear_line(fake_slack, tmp_path):

@@ -8,9 +8,11 @@ import http.client
 import json
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
-from conftest import CMBOT_EXE, bot_environment, free_port
+from commandline import run
+from conftest import bot_environment, free_port
 from interview_steps import ARTICLE, click, submit, wait_question
 from test_dm_interview import run_interview
 
@@ -214,8 +216,7 @@ def refused_before_the_body(port: int) -> int:
 
 
 def run_serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(CMBOT_EXE), "serve", "--http", "--port", str(free_port())],
-                          env=env, capture_output=True, text=True, timeout=60)
+    return run(["serve", "--http", "--port", str(free_port())], env=env, cwd=Path.cwd())
 
 
 def test_serve_names_a_refused_token_or_an_unreachable_slack_in_one_line(fake_slack, tmp_path):
