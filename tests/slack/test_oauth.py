@@ -13,11 +13,13 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from conftest import CMBOT_EXE, SIGNING_SECRET, BotProcess, StartBot, bot_environment
+from commandline import run
+from conftest import SIGNING_SECRET, BotProcess, StartBot, bot_environment
 from fakeslack import FakeSlack
 from interview_steps import ARTICLE
 from slack_requests import BotDriver
@@ -158,8 +160,7 @@ def test_two_workspaces_installed_by_oauth_keep_everything_apart(many: BotProces
 
 def cmbot(bot: BotProcess, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """A `cmbot` command on the bot's database."""
-    return subprocess.run([str(CMBOT_EXE), *args], env=bot.env, capture_output=True, text=True,
-                          input=stdin, timeout=60)
+    return run(args, env=bot.env, cwd=Path.cwd(), stdin=stdin or "")
 
 
 def traces(bot: BotProcess, *texts: str) -> list[str]:
@@ -240,8 +241,7 @@ def test_with_token_rotation_an_expiring_token_is_refreshed_and_used(many: BotPr
 ])
 def test_oauth_settings_missing_or_wrong_are_one_clear_line(fake_slack: FakeSlack, tmp_path, settings, named):
     env = bot_environment(fake_slack, tmp_path / "db.json", settings)
-    result = subprocess.run([str(CMBOT_EXE), "serve", "--http", "--port", "0"], env=env,
-                            capture_output=True, text=True, timeout=30)
+    result = run(["serve", "--http", "--port", "0"], env=env, cwd=tmp_path, timeout=30)
     assert result.returncode == 2 and named in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
