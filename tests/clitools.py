@@ -5,13 +5,12 @@ the prompts."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
-from commandline import run
+from commandline import environment, run
 
 from cmbot.store.sessions import iter_sessions
 
@@ -57,16 +56,7 @@ class Cli:
 
     def env(self, **extra: str | None) -> dict[str, str]:
         """No CMBOT_/SLACK_/locale settings but ours and `extra` (None removes one)."""
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("CMBOT_", "SLACK_", "LC_", "LANG"))}
-        env.update(CMBOT_DB=str(self.db), CMBOT_LANG="en", COLUMNS="250", NO_COLOR="1",
-                   PYTHONIOENCODING="utf-8")
-        for key, value in extra.items():
-            if value is None:
-                env.pop(key, None)
-            else:
-                env[key] = value
-        return env
+        return environment(self.db, **extra)
 
     def __call__(self, *args: str, stdin: str = "", **env: str | None) -> subprocess.CompletedProcess:
         return run(args, env=self.env(**env), cwd=self.dir, stdin=stdin)

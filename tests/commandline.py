@@ -71,7 +71,8 @@ _import_cmbot()
 def environment(db: Path | None = None, **extra: str | None) -> dict[str, str]:
     """This environment minus any CMBOT_/SLACK_ setting, with the test defaults — the database
     `db`, English, wide plain output, UTF-8 — and `extra` (None removes a variable)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CMBOT_", "SLACK_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CMBOT_", "SLACK_", "LC_", "LANG"))}
     env.update(CMBOT_LANG="en", COLUMNS="250", NO_COLOR="1", PYTHONIOENCODING="utf-8")
     if db is not None:
         env["CMBOT_DB"] = str(db)

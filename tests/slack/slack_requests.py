@@ -230,23 +230,10 @@ class BotDriver:
         **extra: Any,
     ) -> Reply:
         """A user's ``message`` event; ``channel_type`` defaults from the id (D→im)."""
-        ts = ts or slack_ts()
         if channel_type is None:
             channel_type = {"D": "im", "G": "group"}.get(channel[:1], "channel")
-        event: dict[str, Any] = {
-            "type": "message",
-            "client_msg_id": str(uuid.uuid4()),
-            "user": user,
-            "text": text,
-            "blocks": _rich_text(text),
-            "team": self.team,
-            "ts": ts,
-            "channel": channel,
-            "channel_type": channel_type,
-            "event_ts": ts,
-        }
-        if thread_ts:
-            event["thread_ts"] = thread_ts
+        event = self._typed_event("message", user, channel, text, ts, thread_ts)
+        event["channel_type"] = channel_type
         event.update(extra)
         return self.event(event)
 
@@ -262,9 +249,14 @@ class BotDriver:
         mention = f"<@{self.bot_user_id}>"
         if mention not in text:
             text = f"{mention} {text}"
+        return self.event(self._typed_event("app_mention", user, channel, text, ts, thread_ts))
+
+    def _typed_event(self, kind: str, user: str, channel: str, text: str,
+                     ts: str | None, thread_ts: str | None) -> dict[str, Any]:
+        """What Slack sends for a person's typed text, whether a message or a mention."""
         ts = ts or slack_ts()
         event: dict[str, Any] = {
-            "type": "app_mention",
+            "type": kind,
             "client_msg_id": str(uuid.uuid4()),
             "user": user,
             "text": text,
@@ -276,7 +268,7 @@ class BotDriver:
         }
         if thread_ts:
             event["thread_ts"] = thread_ts
-        return self.event(event)
+        return event
 
     def app_home_opened(
         self, user: str, tab: str = "home", view: dict[str, Any] | None = None
