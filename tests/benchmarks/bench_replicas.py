@@ -129,8 +129,9 @@ def throughput(fake: FakeSlack, url: str | None, replicas: int, people: int) -> 
             def one(n: int) -> None:
                 user, channel = f"UT{n:03d}", f"DT{n:03d}"
                 try:
-                    turns.interview(balancer, user, channel,  # type: ignore[arg-type]
-                                    lambda: balancer.driver.message(user, channel, "start"), latencies)
+                    for turn_ms in turns.interview(balancer, user, channel,  # type: ignore[arg-type]
+                                                   lambda: balancer.driver.message(user, channel, "start")):
+                        latencies.append(turn_ms)
                 except Exception as exc:  # reported, and the row is marked
                     errors.append(f"{user}: {exc}"[:200])
 
