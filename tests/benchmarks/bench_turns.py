@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "slack"))
+sys.path[:0] = [str(HERE.parent / "slack"), str(HERE.parent)]  # fixtures and their helpers
 
 from conftest import CMBOT_EXE, BotProcess, bot_environment, free_port  # noqa: E402
 from fakeslack import Call, FakeSlack  # noqa: E402
