@@ -5,7 +5,7 @@ The machine's own server binaries are used (`initdb`, `pg_ctl`, found through `C
 created in a temporary folder, listens only on a unix socket inside that folder (no port to
 collide with another test run or a real server), trusts local connections, runs with
 `fsync=off` (a test cluster is thrown away, so durability only costs time) and is stopped
-and deleted at the end.
+and deleted at the end; a cluster whose test process died is stopped by the next run.
 
 PostgreSQL refuses to run as root, and CI runs as root: the server then runs as the
 unprivileged `nobody` account (through `runuser`), and the folder is handed to it.
@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 UNPRIVILEGED = "nobody"
+PREFIX = "cmbot-pg-"
+OWNER = "owner.pid"  # the test process a cluster belongs to
 
 
 def find_binaries() -> tuple[Path | None, str]:
@@ -100,13 +102,36 @@ class Server:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def reap_orphans(folder: Path, as_user: str | None) -> None:
+    """Stop and delete the clusters of test runs that died without stopping theirs (a killed
+    pytest cannot run its teardown, and `pg_ctl` servers outlive their parent)."""
+    for owner in Path(tempfile.gettempdir()).glob(f"{PREFIX}*/{OWNER}"):
+        with contextlib.suppress(OSError, ValueError):
+            if _alive(int(owner.read_text())):
+                continue
+            Server(folder, owner.parent, as_user).stop()
+            shutil.rmtree(owner.parent, ignore_errors=True)
+
+
 def start_server() -> Server:
     """A fresh cluster in a new temporary folder (the caller stops it and removes `root`)."""
     folder, why = find_binaries()
     if folder is None:
         raise FileNotFoundError(why)
     as_user = UNPRIVILEGED if os.geteuid() == 0 else None
-    root = Path(tempfile.mkdtemp(prefix="cmbot-pg-"))
+    reap_orphans(folder, as_user)
+    root = Path(tempfile.mkdtemp(prefix=PREFIX))
+    (root / OWNER).write_text(str(os.getpid()))
     server = Server(folder, root, as_user)
     try:
         server.start()
