@@ -63,32 +63,6 @@ def test_summaries_have_the_fields_listings_use_newest_first(db):
     store.close()
 
 
-def test_history_for_a_person_is_theirs_plus_their_channels_newest_first(db):
-    store = Store(db)
-    chan = {"kind": "channel", "channel": "C1"}
-    store.add_consultation(consultation("a", "2024-01-01T00:00:00+00:00", by="U1"))
-    store.add_consultation(consultation("b", "2024-02-01T00:00:00+00:00", by="U2", where=chan))
-    store.add_consultation(consultation("c", "2024-03-01T00:00:00+00:00", by="U1", where=chan))
-    store.add_consultation(consultation("d", "2024-04-01T00:00:00+00:00", by="U2"))
-    store.add_consultation(consultation("e", "2024-05-01T00:00:00+00:00", by="U2",
-                                        where={"kind": "channel", "channel": "C2"}))
-    asked: list[str] = []
-
-    def member(channel: str) -> bool:
-        asked.append(channel)
-        return channel == "C1"
-
-    listing = store.consultations_for("U1", member)
-    assert len(listing) == 3
-    assert ids(listing[0:10]) == ["c", "b", "a"]  # c is in U1's list and C1's: once
-    assert listing[-1]["id"] == "a"
-    assert sorted(asked) == ["C1", "C2"]  # once per channel
-    assert ids(store.consultations_for("U1")) == ["c", "a"]
-    assert ids(store.consultations_for("U2", lambda c: False)) == ["e", "d", "b"]
-    assert len(store.consultations_for("nobody")) == 0
-    store.close()
-
-
 def test_the_index_is_rebuilt_from_the_shards_when_lost(db):
     store = Store(db)
     for n in range(5):
