@@ -9,9 +9,11 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from ...consultation import Consultation
 from ...i18n import t
 from .. import access
 from ..context import conductor_of, later, place_key
+from ..conversation import Conductor
 from ..history import PAGE_MAX, history_blocks
 from ..where import Start, place
 
@@ -93,6 +95,17 @@ def on_edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Bol
     later(context, place_key(channel, thread), work)
 
 
+def _visible(conductor: Conductor, client: WebClient, user: str, consultation_id: str,
+             channel: str, thread: str | None) -> Consultation | None:
+    """The consultation a button names if this person may see it; otherwise they are told, in
+    their language, that it is not found (the same words whether it is gone or not theirs)."""
+    consultation = access.visible(conductor.desk, client, user, consultation_id)
+    if consultation is None:
+        conductor.tell(user, t("slack.not_found", conductor.lang_for(user), id=consultation_id),
+                       channel, thread)
+    return consultation
+
+
 def on_export(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
               context: BoltContext) -> None:
     ack()
@@ -100,10 +113,8 @@ def on_export(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: We
     conductor = conductor_of(context)
 
     def work() -> None:
-        lang = conductor.lang_for(user)
-        consultation = access.visible(conductor.desk, client, user, action.get("value", ""))
+        consultation = _visible(conductor, client, user, action.get("value", ""), channel, thread)
         if consultation is None:
-            conductor.tell(user, t("slack.not_found", lang, id=action.get("value")), channel, thread)
             return
         error = access.upload_export(conductor.desk, client, consultation,
                                      action["action_id"].rsplit("_", 1)[1], consultation.lang)
@@ -119,10 +130,8 @@ def on_rerun(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Web
     conductor = conductor_of(context)
 
     def work() -> None:
-        consultation = access.visible(conductor.desk, client, user, action.get("value", ""))
+        consultation = _visible(conductor, client, user, action.get("value", ""), channel, thread)
         if consultation is None:
-            conductor.tell(user, t("slack.not_found", conductor.lang_for(user),
-                                   id=action.get("value")), channel, thread)
             return
         conductor.start(user, place(channel), Start(), parent=consultation,
                         origin=f"rerun:{action.get('action_ts')}:{user}")
