@@ -164,11 +164,7 @@ def history(
     desk = open_desk(strict=False)
     rows = (desk.scoped(team) if team else desk).consultations()
     if as_json:
-        out.print_json(json.dumps([
-            {"consultation_id": r["id"], "flow": r["flow_id"], "lang": r["lang"],
-             "started_by": r["started_by"], "where": r["where"], "finished_at": r["finished_at"],
-             "placement": r["recommendation"]["placement"]} for r in rows
-        ], ensure_ascii=False))
+        out.print_json(json.dumps([row.to_dict() for row in rows], ensure_ascii=False))
         return
     show_history(out, rows, chosen)
 

@@ -21,8 +21,9 @@ from .interview import Flow, FlowError, Interview, Session, builtin_flows_dir, l
 from .interview.session import new_id
 from .report import Report
 from .store.installations import oauth_stores
-from .store.protocol import Record, Storage, workspace_of
+from .store.protocol import Storage, workspace_of
 from .store.workspace import WorkspaceStore
+from .summary import Summaries, Summary
 
 WORKSPACE_SETTINGS = "workspace"  # the preference owner of a workspace's own settings
 
@@ -205,15 +206,15 @@ class Desk:
 
     # --- consultations, as the front doors list, show and delete them -------------------------
 
-    def consultations(self) -> list[Record]:
-        """Summaries of every consultation, newest first (the terminal's history)."""
-        return self.store.consultations()
+    def consultations(self) -> list[Summary]:
+        """Every consultation as a listing shows it, newest first (the terminal's history)."""
+        return [Summary.from_record(r) for r in self.store.consultations()]
 
     def consultations_for(self, user: str | None,
-                          channel_ok: Callable[[str], bool] | None = None) -> Sequence[Record]:
-        """Summaries of what `user` started plus the channel consultations `channel_ok`
-        allows, newest first; slicing a page reads only that page."""
-        return self.store.consultations_for(user, channel_ok)
+                          channel_ok: Callable[[str], bool] | None = None) -> Sequence[Summary]:
+        """What `user` started plus the channel consultations `channel_ok` allows, as a
+        listing shows them, newest first; slicing a page reads only that page."""
+        return Summaries(self.store.consultations_for(user, channel_ok))
 
     def add(self, consultation: Consultation) -> None:
         """Archive a consultation made without an interview (a panel from answer files)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -19,6 +18,7 @@ from ..export import render
 from ..i18n import t
 from ..interview.where import CHANNEL
 from ..service import Desk
+from ..summary import Summary
 
 log = logging.getLogger("cmbot.slack")
 
@@ -53,7 +53,7 @@ def visible(desk: Desk, client: WebClient, user: str, consultation_id: str) -> C
     return found if found is not None and can_see(client, user, found) else None
 
 
-def history(desk: Desk, client: WebClient, user: str) -> Sequence[dict[str, Any]]:
+def history(desk: Desk, client: WebClient, user: str) -> Sequence[Summary]:
     """Consultations the user may see, newest first (membership looked up once per channel),
     served from the archive's indexes; summaries are built only for the rows read."""
     return desk.consultations_for(user, lambda channel: user in channel_members(client, channel))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from ..i18n import t
-from ..interview import Where
 from . import access
 from . import blocks as bk
 from .conversation import Conductor
@@ -22,10 +21,9 @@ def history_blocks(conductor: Conductor, client: WebClient, user: str, offset: i
     offset = max(0, min(offset, (len(rows) - 1) // PAGE * PAGE))
     lines = []
     for row in rows[offset:offset + PAGE]:
-        place = bk.where_label(Where.from_dict(row.get("where")), lang)
-        lines.append(t("slack.history_line", lang, id=row["id"], date=row["finished_at"][:10],
-                       user=row["started_by"], where=place, flow=row["flow_id"],
-                       placement=t(f"place.{row['recommendation']['placement']}", lang)))
+        lines.append(t("slack.history_line", lang, id=row.id, date=row.finished_at[:10],
+                       user=row.started_by, where=bk.where_label(row.where, lang),
+                       flow=row.flow_id, placement=t(f"place.{row.placement}", lang)))
     result = [bk.section(f"*{t('slack.history_title', lang)}*"), *bk.sections("\n".join(lines))]
     if offset + PAGE < len(rows):
         result.append({"type": "actions", "block_id": "cmbot_history", "elements": [

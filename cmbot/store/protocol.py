@@ -5,7 +5,7 @@ swapped by configuration (`open_storage`). Records are the JSON-ready dicts of t
 `Session.to_dict()` and `Consultation.to_dict()`; listings are *summaries* of consultations
 (`id`, `flow_id`, `lang`, `started_by`, `where`, `finished_at`, `parent_id`,
 `recommendation: {"placement": …}`, and `workspace` outside the default one), newest first (by
-`finished_at`, then id).
+`finished_at`, then id), which the service hands to the front doors as typed `Summary` rows.
 
 Every record belongs to a *workspace* (a Slack team id, or an Enterprise Grid organisation id
 for org-wide installs): its `workspace` field, absent in the default workspace `""` of the

@@ -16,8 +16,8 @@ from ..advisor.words import Advice, Funding
 from ..consultation import change_lines
 from ..export import where_text
 from ..i18n import t
-from ..interview import Where
 from ..report import Report
+from ..summary import Summary
 from .panel_view import show_panel
 from .typography import keep_no_break_spaces
 
@@ -119,7 +119,7 @@ def show_report(console: Console, report: Report, full: bool = True) -> None:
                             title=t("advice.evidence", lang), expand=False))
 
 
-def show_history(console: Console, rows: list[dict[str, Any]], lang: str) -> None:
+def show_history(console: Console, rows: list[Summary], lang: str) -> None:
     if not rows:
         console.print(t("terminal.history_empty", lang))
         return
@@ -131,9 +131,7 @@ def show_history(console: Console, rows: list[dict[str, Any]], lang: str) -> Non
         table.add_column(t(f"terminal.{key}", lang),
                          no_wrap=key in ("col_id", "col_date", "col_flow"))
     for row in rows:
-        placement = row["recommendation"]["placement"] if row.get("recommendation") else ""
-        where = where_text(Where.from_dict(row["where"]), lang)
-        table.add_row(row["id"], row["finished_at"][:16].replace("T", " "),
-                      escape(row.get("started_by", "")), escape(where),
-                      t(f"place.{placement}", lang) if placement else "", row["flow_id"])
+        table.add_row(row.id, row.finished_at[:16].replace("T", " "), escape(row.started_by or ""),
+                      escape(where_text(row.where, lang)),
+                      t(f"place.{row.placement}", lang) if row.placement else "", row.flow_id)
     console.print(table)

@@ -49,8 +49,7 @@ def home_view(conductor: Conductor, user: str) -> dict[str, Any]:
     recent = desk.consultations_for(user)[:RECENT]
     for row in recent:
         blocks.append(bk.section(
-            f"`{row['id']}` · {row['finished_at'][:10]} · "
-            f"*{t('place.' + row['recommendation']['placement'], lang)}*"))
+            f"`{row.id}` · {row.finished_at[:10]} · *{t(f'place.{row.placement}', lang)}*"))
     if not recent:
         blocks.append(bk.context(t("slack.home_none", lang)))
     return {"type": "home", "blocks": blocks}
