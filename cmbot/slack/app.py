@@ -107,10 +107,7 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
     lanes = lanes or Lanes()
 
     def make(scoped: Desk, client: WebClient) -> Conductor:
-        conductor = Conductor(scoped, client, settings.lang, after_answer=panel.after_answer,
-                              after_leave=panel.after_leave)
-        conductor.courier.defer = lanes.submit
-        return conductor
+        return make_conductor(scoped, client, settings.lang, lanes)
 
     def client_with(token: str) -> WebClient:
         """A workspace's interviews' client: retries, and its connections kept open (a turn
@@ -133,6 +130,16 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
 
     register_listeners(app)
     return app, conductors
+
+
+def make_conductor(desk: Desk, client: WebClient, lang: str, lanes: Lanes) -> Conductor:
+    """A workspace's conductor as the app wires it: panels take over their members' steps,
+    and earlier messages are tidied in a lane of their own. The in-process tests build theirs
+    here too, so they run the conductor the app runs."""
+    conductor = Conductor(desk, client, lang, after_answer=panel.after_answer,
+                          after_leave=panel.after_leave)
+    conductor.courier.defer = lanes.submit
+    return conductor
 
 
 def single_team_app(settings: Settings, verify: bool) -> App:

@@ -35,7 +35,13 @@ if str(Path(__file__).resolve().parent) not in sys.path:
 from botthread import BotThread
 from commandline import Forked, spawn
 from fakeslack import FakeSlack
+from listener_driver import ListenerDriver
+from recording import RecordingClient
 from slack_requests import BotDriver
+
+from cmbot.service import Desk
+from cmbot.store import Store
+from cmbot.store.memory import MemoryStore
 
 BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-secret"
@@ -320,6 +326,35 @@ def bot(request: pytest.FixtureRequest, start_bot: StartBot) -> BotThread | BotP
     ``cmbot serve --http`` subprocess for a test marked ``serve_process`` (``kill9``, the
     process's output, limits set on it)."""
     return start_bot(process=request.node.get_closest_marker("serve_process") is not None)
+
+
+MakeDoor = Callable[..., ListenerDriver]
+
+
+@pytest.fixture
+def make_door(tmp_path: Path) -> Iterator[MakeDoor]:
+    """Factory: the Slack door in this process (`ListenerDriver`), on the memory engine, or on
+    real TinyDB files with `engine="tinydb"`; `flows_dir` replaces the shipped flows."""
+    stores: list[Any] = []
+
+    def factory(engine: str = "memory", flows_dir: Path | None = None) -> ListenerDriver:
+        db_path = tmp_path / f"cmbot-{len(stores)}.json"
+        store = MemoryStore() if engine == "memory" else Store(db_path)
+        stores.append(store)
+        driver = ListenerDriver(Desk(store, flows_dir), RecordingClient(store))
+        driver.db_path = db_path if engine == "tinydb" else None
+        return driver
+
+    yield factory
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture
+def door(make_door: MakeDoor) -> ListenerDriver:
+    """The Slack door in this process on the memory engine: listeners called as Bolt calls
+    them, Slack's Web API recorded (`door.client`); a step takes about a millisecond."""
+    return make_door()
 
 
 @pytest.hookimpl(wrapper=True)

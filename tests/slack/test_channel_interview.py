@@ -25,24 +25,6 @@ def test_mention_starts_a_thread_and_posts_the_result_there(bot):
     assert "risk" in summary.text
 
 
-def test_only_the_starter_may_answer(bot):
-    fake, driver = bot.fake, bot.driver
-    driver.app_mention(OWNER, CHANNEL, "<@UBOT> start")
-    first = wait_question(fake, "org_size")
-    mark = fake.mark()
-    click(driver, OTHER, first, "org_size", "large")
-    refusal = fake.wait_for("chat.postEphemeral", after=mark)
-    assert refusal.params["user"] == OTHER and f"<@{OWNER}>" in refusal.text
-    fake.assert_no_call("chat.postMessage", after=mark)
-    # a reply in the thread from someone else is refused too
-    mark = fake.mark()
-    driver.message(OTHER, CHANNEL, "hello", thread_ts=first.params["thread_ts"])
-    fake.wait_for("chat.postEphemeral", lambda c: c.params["user"] == OTHER, after=mark)
-    # the starter's click still works
-    click(driver, OWNER, first, "org_size", "large")
-    wait_question(fake, "departments", after=mark)
-
-
 def test_team_mode_lets_any_member_answer_and_records_who(bot):
     fake, driver = bot.fake, bot.driver
     fake.channel_members[CHANNEL] = [OWNER, OTHER]
@@ -74,47 +56,3 @@ def test_mention_delivered_twice_starts_once(bot):
                         after=fake.mark(), wait=1.0)
     roots = [c for c in fake.calls_to("chat.postMessage") if not c.params.get("thread_ts")]
     assert len(roots) == 1
-
-
-def test_reply_redelivered_answers_once(bot):
-    fake, driver = bot.fake, bot.driver
-    driver.app_mention(OWNER, CHANNEL, "<@UBOT> start")
-    for state in ("org_size", "departments", "proposed_host", "budget_owner"):
-        call = wait_question(fake, state)
-        value = ARTICLE[state]
-        (submit if isinstance(value, list) else click)(driver, OWNER, call, state, value)
-    budget = wait_question(fake, "budget_amount")
-    mark = fake.mark()
-    driver.message(OWNER, CHANNEL, "5k", thread_ts=budget.params["thread_ts"])
-    driver.retry_last(retry_num=1)
-    driver.retry_last(retry_num=2)
-    wait_question(fake, "objectives", after=mark)
-    fake.assert_no_call("chat.postMessage", lambda c: "reporting" in str(c.params.get("blocks"))
-                        or "whole amount" in c.text, after=mark, wait=1.0)
-    assert len([c for c in fake.calls_to("chat.postMessage", after=mark)]) == 1
-
-
-def test_free_text_is_never_echoed_raw(bot):
-    fake, driver = bot.fake, bot.driver
-    driver.message(OWNER, "D1", "start")
-    answers = dict(ARTICLE, objectives=["fans", "other"])
-    for state, value in answers.items():
-        if state == "reporting":
-            break
-        call = wait_question(fake, state)
-        if isinstance(value, list):
-            submit(driver, OWNER, call, state, value)
-        elif state == "budget_amount":
-            driver.message(OWNER, "D1", value)
-        else:
-            click(driver, OWNER, call, state, value)
-    other = wait_question(fake, "objectives_other")
-    mark = fake.mark()
-    driver.message(OWNER, "D1", "Ping <!channel> & <https://evil.example|click> now")
-    wait_question(fake, "reporting", after=mark)
-    for call in fake.calls:
-        if call.method.startswith("chat."):
-            raw = str(call.params.get("blocks")) + call.text
-            assert "<!channel>" not in raw and "<https://evil" not in raw
-    answered = fake.wait_for("chat.update", lambda c: c.params["ts"] == other.response["ts"])
-    assert "&lt;!channel&gt; &amp;" in str(answered.params["blocks"])

@@ -51,30 +51,6 @@ def test_history_show_export_delete(bot):
     assert cid not in body
 
 
-def test_channel_consultations_are_visible_to_members(bot):
-    fake, driver = bot.fake, bot.driver
-    driver.app_mention(USER, CHANNEL, "<@UBOT> start")
-    result = run_interview(bot, ARTICLE, user=USER, channel=CHANNEL)
-    cid = result.params["metadata"]["event_payload"]["consultation_id"]
-    fake.channel_members[CHANNEL] = [USER, OTHER]
-    _, body = command(bot, f"show {cid}", user=OTHER)
-    assert "Risks" in body
-    _, body = command(bot, f"show {cid}", user="U3")
-    assert "No consultation" in body
-    _, body = command(bot, f"delete {cid}", user=OTHER)
-    assert f"<@{USER}>" in body  # only the one who ran it may delete
-    # in a channel, the owner is asked to confirm before it disappears for everyone
-    _, body = command(bot, f"delete {cid}", user=USER)
-    assert "cmbot_delete_confirm" in body
-    assert anywhere_in_database(bot.db_path, cid) != []
-    mark = fake.mark()
-    driver.block_action(USER, CHANNEL, "1712345678.000200", "cmbot_delete_confirm", value=cid,
-                        block_id="cmbot_delete", is_ephemeral=True)
-    done = fake.wait_for("response", after=mark)
-    assert "deleted" in done.text
-    assert anywhere_in_database(bot.db_path, cid) == []
-
-
 def test_lang_fr_switches_the_next_interview(bot):
     fake, driver = bot.fake, bot.driver
     _, body = command(bot, "lang fr")
@@ -84,15 +60,6 @@ def test_lang_fr_switches_the_next_interview(bot):
     assert "Combien de personnes" in call.text
     _, body = command(bot, "lang de")
     assert "/cmbot lang fr" in body
-
-
-def test_slack_locale_picks_french(bot):
-    bot.fake.user_locales[USER] = "fr-FR"
-    bot.driver.message(USER, DM, "start")
-    call = wait_question(bot.fake, "org_size")
-    assert "Combien de personnes" in call.text
-    info = bot.fake.find("users.info")
-    assert info is not None and str(info.params.get("include_locale")).lower() in ("1", "true")
 
 
 def test_app_home_start_button_and_shortcut(bot):

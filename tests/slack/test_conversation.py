@@ -1,136 +1,112 @@
-"""The Slack use cases in-process, in milliseconds: a real desk on real TinyDB files, and a
-stand-in for Slack's `WebClient` that records calls and can refuse them. What is checked is
-what a person would see (which messages, in which order) and what is on disk when it happens."""
+"""The Slack use cases (`Conductor`) called directly, in milliseconds: a real desk, Slack's Web
+API recorded (`recording.RecordingClient`) and refusing calls on demand. What is checked is what
+a person would see (which messages, in which order) and what is saved when it happens."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from recording import asked
 
-import pytest
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web import SlackResponse
-
-from cmbot.service import Desk
-from cmbot.slack.conversation import Conductor
 from cmbot.slack.where import Start, Where
-from cmbot.store import Store
 
 USER, DM = "U1", "D1"
 
 
-def refusal(method: str, error: str) -> SlackApiError:
-    response = SlackResponse(client=None, http_verb="POST", api_url=method, req_args={},
-                             data={"ok": False, "error": error}, headers={}, status_code=200)
-    return SlackApiError(error, response)
+def saved_state(door, channel=DM, thread_ts=None):
+    session_id = door.desk.session_at(channel, thread_ts)
+    with door.desk.session(session_id) as session:
+        return session.state if session else None
 
 
-class Slack:
-    """Records every call; `refuse[method]` makes the next call fail with that error."""
-
-    def __init__(self, store: Store):
-        self.store = store
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.refuse: dict[str, str] = {}
-        self.saved_when_posted: list[str | None] = []
-        self.n = 0
-
-    def _call(self, method: str, **params: Any) -> dict[str, Any]:
-        self.calls.append((method, params))
-        if method in self.refuse:
-            raise refusal(method, self.refuse.pop(method))
-        self.n += 1
-        return {"ok": True, "ts": f"1800000000.{self.n:06d}", "channel": {"id": DM},
-                "user": {"locale": "en-US"}, "members": [USER], "messages": []}
-
-    def chat_postMessage(self, **params: Any) -> dict[str, Any]:
-        session_id = self.store.session_at(params["channel"], params.get("thread_ts"))
-        saved = self.store.get_session(session_id) if session_id else None
-        self.saved_when_posted.append(saved["state"] if saved else None)
-        return self._call("chat.postMessage", **params)
-
-    def __getattr__(self, name: str) -> Any:
-        method = {"chat_update": "chat.update", "chat_postEphemeral": "chat.postEphemeral",
-                  "users_info": "users.info", "conversations_open": "conversations.open",
-                  "conversations_members": "conversations.members",
-                  "conversations_history": "conversations.history",
-                  "conversations_replies": "conversations.replies"}[name]
-        return lambda **params: self._call(method, **params)
-
-    def posted(self) -> list[dict[str, Any]]:
-        return [p for m, p in self.calls if m == "chat.postMessage"]
-
-    def methods(self) -> list[str]:
-        return [m for m, _ in self.calls if m != "users.info"]
+def test_a_start_is_saved_before_its_question_is_posted(make_door):
+    door = make_door(engine="tinydb")
+    assert door.conductor.start(USER, Where.dm(DM), Start())
+    assert [asked(p) for p in door.client.posted()] == [None, "org_size"]  # the intro, then question 1
+    assert door.client.saved_when_posted == ["org_size", "org_size"]
 
 
-@pytest.fixture
-def door(tmp_path: Path):
-    store = Store(tmp_path / "cmbot.json")
-    slack = Slack(store)
-    conductor = Conductor(Desk(store), slack, "en")  # type: ignore[arg-type]
-    yield conductor, slack, store
-    store.close()
-
-
-def asked(post: dict[str, Any]) -> str | None:
-    return next((b["block_id"] for b in post.get("blocks") or []
-                 if b.get("block_id") and not b["block_id"].startswith("cmbot_")), None)
-
-
-def test_a_start_is_saved_before_its_question_is_posted(door):
-    conductor, slack, _store = door
-    assert conductor.start(USER, Where.dm(DM), Start())
-    assert [asked(p) for p in slack.posted()] == [None, "org_size"]  # the intro, then question 1
-    assert slack.saved_when_posted == ["org_size", "org_size"]
-
-
-def test_an_answer_posts_the_next_question_before_tidying_the_old_one(door):
-    conductor, slack, _store = door
+def test_an_answer_posts_the_next_question_before_tidying_the_old_one(make_door):
+    door = make_door(engine="tinydb")
+    conductor, slack = door.conductor, door.client
     conductor.start(USER, Where.dm(DM), Start())
-    question = slack.posted()[-1]
-    ts = f"1800000000.{slack.n:06d}"
-    del slack.calls[:]
-    conductor.click(USER, DM, ts, None, "org_size", "medium")
-    assert slack.methods() == ["chat.postMessage", "chat.update"]
-    assert asked(slack.posted()[0]) == "departments" and slack.calls[1][1]["ts"] == ts
+    question = slack.question("org_size")
+    mark = slack.mark()
+    conductor.click(USER, DM, question.ts, None, "org_size", "medium")
+    assert slack.methods(mark) == ["chat.postMessage", "chat.update"]
+    assert asked(slack.posted(mark)[0]) == "departments"
+    assert slack.since(mark, "chat.update")[0].params["ts"] == question.ts
     assert slack.saved_when_posted[-1] == "departments"  # saved before it was shown
-    assert question["channel"] == DM
+    assert question.params["channel"] == DM
 
 
 def test_a_click_on_an_old_question_is_told_privately_and_changes_nothing(door):
-    conductor, slack, store = door
+    conductor, slack = door.conductor, door.client
     conductor.start(USER, Where.dm(DM), Start())
-    del slack.calls[:]
+    mark = slack.mark()
     conductor.click(USER, DM, "1.000001", None, "org_size", "medium")
-    assert slack.methods() == ["chat.postEphemeral"]
-    assert "no longer current" in slack.calls[-1][1]["text"]
-    assert store.get_session(store.session_at(DM))["state"] == "org_size"
+    assert slack.methods(mark) == ["chat.postEphemeral"]
+    assert "no longer current" in slack.told(mark)[-1].text
+    assert saved_state(door) == "org_size"
 
 
 def test_a_refused_question_stays_pending_and_is_posted_once_on_recovery(door):
-    conductor, slack, store = door
+    conductor, slack = door.conductor, door.client
     conductor.start(USER, Where.dm(DM), Start())
-    ts = f"1800000000.{slack.n:06d}"
-    slack.refuse["chat.postMessage"] = "fatal_error"
-    conductor.click(USER, DM, ts, None, "org_size", "medium")
-    told = [p for m, p in slack.calls if m == "chat.postEphemeral"]
-    assert told and "fatal_error" in told[-1]["text"]
-    session_id = store.session_at(DM)
-    assert store.pending_sessions() == [session_id]
-    del slack.calls[:]
+    question = slack.question("org_size")
+    slack.refuse_next("chat.postMessage", "fatal_error")
+    conductor.click(USER, DM, question.ts, None, "org_size", "medium")
+    told = slack.told()
+    assert told and "fatal_error" in told[-1].text
+    assert "Your answers are saved" in told[-1].text
+    session_id = door.desk.session_at(DM)
+    assert door.desk.pending_sessions() == [session_id]
+    assert slack.since(0, "chat.update") == []  # the answered question is not tidied either
+    mark = slack.mark()
     assert conductor.recover(session_id) is True
-    assert [asked(p) for p in slack.posted()] == ["departments"]
-    assert store.pending_sessions() == []
+    assert [asked(p) for p in slack.posted(mark)] == ["departments"]
+    assert door.desk.pending_sessions() == []
     assert conductor.recover(session_id) is False  # posted once
 
 
+def test_a_question_posted_before_a_crash_is_adopted_not_posted_again(door):
+    """The post reached Slack, but the process died before noting it: recovery finds it in
+    the conversation, and a click on it then counts."""
+    conductor, slack = door.conductor, door.client
+    conductor.start(USER, Where.dm(DM), Start())
+    session_id = door.desk.session_at(DM)
+    question = slack.question("org_size")
+    door.desk.mark_pending(session_id, True)
+    with door.desk.session(session_id) as session:  # as saved before the post was noted
+        session.meta["slack"]["asked"] = session.meta["slack"]["asked_ts"] = None
+        door.desk.keep(session)
+    mark = slack.mark()
+    assert conductor.recover(session_id) is False
+    assert slack.posted(mark) == []
+    conductor.click(USER, DM, question.ts, None, "org_size", "small")
+    assert asked(slack.posted(mark)[-1]) == "departments"
+
+
+def test_a_storage_failure_shows_nothing_as_accepted(door, monkeypatch):
+    conductor, slack = door.conductor, door.client
+    conductor.start(USER, Where.dm(DM), Start())
+    question = slack.question("org_size")
+
+    def full_disk(session):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(door.desk, "keep", full_disk)
+    mark = slack.mark()
+    conductor.click(USER, DM, question.ts, None, "org_size", "medium")
+    assert slack.posted(mark) == [] and slack.since(mark, "chat.update") == []
+    assert "could not save" in slack.told(mark)[-1].text
+    monkeypatch.undo()
+    assert saved_state(door) == "org_size"
+
+
 def test_a_team_interview_refuses_people_outside_the_channel(door):
-    conductor, slack, _store = door
+    conductor, slack = door.conductor, door.client
+    slack.members["C1"] = [USER]
     conductor.start(USER, Where.in_channel("C1"), Start(team=True))
-    root, question = slack.posted()[-2:]
-    thread = root.get("thread_ts") or question["thread_ts"]
-    del slack.calls[:]
-    conductor.click("U9", "C1", f"1800000000.{slack.n:06d}", thread, "org_size", "small")
-    assert slack.methods() == ["conversations.members", "chat.postEphemeral"]
-    assert "<@U1>" in slack.calls[-1][1]["text"]
+    question = slack.question("org_size")
+    mark = slack.mark()
+    conductor.click("U9", "C1", question.ts, question.params["thread_ts"], "org_size", "small")
+    assert slack.methods(mark) == ["conversations.members", "chat.postEphemeral"]
+    assert "<@U1>" in slack.told(mark)[-1].text

@@ -50,26 +50,6 @@ def test_whole_interview_in_a_dm(bot):
     assert result.params["channel"] == DM
 
 
-def test_bad_number_is_asked_again(bot):
-    fake, driver = bot.fake, bot.driver
-    driver.message(USER, DM, "start")
-    steps = dict(list(ARTICLE.items())[:4])
-    for state, value in steps.items():
-        call = wait_question(fake, state)
-        (submit if state in MULTI else click)(driver, USER, call, state, value)
-    wait_question(fake, "budget_amount")
-    mark = fake.mark()
-    driver.message(USER, DM, "twelve thousand")
-    warning = fake.wait_for("chat.postMessage", lambda c: "whole amount" in c.text, after=mark)
-    assert warning.params["channel"] == DM
-    again = wait_question(fake, "budget_amount", after=mark)
-    mark = fake.mark()
-    driver.message(USER, DM, "12 000 €")
-    wait_question(fake, "objectives", after=mark)
-    answered = fake.wait_for("chat.update", lambda c: c.params.get("ts") == again.response["ts"])
-    assert "€12,000" in str(answered.params["blocks"])
-
-
 def test_back_restart_cancel(bot):
     fake, driver = bot.fake, bot.driver
     driver.message(USER, DM, "start")
