@@ -4,6 +4,7 @@ a person would see (which messages, in which order) and what is saved when it ha
 
 from __future__ import annotations
 
+from interview_steps import ARTICLE
 from recording import asked
 
 from cmbot.slack.where import Start, Where
@@ -110,3 +111,37 @@ def test_a_team_interview_refuses_people_outside_the_channel(door):
     conductor.click("U9", "C1", question.ts, question.params["thread_ts"], "org_size", "small")
     assert slack.methods(mark) == ["conversations.members", "chat.postEphemeral"]
     assert "<@U1>" in slack.told(mark)[-1].text
+
+
+def test_a_refused_recommendation_keeps_the_consultation_and_is_posted_on_recovery(door):
+    door.message(USER, DM, "start")
+    for state, value in ARTICLE.items():
+        door.answer(USER, door.client.question(state), state, value)
+    confirm = door.client.question("confirm")
+    session_id = door.desk.session_at(DM)
+    door.client.refuse_next("chat.postMessage", "msg_too_long")
+    mark = door.client.mark()
+    door.click(USER, confirm, "confirm", "confirm")
+    told = door.client.told(mark)[-1].text
+    assert door.client.posted(mark)[0].params.get("metadata")  # tried once, refused
+    assert f"consultation `{session_id}` is saved" in told and "msg_too_long" in told
+    assert door.desk.consultation(session_id) is not None
+    mark = door.client.mark()
+    assert door.conductor.recover(session_id) is True
+    result = door.client.posted(mark)
+    assert len(result) == 1 and result[0].params["metadata"]["event_type"] == "cmbot_recommendation"
+    assert door.desk.session_at(DM) is None
+    assert door.conductor.recover(session_id) is False
+
+
+def test_an_interview_left_idle_is_closed_where_it_ran(door):
+    conductor = door.conductor
+    conductor.start(USER, Where.in_channel("C1"), Start())
+    root, question = door.client.posted()
+    session_id = door.desk.session_at("C1", root.ts)
+    mark = door.client.mark()
+    conductor.step(session_id, "", lambda session, state: conductor.expire(session, state))
+    assert "left idle too long, so I closed it" in door.client.posted(mark)[-1].text
+    assert "Closed: left idle too long" in door.client.updated(question.ts).blocks()
+    assert f"by <@{USER}> was closed" in door.client.updated(root.ts).text
+    assert door.desk.session_at("C1", root.ts) is None

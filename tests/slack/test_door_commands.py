@@ -225,6 +225,22 @@ def test_a_panel_starts_from_the_command(door):
     assert door.client.question("org_size").params["channel"] == "DU1"  # the starter's DM first
 
 
+def test_the_panel_modal_says_what_is_wrong_on_its_own_fields(door):
+    door.shortcut("cmbot_panel", user=USER)
+    modal = door.client.since(0, "views.open")[-1].params["view"]
+    assert modal["callback_id"] == "cmbot_panel_modal"
+    picked = {"members": {"members": {"type": "multi_users_select", "selected_users": [OTHER]}}}
+    in_a_dm = door.view_submission(USER, "cmbot_panel_modal", {
+        **picked, "where": {"channel": {"type": "conversations_select", "selected_conversation": DM}}},
+        modal["private_metadata"])
+    assert in_a_dm["response_action"] == "errors" and list(in_a_dm["errors"]) == ["where"]
+    assert "A panel runs in a channel" in in_a_dm["errors"]["where"]
+    alone = door.view_submission(USER, "cmbot_panel_modal", {"where": {"channel": {
+        "type": "conversations_select", "selected_conversation": CHANNEL}}}, modal["private_metadata"])
+    assert list(alone["errors"]) == ["members"] and "Name the members" in alone["errors"]["members"]
+    assert door.client.posted() == [] and door.desk.sessions_of(USER) == []
+
+
 # --- languages ----------------------------------------------------------------------------------
 
 def test_lang_sets_the_next_interviews_language_and_refuses_others(door):
