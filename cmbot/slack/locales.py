@@ -23,9 +23,12 @@ RETRY_AFTER_FAILURE = 60.0
 
 class Locales:
     def __init__(self, client: WebClient, chosen: Callable[[str], str | None], default: str,
-                 fresh: float = FRESH, retry_after_failure: float = RETRY_AFTER_FAILURE):
+                 fresh: float = FRESH, retry_after_failure: float = RETRY_AFTER_FAILURE,
+                 clock: Callable[[], float] = time.monotonic):
+        """`clock` tells the time the cache's ages are counted in (a test turns it forward
+        instead of waiting an hour)."""
         self.client, self.chosen, self.default = client, chosen, default
-        self.fresh, self.retry_after_failure = fresh, retry_after_failure
+        self.fresh, self.retry_after_failure, self.clock = fresh, retry_after_failure, clock
         self._cache: dict[str, tuple[str, float]] = {}  # user -> (lang, valid until)
         self._lock = threading.Lock()
 
@@ -33,7 +36,7 @@ class Locales:
         picked = self.chosen(user)
         if picked:
             return picked
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             cached = self._cache.get(user)
         if cached and cached[1] > now:

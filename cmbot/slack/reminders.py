@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from ..interview import Session
@@ -35,6 +37,9 @@ class Reminders:
         self._quiet_until: dict[str, float] = {}  # reminded sessions: nothing to do before then
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._swept = threading.Condition()
+        self._rounds = 0  # rounds (start-up recovery, then each sweep) finished so far
+        self._running = False  # a round is under way
 
     def recover(self) -> int:
         """Show, once, what interviews were waiting for when the bot stopped."""
@@ -45,8 +50,9 @@ class Reminders:
                 shown += conductor.recover(session_id) if conductor else 0
             except Exception:
                 log.exception("could not recover session %s", session_id)
-        if shown:
-            log.info("recovered %d interviews whose question or result was never posted", shown)
+        # Said even when nothing was: the operator (and a test) knows the start-up check is over.
+        log.info("start-up check done: %d interviews whose question or result was never posted "
+                 "shown again", shown)
         return shown
 
     def sweep(self, now: datetime | None = None) -> None:
@@ -85,17 +91,43 @@ class Reminders:
             conductor.desk.set_idle_since(session_id, touched)
 
     def run(self) -> None:
-        try:
-            self.recover()
-        except Exception:
-            log.exception("recovery at start-up failed")
-        while not self._stopped.is_set():
+        with self._round():
             try:
-                self.conductors.desk.reload_flows()
-                self.sweep()
-            except Exception:  # a bad sweep must not end the thread
-                log.exception("reminder sweep failed")
+                self.recover()
+            except Exception:
+                log.exception("recovery at start-up failed")
+        while not self._stopped.is_set():
+            with self._round():
+                try:
+                    self.conductors.desk.reload_flows()
+                    self.sweep()
+                except Exception:  # a bad sweep must not end the thread
+                    log.exception("reminder sweep failed")
             self._stopped.wait(self.every)
+
+    @contextmanager
+    def _round(self) -> Iterator[None]:
+        with self._swept:
+            self._running = True
+        try:
+            yield
+        finally:
+            with self._swept:
+                self._running, self._rounds = False, self._rounds + 1
+                self._swept.notify_all()
+
+    def wait_sweep(self, timeout: float | None = None) -> bool:
+        """Block until a sweep that begins after this call has ended: then whatever a sweep
+        would do about the interviews as they are now (a reminder, a closing) is done. For
+        whoever must know that rather than guess it from the clock: the tests, a health check."""
+        with self._swept:
+            target = self._rounds + (2 if self._running else 1)
+            return self._swept.wait_for(lambda: self._rounds >= target, timeout)
+
+    def wait_started(self, timeout: float | None = None) -> bool:
+        """Block until the start-up round (showing what was never posted) has ended."""
+        with self._swept:
+            return self._swept.wait_for(lambda: self._rounds >= 1, timeout)
 
     def start(self) -> threading.Thread:
         self._thread = threading.Thread(target=self.run, name="cmbot-reminders", daemon=True)

@@ -49,11 +49,18 @@ class LogFile(logging.FileHandler):
             self.written.notify_all()
 
 
+IDLE_TIMEOUT = 30.0  # seconds: only how long a hung bot is waited for, never what a test measures
+
+
 class BotThread:
-    """One in-process bot; the same attributes and methods as `BotProcess` but `kill9`.
+    """One in-process bot; the same attributes and methods as `BotProcess` but `kill9`, plus
+    what only a bot in this process can tell: when it is idle (`wait_idle`) and when it has
+    swept its interviews (`wait_sweep`).
 
     ``monkeypatch`` sets the bot's environment for the rest of the test (settings are read at
     start, a few things — the default language — when used)."""
+
+    in_process = True
 
     def __init__(self, *, fake: FakeSlack, env: dict[str, str], db_path: Path, log_dir: Path,
                  monkeypatch: pytest.MonkeyPatch, name: str = "cmbot") -> None:
@@ -69,6 +76,7 @@ class BotThread:
         self._thread: threading.Thread | None = None
         self._log: LogFile | None = None
         self._root_level = logging.getLogger().level
+        fake.bots.append(self)  # the fake asks it whether it is done (`FakeSlack.settle`)
 
     @property
     def url(self) -> str:
@@ -156,6 +164,26 @@ class BotThread:
         if new_port:
             self.port = 0
         return self.start(wait=wait)
+
+    def wait_idle(self, timeout: float = IDLE_TIMEOUT) -> None:
+        """Wait until the bot has done all the work it was handed: its start-up round (what was
+        never posted, shown) over and its lanes drained. A request answered has handed its work
+        to the lanes before answering, so after this nothing more comes of it."""
+        bot = self._bot
+        if bot is None:
+            return
+        if not (bot.reminders.wait_started(timeout) and bot.lanes.wait_idle(timeout)):
+            raise AssertionError(f"{self.name} was still busy after {timeout}s:\n{self.logs()}")
+
+    def wait_sweep(self, timeout: float = IDLE_TIMEOUT) -> None:
+        """Wait until a reminder sweep that began after this call has ended, and the work it
+        handed to the lanes (tidying earlier messages) is done: what it would remind or close
+        about the interviews as they are now, it has."""
+        bot = self._bot
+        assert bot is not None, f"{self.name} is not running"
+        if not bot.reminders.wait_sweep(timeout):
+            raise AssertionError(f"{self.name} did not sweep within {timeout}s:\n{self.logs()}")
+        self.wait_idle(timeout)
 
     def wait_for_log(self, fragment: str, timeout: float = 30.0) -> None:
         """Wait until the running bot logs a line holding `fragment`."""

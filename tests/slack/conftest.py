@@ -48,6 +48,7 @@ SIGNING_SECRET = "test-secret"
 CMBOT_EXE = Path(sys.executable).parent / "cmbot"
 DEFAULT_COMMAND: tuple[str, ...] = (str(CMBOT_EXE), "serve", "--http", "--port", "{port}")
 STARTUP_TIMEOUT = 20.0
+STARTUP_CHECKED = "start-up check done"  # logged once a start's recovery round is over
 
 _BOTS = pytest.StashKey[list["BotProcess | BotThread"]]()
 _FAKES = pytest.StashKey[list[FakeSlack]]()
@@ -76,6 +77,8 @@ class BotProcess:
     persistence; logs of every run go to ``log_dir``.
     """
 
+    in_process = False  # `FakeSlack.settle` cannot ask it whether it is idle: it waits
+
     def __init__(
         self,
         *,
@@ -100,6 +103,7 @@ class BotProcess:
         self.runs = 0
         self.log_files: list[tuple[Path, Path]] = []
         self.driver = BotDriver(self.url, env["SLACK_SIGNING_SECRET"], fake.url)
+        fake.bots.append(self)
 
     @property
     def url(self) -> str:
@@ -202,6 +206,16 @@ class BotProcess:
         if new_port:
             self.port = free_port()
         return self.start(wait=wait)
+
+    def wait_for_log(self, fragment: str, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Wait until the current run logs a line holding `fragment` (its stderr, read every
+        20 ms): the one sign a process gives that it has done something that calls nobody."""
+        deadline = time.monotonic() + timeout
+        while fragment not in _tail(self.stderr_path, limit=1 << 30):
+            if (time.monotonic() > deadline or not self.running) and \
+                    fragment not in _tail(self.stderr_path, limit=1 << 30):
+                pytest.fail(f"{self.name} never logged {fragment!r}:\n{self.logs()}", pytrace=False)
+            time.sleep(0.02)
 
     def logs(self) -> str:
         """stdout and stderr of every run so far, labelled, for failure messages."""

@@ -246,6 +246,7 @@ class FakeSlack:
         self.revoked: set[str] = set()
         self._token: str | None = None  # the token of the call being answered
         self._headers: dict[str, str] = {}
+        self.bots: list[Any] = []  # the bots that call this fake (see `settle`)
 
     # ------------------------------------------------------------------ OAuth
 
@@ -505,6 +506,21 @@ class FakeSlack:
                 raise AssertionError(f"fewer than {count} calls after index {after} within "
                                      f"{timeout}s; seen: {self.describe(after) or 'nothing'}")
 
+    def settle(self, wait: float = 0.5) -> None:
+        """Return once the bots calling this fake have done the work they were handed, so that
+        a call that has not arrived by then is not coming.
+
+        A bot running in this process says when it is idle (its lanes drained, its start-up
+        round over: `BotThread.wait_idle`), so no clock is involved. A bot in a subprocess gives
+        no such sign: for it, and for a fake with no bot at all, this waits `wait` seconds.
+        """
+        running = [bot for bot in self.bots if bot.running]
+        if not running or any(not bot.in_process for bot in running):
+            time.sleep(wait)
+        for bot in running:
+            if bot.in_process:
+                bot.wait_idle()
+
     def assert_no_call(
         self,
         method: str,
@@ -512,8 +528,9 @@ class FakeSlack:
         wait: float = 0.5,
         after: int = 0,
     ) -> None:
-        """Wait ``wait`` seconds, then fail if a matching call arrived (e.g. after a retry)."""
-        time.sleep(wait)
+        """Fail if a matching call arrived, once the bots are done (see `settle`: `wait` is
+        only what a bot in a subprocess is given)."""
+        self.settle(wait)
         found = self.find(method, predicate, after)
         if found is not None:
             raise AssertionError(f"unexpected {method!r} call: {found.params!r}")

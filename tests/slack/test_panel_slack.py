@@ -22,7 +22,7 @@ COMMUNICATION = {"proposed_host": "communication", "budget_owner": "host",
 MANAGEMENT = {"proposed_host": "management", "budget_owner": "management",
               "budget_amount": "20000", "objectives": ["conversion", "awareness"],
               "reporting": "qualitative", "dedicated_possible": "maybe"}
-FAST = {"CMBOT_REMIND_AFTER": "1s", "CMBOT_EXPIRE_AFTER": "4s", "CMBOT_SWEEP_EVERY": "0.2"}
+FAST = {"CMBOT_REMIND_AFTER": "1s", "CMBOT_EXPIRE_AFTER": "2.5s", "CMBOT_SWEEP_EVERY": "0.1"}
 FLOW_ORDER = ["org_size", "departments", "proposed_host", "budget_owner", "budget_amount",
               "objectives", "objectives_other", "reporting", "content", "brand_reach",
               "collaboration", "dedicated_possible"]

@@ -14,6 +14,7 @@ import threading
 import time
 
 import pytest
+from conftest import STARTUP_CHECKED
 from fakeslack import FakeSlack
 from interview_steps import ARTICLE, click, submit, wait_question
 
@@ -127,12 +128,14 @@ def test_an_idle_interview_gets_one_reminder_from_two_replicas_and_none_after_a_
     wait_question(fake, "departments")
     reminder = fake.wait_for("chat.postMessage", lambda c: "waiting for you" in c.text, timeout=10)
     assert reminder.params["channel"] == "D1"
-    time.sleep(1.5)  # fifteen more sweeps on each replica
+    time.sleep(0.6)  # six more sweeps on each replica (a process gives no sign of a sweep)
     assert len(reminders(fake)) == 1
     first.kill9()
     second.restart()
     first.restart()
-    time.sleep(1.5)
+    for replica in (first, second):
+        replica.wait_for_log(STARTUP_CHECKED)
+    time.sleep(0.6)
     assert len(reminders(fake)) == 1
 
 
@@ -204,7 +207,8 @@ def test_a_recommendation_posted_by_a_replica_that_died_is_not_posted_again(repl
     wait_question(fake, "org_size", after=mark, channel="D1", timeout=20)
     mark = fake.mark()
     first.restart()
-    fake.assert_no_call("chat.postMessage", lambda c: is_recommendation(c.params), wait=1.0,
+    first.wait_for_log(STARTUP_CHECKED)  # its start-up check, which would post it, is over
+    fake.assert_no_call("chat.postMessage", lambda c: is_recommendation(c.params), wait=0,
                         after=mark)
     assert len(recommendations(fake, "D1")) == 1
 
