@@ -192,7 +192,7 @@ def _child(argv: list[str], env: dict[str, str], cwd: Path, ends: tuple[int, int
         os.chdir(cwd)
     except BaseException:
         os._exit(127)
-    _run_cmbot(argv, env)
+    run_cmbot(argv, env)
 
 
 def _exit_code(exc: SystemExit) -> int:
@@ -216,6 +216,7 @@ def _fresh_interpreter_state(argv: list[str], env: dict[str, str]) -> None:
                                                  encoding=encoding, errors=errors or "strict")
     sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
                                                    encoding=encoding, errors=errors or "strict",
+                                                   line_buffering=os.isatty(1),
                                                    write_through=bool(env.get("PYTHONUNBUFFERED")))
     sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
                                                    encoding=encoding, errors="backslashreplace",
@@ -231,7 +232,7 @@ def _fresh_interpreter_state(argv: list[str], env: dict[str, str]) -> None:
         sys.modules.pop(name, None)
 
 
-def _run_cmbot(argv: list[str], env: dict[str, str]) -> NoReturn:
+def run_cmbot(argv: list[str], env: dict[str, str]) -> NoReturn:
     """In the forked child: run cmbot's entry point, flush, leave with its exit code."""
     code = 1
     try:

@@ -25,8 +25,10 @@ QUESTIONARY_ENGLISH = ("Use shortcuts", "arrow keys", "selections", "Cancelled b
 def open_terminal(tmp_path: Path):
     sessions: list[TerminalSession] = []
 
-    def factory(*args: str, columns: int = 80, lang: str = "en") -> TerminalSession:
-        session = TerminalSession(list(args), tmp_path / "cmbot.json", columns, lang)
+    def factory(*args: str, columns: int = 80, lang: str = "en",
+                installed: bool = False) -> TerminalSession:
+        session = TerminalSession(list(args), tmp_path / "cmbot.json", columns, lang,
+                                  installed=installed)
         sessions.append(session)
         return session
 
@@ -80,36 +82,50 @@ def assert_clean(session: TerminalSession, lang: str) -> None:
         assert not re.match(r"\s*»(?! ([○●]|\d+\)))", line), (line, screen)
 
 
+def progress(n: int, lang: str = "en") -> str:
+    return t("terminal.progress", lang, n=n, total=11)
+
+
+def answer(session: TerminalSession, n: int, lang: str, *keys: str) -> None:
+    """Question `n` on the screen, then its keys."""
+    session.wait_for(progress(n, lang))
+    session.press(*keys)
+
+
 def departments_ticked(session: TerminalSession) -> None:
     """At the departments checkbox: tick communication, marketing, web and sales, confirm."""
     session.press("space", "down", "space", "down", "space", "down", "space", "enter")
 
 
-@pytest.mark.parametrize(("lang", "columns"), [
-    ("en", 80), ("fr", 160),  # both languages, both widths; the other two pairs when thorough
-    pytest.param("en", 160, marks=pytest.mark.thorough),
-    pytest.param("fr", 80, marks=pytest.mark.thorough)])
-def test_a_whole_interview_with_arrow_keys(open_terminal, lang, columns):
-    term = open_terminal("chat", lang=lang, columns=columns)
+@pytest.mark.parametrize(("lang", "columns", "installed"), [
+    # both languages, both widths; the other two pairs when thorough. The French one runs the
+    # installed `cmbot` script in a new interpreter, end to end.
+    ("en", 80, False), ("fr", 160, True),
+    pytest.param("en", 160, False, marks=pytest.mark.thorough),
+    pytest.param("fr", 80, False, marks=pytest.mark.thorough)])
+def test_a_whole_interview_with_arrow_keys(open_terminal, lang, columns, installed):
+    term = open_terminal("chat", lang=lang, columns=columns, installed=installed)
     first = FLOW.states["org_size"].prompt[lang]
-    term.wait_for(t("terminal.progress", lang, n=1, total=11))
-    term.press("3", "enter")                                 # org_size: 50 to 249
+    answer(term, 1, lang, "3", "enter")                      # org_size: 50 to 249
+    term.wait_for(progress(2, lang))
     term.wait_for(t("terminal.multi_hint", lang))
     assert_clean(term, lang)                                 # a checkbox on screen
     departments_ticked(term)
+    term.wait_for(progress(3, lang))
     term.wait_for(t("terminal.choice_hint", lang))
     assert_clean(term, lang)                                 # a menu on screen
     term.press("4", "enter")                                 # proposed_host: sales
-    term.press("1", "enter")                                 # budget_owner: host
+    answer(term, 4, lang, "1", "enter")                      # budget_owner: host
+    term.wait_for(progress(5, lang))
     term.wait_for(t("terminal.text_hint", lang))
     assert_clean(term, lang)                                 # a text prompt on screen
     term.press("0", "enter")                                 # budget_amount: 0
-    term.wait_for(t("terminal.progress", lang, n=6, total=11))
-    term.press("space", "down", "space", "down", "space", "enter")  # fans, conversion, news
-    term.press("1", "enter", "2", "enter", "3", "enter")     # volume, little, niche
-    term.wait_for(t("terminal.progress", lang, n=10, total=11))
-    term.press("space", "enter")                             # collaboration: communication
-    term.press("3", "enter")                                 # dedicated_possible: no
+    answer(term, 6, lang, "space", "down", "space", "down", "space", "enter")  # fans, conversion, news
+    answer(term, 7, lang, "1", "enter")                      # reporting: volume
+    answer(term, 8, lang, "2", "enter")                      # content: little
+    answer(term, 9, lang, "3", "enter")                      # brand_reach: niche
+    answer(term, 10, lang, "space", "enter")                 # collaboration: communication
+    answer(term, 11, lang, "3", "enter")                     # dedicated_possible: no
     term.wait_for(FLOW.states["confirm"].options[0].label[lang])
     term.press("enter")                                      # give me the advice
     term.wait_for(t("terminal.saved", lang, id="")[:12])
@@ -125,12 +141,13 @@ def test_a_whole_interview_with_arrow_keys(open_terminal, lang, columns):
 
 def test_checkboxes_hold_only_the_options(open_terminal):
     term = open_terminal("chat", lang="fr")
-    term.press("1", "enter")
-    term.wait_for(t("terminal.progress", "fr", n=2, total=11))
+    answer(term, 1, "fr", "1", "enter")
+    term.wait_for(progress(2, "fr"))
+    term.wait_for(FLOW.states["departments"].options[-1].label["fr"])  # the checkbox, drawn
     screen = term.text()
-    assert t("terminal.back_choice", "fr") not in screen.split(t("terminal.progress", "fr", n=2, total=11))[1]
+    assert t("terminal.back_choice", "fr") not in screen.split(progress(2, "fr"))[1]
     term.press("a", "enter")  # tick everything there is
-    term.wait_for(t("terminal.progress", "fr", n=3, total=11))
+    term.wait_for(progress(3, "fr"))
     answered = " ".join(term.text().split())
     every = ", ".join(o.label["fr"] for o in FLOW.states["departments"].options)
     assert every in answered
@@ -139,34 +156,32 @@ def test_checkboxes_hold_only_the_options(open_terminal):
 
 def test_left_arrow_in_a_checkbox_goes_back(open_terminal):
     term = open_terminal("chat")
-    term.press("2", "enter")
-    term.wait_for(t("terminal.progress", "en", n=2, total=11))
-    term.press("left")
-    term.wait_for(t("terminal.progress", "en", n=1, total=11) + " ", timeout=5)
-    assert term.text().count(t("terminal.progress", "en", n=1, total=11)) == 2
+    answer(term, 1, "en", "2", "enter")
+    answer(term, 2, "en", "left")
+    term.wait_for(progress(1) + " ", times=2)
+    assert term.text().count(progress(1)) == 2
     term.press("ctrl-c")
     assert term.exit_code() == 130
 
 
 def test_an_empty_tick_list_is_refused_where_one_is_needed(open_terminal):
     term = open_terminal("chat", lang="fr")
-    term.press("1", "enter")
-    term.wait_for(t("terminal.progress", "fr", n=2, total=11))
-    term.press("enter")
+    answer(term, 1, "fr", "1", "enter")
+    answer(term, 2, "fr", "enter")
     term.wait_for(t("answer.multi_too_few", "fr", min=1, count=1))
-    assert term.text().count(t("terminal.progress", "fr", n=2, total=11)) == 2  # asked again
+    term.wait_for(progress(2, "fr"), times=2)  # asked again
     term.press("space", "enter")
-    term.wait_for(t("terminal.progress", "fr", n=3, total=11))
+    term.wait_for(progress(3, "fr"))
+    assert term.text().count(progress(2, "fr")) == 2
 
 
 def test_ctrl_c_saves_says_how_to_resume_and_exits_130(open_terminal, tmp_path):
     cli = Cli(tmp_path)
     term = open_terminal("chat", lang="fr")
-    term.press("3", "enter")
-    term.wait_for(t("terminal.progress", "fr", n=2, total=11))
+    answer(term, 1, "fr", "3", "enter")
+    term.wait_for(progress(2, "fr"))
     departments_ticked(term)
-    term.wait_for(t("terminal.progress", "fr", n=3, total=11))
-    term.press("ctrl-c")
+    answer(term, 3, "fr", "ctrl-c")
     assert term.exit_code() == 130
     assert t("terminal.saved_for_later", "fr", command="cmbot chat --resume") in term.text()
     assert_clean(term, "fr")
@@ -178,11 +193,12 @@ def test_ctrl_c_saves_says_how_to_resume_and_exits_130(open_terminal, tmp_path):
 def test_ctrl_d_at_a_text_prompt_says_it_was_saved(open_terminal, tmp_path):
     cli = Cli(tmp_path)
     term = open_terminal("chat")
-    term.press("3", "enter")
-    term.wait_for(t("terminal.progress", "en", n=2, total=11))
+    answer(term, 1, "en", "3", "enter")
+    term.wait_for(progress(2))
     departments_ticked(term)
-    term.press("4", "enter", "1", "enter")
-    term.wait_for(t("terminal.progress", "en", n=5, total=11))
+    answer(term, 3, "en", "4", "enter")
+    answer(term, 4, "en", "1", "enter")
+    term.wait_for(progress(5))
     term.wait_for(t("terminal.text_hint", "en"))  # drawn by the prompt: it reads keys now
     term.press("ctrl-d")
     assert term.exit_code() == 0
@@ -194,8 +210,7 @@ def test_ctrl_d_at_a_text_prompt_says_it_was_saved(open_terminal, tmp_path):
 
 def test_quit_before_any_answer_keeps_nothing(open_terminal, tmp_path):
     term = open_terminal("chat")
-    term.wait_for(t("terminal.progress", "en", n=1, total=11))
-    term.press("up", "enter")  # the last entry: Quit
+    answer(term, 1, "en", "up", "enter")  # the last entry: Quit
     assert term.exit_code() == 0
     assert t("terminal.nothing_kept", "en") in term.text()
     assert Cli(tmp_path).sessions_on_disk() == {}
@@ -207,10 +222,9 @@ def test_chat_offers_the_waiting_interview_and_resumes_it(open_terminal, tmp_pat
     assert quit_at_3.returncode == 0
     term = open_terminal("chat")
     term.wait_for(t("terminal.waiting_question", "en", count=1))
-    assert t("terminal.new_choice", "en") in term.text()
+    term.wait_for(t("terminal.new_choice", "en"))
     term.press("enter")  # the waiting one is offered first
-    term.wait_for(t("terminal.progress", "en", n=3, total=11))
-    term.press("ctrl-c")
+    answer(term, 3, "en", "ctrl-c")
     assert term.exit_code() == 130
     assert len(cli.sessions_on_disk()) == 1
 
@@ -221,17 +235,16 @@ def test_chat_can_start_afresh_and_resume_then_asks_which(open_terminal, tmp_pat
     term = open_terminal("chat")
     term.wait_for(t("terminal.new_choice", "en"))
     term.press("down", "enter")  # a new interview
-    term.wait_for(t("terminal.progress", "en", n=1, total=11))
-    term.press("1", "enter", "ctrl-c")
+    answer(term, 1, "en", "1", "enter")
+    answer(term, 2, "en", "ctrl-c")
     assert term.exit_code() == 130
     assert len(cli.sessions_on_disk()) == 2  # the first one was not shadowed
     again = open_terminal("chat", "--resume")
     again.wait_for(t("terminal.waiting_question", "en", count=2))
-    screen = again.text()
-    assert "question 2 of 11" in screen and "question 3 of 11" in screen
+    again.wait_for("question 2 of 11")
+    again.wait_for("question 3 of 11")
     again.press("down", "enter")  # the older one, at question 3
-    again.wait_for(t("terminal.progress", "en", n=3, total=11))
-    again.press("ctrl-c")
+    answer(again, 3, "en", "ctrl-c")
     assert again.exit_code() == 130
 
 
@@ -246,18 +259,18 @@ def test_resume_in_another_language(open_terminal, tmp_path):
     assert session["lang"] == "fr"
 
 
-@pytest.mark.parametrize(("lang", "reply", "gone"), [("en", "n", False), ("en", "y", True),
-                                                      ("fr", "o", True), ("fr", "", False)])
-def test_delete_asks_first(open_terminal, tmp_path, lang, reply, gone):
+@pytest.mark.parametrize(("lang", "reply", "gone", "installed"), [
+    ("en", "n", False, False), ("en", "y", True, False), ("fr", "o", True, True),
+    ("fr", "", False, False)])
+def test_delete_asks_first(open_terminal, tmp_path, lang, reply, gone, installed):
     cli = Cli(tmp_path)
     cid = cli.chat_json(ARTICLE)["consultation_id"]
-    term = open_terminal("delete", cid, lang=lang)
+    term = open_terminal("delete", cid, lang=lang, installed=installed)
     term.wait_for(t("terminal.delete_question", lang))
     assert cid in term.text()
-    term.press(*reply, "enter")
+    term.type_line(reply)
     assert term.exit_code() == 0
     message = "terminal.deleted" if gone else "terminal.delete_kept"
     assert t(message, lang, id=cid) in term.text()
     assert_clean(term, lang)
     assert [r["consultation_id"] for r in cli.history()] == ([] if gone else [cid])
-
