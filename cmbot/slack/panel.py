@@ -162,8 +162,7 @@ def _begin_member(conductor: Conductor, hub: Hub, member: str) -> None:
     hub.langs[member] = lang
     interview = desk.interview(hub.flow_id)
     session = interview.start(id=desk.fresh_id(), lang=lang, started_by=member,
-                              where=Where.dm(conductor.courier.open_dm(member)),
-                              meta={"panel": hub.id})
+                              where=Where.dm(conductor.courier.open_dm(member)))
     key = "intro_starter" if member == hub.starter else "intro_member"
     intro = t(f"panel.slack.{key}", lang, starter=f"<@{hub.starter}>",
               channel=f"<#{hub.where.channel}>", count=len(hub.members) - 1)
@@ -172,7 +171,7 @@ def _begin_member(conductor: Conductor, hub: Hub, member: str) -> None:
     _skip_facts(conductor, hub, session)
     hub.sessions[member] = session.id
     conductor.begin(session, Plan(save=True).then(Post([bk.section(intro)], intro),
-                                                  conductor.ask(session)))
+                                                  conductor.ask(session)), SlackState(panel=hub.id))
 
 
 def _skip_facts(conductor: Conductor, hub: Hub, session: Session) -> None:
@@ -192,7 +191,7 @@ def after_answer(conductor: Conductor, session: Session, tidy: list[Update]) -> 
     """After each answer of a panel member's interview: None to let the interview ask its next
     question (past the facts the starter gave), or, once the member finished, the plan that
     thanks them (their answers moved into the hub, their session forgotten)."""
-    hub_id = session.meta.get("panel")
+    hub_id = SlackState.of(session).panel
     if not hub_id:
         return None
     desk = conductor.desk
@@ -226,7 +225,7 @@ def after_leave(conductor: Conductor, session: Session) -> None:
     The root says so, and the panel goes on without them; it ends when the starter leaves
     before describing the organisation, or when nobody is left to wait for — with the result
     if at least two have answered."""
-    hub_id = session.meta.get("panel")
+    hub_id = SlackState.of(session).panel
     if not hub_id:
         return
     desk = conductor.desk

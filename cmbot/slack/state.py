@@ -2,7 +2,8 @@
 
 The core stores `meta` without reading it; everything Slack-specific about an interview lives
 here: which question message is on screen, the channel root message, checkbox ticks not yet
-submitted, the replies already handled and the reminder already sent.
+submitted, the replies already handled, the reminder already sent and, for a panel member's
+interview, the panel it answers for.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class SlackState:
     ticks: dict[str, list[str]] = field(default_factory=dict)  # checkbox changes, by state
     handled: list[str] = field(default_factory=list)  # replies already taken (message ts)
     reminded: str | None = None  # the `updated_at` a reminder was sent for
+    panel: str | None = None  # the panel (`panel_hub.Hub` id) a member's interview answers for
     # Not stored: the service moved the session onto a new version of its flow as it loaded it
     # for this step, so the question on screen may be out of date (`Desk.hold`).
     moved: bool = field(default=False, compare=False)
@@ -30,19 +32,22 @@ class SlackState:
     @classmethod
     def of(cls, session: Session, moved: bool = False) -> SlackState:
         """The session's state (read from the loose keys sessions of older versions kept)."""
-        data = session.meta.get(KEY)
+        meta = session.meta
+        data = meta.get(KEY)
         if isinstance(data, dict):
             known = set(cls.__dataclass_fields__) - {"moved"}
-            return cls(**{k: v for k, v in data.items() if k in known}, moved=moved)
-        meta = session.meta
+            found = {k: v for k, v in data.items() if k in known}
+            found.setdefault("panel", meta.get("panel"))  # cmbot 1.x kept it beside "slack"
+            return cls(**found, moved=moved)
         messages = meta.get("messages") or {}
         ts = meta.get("question_ts")
         return cls(asked=messages.get(ts) if ts else None, asked_ts=ts, root_ts=meta.get("root_ts"),
                    ticks=meta.get("ticks") or {}, handled=meta.get("handled") or [],
-                   reminded=meta.get("reminded"), moved=moved)
+                   reminded=meta.get("reminded"), panel=meta.get("panel"), moved=moved)
 
     def store(self, session: Session) -> None:
-        for old in ("messages", "question_ts", "root_ts", "ticks", "handled", "reminded", "origin"):
+        for old in ("messages", "question_ts", "root_ts", "ticks", "handled", "reminded", "origin",
+                    "panel"):
             session.meta.pop(old, None)
         data = asdict(self)
         del data["moved"]
