@@ -20,7 +20,7 @@ from .export import FORMATS, render
 from .flows_cli import flows_app
 from .help import PlainFlags
 from .i18n import LANGUAGES, default_lang, env_lang_problem, normalise_lang, t
-from .interview import FlowError
+from .interview import DEFAULT_FLOW, FlowError
 from .output import OutputError, write_text
 from .report import Report
 from .service import Desk, UnknownFlow
@@ -104,7 +104,7 @@ def chat(
 
     chosen = pick_lang(lang)
     desk = open_desk(exclusive=True)  # one writer at a time: not beside a running bot
-    flow_id = flow or "community_manager"
+    flow_id = flow or DEFAULT_FLOW
     if flow_id not in desk.flows:
         raise fail(t("cli.flow_unknown", chosen, flow=flow_id, known=", ".join(sorted(desk.flows))))
     if answers is None:
@@ -137,7 +137,7 @@ def panel(
     chosen = pick_lang(lang)
     desk = open_desk()
     try:
-        report = run_panel(desk, "community_manager", chosen, files)
+        report = run_panel(desk, DEFAULT_FLOW, chosen, files)
     except AnswersError as exc:
         raise fail(str(exc)) from exc
     if as_json:

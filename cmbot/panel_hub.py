@@ -14,7 +14,7 @@ from typing import Any
 
 from .advisor.panel import Member, merge, organisation_states
 from .consultation import Consultation, conclude_panel
-from .interview import Where
+from .interview import DEFAULT_FLOW, Where
 from .interview.session import new_id, now_iso
 from .service import Desk
 
@@ -27,7 +27,7 @@ class Hub:
     members: list[str]
     lang: str  # the starter's language: the result's
     where: Where  # where the result goes (a channel and the root message's thread)
-    flow_id: str = "community_manager"
+    flow_id: str = DEFAULT_FLOW
     id: str = field(default_factory=new_id)
     # facts (the starter describes the organisation) -> open -> done, or cancelled (by the
     # starter), or ended (too few answers left to merge)

@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from .consultation import Consultation, conclude, report
-from .interview import Flow, FlowError, Interview, Session, builtin_flows_dir, load_flows
+from .interview import (
+    DEFAULT_FLOW,
+    Flow,
+    FlowError,
+    Interview,
+    Session,
+    builtin_flows_dir,
+    load_flows,
+)
 from .interview.session import new_id
 from .report import Report
 from .store.installations import oauth_stores
@@ -122,11 +130,11 @@ class Desk:
             session_id = new_id()
         return session_id
 
-    def start(self, flow_id: str = "community_manager", **fields: Any) -> Session:
+    def start(self, flow_id: str = DEFAULT_FLOW, **fields: Any) -> Session:
         """A new interview (not saved yet) under an id no session or consultation has."""
         return self.interview(flow_id).start(id=self.fresh_id(), **fields)
 
-    def begin(self, flow_id: str = "community_manager", **fields: Any) -> Session:
+    def begin(self, flow_id: str = DEFAULT_FLOW, **fields: Any) -> Session:
         session = self.start(flow_id, **fields)
         self.store.save_session(session.to_dict())
         return session

@@ -10,11 +10,12 @@ from .engine import Interview, Step
 from .loader import load_flow, load_flows
 from .model import Flow, Option, Question
 from .session import CANCELLED, DONE, Answer, Session
-from .source import FlowError, builtin_flows_dir
+from .source import DEFAULT_FLOW, FlowError, builtin_flows_dir
 from .where import Where
 
 __all__ = [
     "CANCELLED",
+    "DEFAULT_FLOW",
     "DONE",
     "Answer",
     "Flow",

@@ -21,6 +21,8 @@ from ..safe_yaml import SafeLoader, read_text
 
 Where = tuple[str | int, ...]  # a place in the data: ("states", 3, "options", 0, "id")
 
+# The interview a start without a flow id runs (every front door): the flow the advisor reads.
+DEFAULT_FLOW = "community_manager"
 YAML_HINT = "check the indentation, and quote values that contain ': ' or start with { [ * & ! | >"
 
 

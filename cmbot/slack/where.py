@@ -1,6 +1,7 @@
 """The few facts about Slack places every listener needs, written once: is a channel a DM, what a
-start asks for, the default flow. Where an interview runs is the core's `Where` (a DM, or a
-thread in a channel), re-exported here for the listeners.
+start asks for. Where an interview runs is the core's `Where` (a DM, or a thread in a channel),
+and the flow a start without a flow id runs is the core's `DEFAULT_FLOW`: both re-exported here
+for the listeners.
 """
 
 from __future__ import annotations
@@ -8,10 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..interview import Where
+from ..interview import DEFAULT_FLOW, Where
 
 __all__ = ["DEFAULT_FLOW", "Start", "Where", "is_dm", "parse_start", "place"]
-DEFAULT_FLOW = "community_manager"
 MENTION = re.compile(r"<@[A-Z0-9]+>")
 START = re.compile(r"^\s*start\b(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 

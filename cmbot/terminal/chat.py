@@ -13,14 +13,13 @@ from rich.text import Text
 
 from .. import safe_yaml
 from ..i18n import t
-from ..interview import Flow, Interview, Problem, Question, Session, Where
+from ..interview import DEFAULT_FLOW, Flow, Interview, Problem, Question, Session, Where
 from ..interview.wording import describe, say_problem
 from ..report import Report
 from ..service import Desk
 from .prompts import BACK, QUIT, Prompts
 from .render import show_report
 
-DEFAULT_FLOW = "community_manager"
 INTERRUPTED = 130  # the shell's code for a program stopped by Ctrl-C (128 + SIGINT)
 
 

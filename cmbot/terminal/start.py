@@ -15,15 +15,10 @@ from datetime import datetime
 from rich.console import Console
 
 from ..i18n import t
-from ..interview import Session, Where
+from ..interview import DEFAULT_FLOW, Session, Where
 from ..interview.where import TERMINAL
 from ..service import Desk
-from .chat import (
-    DEFAULT_FLOW,
-    local_user,
-    resume_command,
-    run_interactive,
-)
+from .chat import local_user, resume_command, run_interactive
 from .prompts import QUIT, ArrowPrompts, PlainPrompts, Prompts
 
 NEW = "<new>"
