@@ -61,7 +61,7 @@ def vocabulary() -> tuple[tuple[re.Pattern[str], ...], tuple[Theme, ...], str]:
     return growth, themes, data["fallback"]
 
 
-def _found(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
+def _mentions_any(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
     return any(p.search(text) for p in patterns)
 
 
@@ -71,8 +71,8 @@ def read(text: str) -> Reading:
     when something says how many ("double", "10 000")."""
     growth, themes, fallback = vocabulary()
     plain = normalise(text)
-    target = _found(growth, plain) or bool(NUMBER.search(plain))
+    target = _mentions_any(growth, plain) or bool(NUMBER.search(plain))
     for theme in themes:
-        if _found(theme.words, plain) or (target and _found(theme.counted, plain)):
+        if _mentions_any(theme.words, plain) or (target and _mentions_any(theme.counted, plain)):
             return Reading(theme.id, theme.quantitative)
     return Reading(fallback, False)

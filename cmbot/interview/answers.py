@@ -32,7 +32,7 @@ class Verdict:
         return self.problem is None
 
 
-def _bad(key: str, **params: Any) -> Verdict:
+def _refused(key: str, **params: Any) -> Verdict:
     return Verdict(problem=Problem(key, params))
 
 
@@ -52,7 +52,7 @@ def _choice(flow: Flow, q: Question, raw: Any, answers: Mapping[str, Any]) -> Ve
     if isinstance(raw, list) and len(raw) == 1:
         raw = raw[0]
     if not isinstance(raw, str | int | bool) or _option_id(raw) not in allowed:
-        return _bad("answer.choice_unknown", options=allowed)
+        return _refused("answer.choice_unknown", options=allowed)
     return Verdict(_option_id(raw))
 
 
@@ -70,13 +70,13 @@ def _multi(flow: Flow, q: Question, raw: Any, answers: Mapping[str, Any]) -> Ver
     if isinstance(raw, str):
         raw = [p for p in re.split(r"[,\s]+", raw) if p]
     if not isinstance(raw, list | tuple):
-        return _bad("answer.multi_not_list", options=allowed)
+        return _refused("answer.multi_not_list", options=allowed)
     picked = [_option_id(v) for v in raw]
     unknown = [v for v in picked if v not in allowed]
     if unknown:
-        return _bad("answer.multi_unknown", unknown=unknown, options=allowed)
+        return _refused("answer.multi_unknown", unknown=unknown, options=allowed)
     if len(set(picked)) != len(picked):
-        return _bad("answer.multi_duplicate")
+        return _refused("answer.multi_duplicate")
     return _count(q, picked, allowed) or Verdict(sorted(picked, key=allowed.index))  # the flow's order
 
 
@@ -85,9 +85,9 @@ def _count(q: Question, picked: list[str], allowed: list[str]) -> Verdict | None
     lowest = q.min if q.min is not None else 1
     highest = q.max if q.max is not None else len(allowed)
     if len(picked) < lowest:
-        return _bad("answer.multi_too_few", min=lowest)
+        return _refused("answer.multi_too_few", min=lowest)
     if len(picked) > highest:
-        return _bad("answer.multi_too_many", max=highest)
+        return _refused("answer.multi_too_many", max=highest)
     return None
 
 
@@ -127,11 +127,11 @@ def parse_number(raw: Any) -> int | None:
 def _number(q: Question, raw: Any) -> Verdict:
     value = parse_number(raw)
     if value is None:
-        return _bad("answer.number_invalid")
+        return _refused("answer.number_invalid")
     lowest = q.min if q.min is not None else 0
     highest = q.max if q.max is not None else 10**15
     if not lowest <= value <= highest:
-        return _bad("answer.number_range", min=lowest, max=highest)
+        return _refused("answer.number_range", min=lowest, max=highest)
     return Verdict(value)
 
 
@@ -155,8 +155,8 @@ def clean_text(raw: str) -> str:
 
 def _text(q: Question, raw: Any) -> Verdict:
     if not isinstance(raw, str | int | float) or isinstance(raw, bool):
-        return _bad("answer.text_length", min=q.min_length, max=q.max_length)
+        return _refused("answer.text_length", min=q.min_length, max=q.max_length)
     text = clean_text(str(raw))
     if not q.min_length <= len(text) <= q.max_length:
-        return _bad("answer.text_length", min=q.min_length, max=q.max_length, length=len(text))
+        return _refused("answer.text_length", min=q.min_length, max=q.max_length, length=len(text))
     return Verdict(text)

@@ -363,7 +363,7 @@ class Conductor:
             return told(user, say_problem(step.problem, lang))
         tidy = self.retire(session, state, f"_{t(f'nav.{action}', lang)}_ — <@{user}>")
         if action == "cancel":
-            self._left(session)
+            self._tell_panel_left(session)
             plan = Plan(save=True, forget=True).then(
                 *tidy, Post([bk.section(t("slack.cancelled", lang))], t("slack.cancelled", lang)))
             return plan.then(*self._close_root(state, t("slack.root_cancelled", lang, user=user)))
@@ -389,7 +389,9 @@ class Conductor:
             return Plan(save=True).then(self.ask(session), *tidy)
         self.step(session_id, user, decide)
 
-    def _left(self, session: Session) -> None:
+    def _tell_panel_left(self, session: Session) -> None:
+        """A member of a panel stopped their interview (cancelled, or idle too long): the
+        panel goes on without them (`after_leave`)."""
         if self.after_leave is not None:
             self.after_leave(self, session)
 
@@ -403,7 +405,7 @@ class Conductor:
         """Close an interview left idle too long, and say so where it ran."""
         lang = session.lang
         self.desk.interview(session.flow_id).cancel(session)
-        self._left(session)
+        self._tell_panel_left(session)
         tidy = self.retire(session, state, f"_{t('slack.expired_short', lang)}_")
         return Plan(save=True, forget=True).then(
             *tidy, Post([bk.section(t("slack.expired", lang))], t("slack.expired", lang)),

@@ -382,7 +382,7 @@ class Archive:
         try:
             return [doc for table, _, doc in iter_documents(path) if table == TABLE]
         except CorruptDatabase as exc:
-            self._contain(exc)
+            self._set_aside_or_skip(exc)
             return None
 
     def _contain(self, exc: CorruptDatabase) -> None:
@@ -408,7 +408,7 @@ class Archive:
         except CorruptDatabase as exc:
             if not self.owner or exc.path != self.folder / shard_name(consultation_id):
                 raise
-            self._contain(exc)
+            self._set_aside_or_skip(exc)
             return write(self._shard(consultation_id).table(TABLE))
 
     def _shard(self, consultation_id: str) -> TinyDB:

@@ -63,7 +63,7 @@ class WorkspaceStore:
         self.base, self.workspace = base, workspace
         self.seen = ScopedSeen(base.seen, workspace)
 
-    def _mine(self, record: Record | None) -> Record | None:
+    def _if_ours(self, record: Record | None) -> Record | None:
         return record if record is not None and workspace_of(record) == self.workspace else None
 
     # --- sessions ----------------------------------------------------------------------------
@@ -72,7 +72,7 @@ class WorkspaceStore:
         self.base.save_session(with_workspace(session, self.workspace))
 
     def get_session(self, session_id: str) -> Record | None:
-        return self._mine(self.base.get_session(session_id))
+        return self._if_ours(self.base.get_session(session_id))
 
     def id_taken(self, record_id: str) -> bool:
         return self.base.id_taken(record_id)  # ids are unique across workspaces
@@ -114,7 +114,7 @@ class WorkspaceStore:
         self.base.add_consultation(with_workspace(consultation, self.workspace), finished_session)
 
     def get_consultation(self, consultation_id: str) -> Record | None:
-        return self._mine(self.base.get_consultation(consultation_id))
+        return self._if_ours(self.base.get_consultation(consultation_id))
 
     def delete_consultation(self, consultation_id: str) -> bool:
         if self.get_consultation(consultation_id) is None:

@@ -16,7 +16,7 @@ from ..i18n import t
 from ..service import Desk
 
 
-def _what(consultation: Consultation, lang: str) -> str:
+def _described(consultation: Consultation, lang: str) -> str:
     placement = consultation.placement
     return t("terminal.delete_what", lang, id=consultation.id,
              date=consultation.finished_at[:16].replace("T", " "), who=consultation.started_by,
@@ -25,7 +25,7 @@ def _what(consultation: Consultation, lang: str) -> str:
 
 
 def _confirmed(consultation: Consultation, lang: str, console: Console) -> bool:
-    console.print(_what(consultation, lang), highlight=False)
+    console.print(_described(consultation, lang), highlight=False)
     try:
         reply = input(t("terminal.delete_question", lang) + " ")
     except (EOFError, KeyboardInterrupt):

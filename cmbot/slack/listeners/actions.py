@@ -20,7 +20,7 @@ from ..where import Start, place
 log = logging.getLogger("cmbot.slack")
 
 
-def _where(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
+def _clicked(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
     """(user, channel, message ts, thread ts) of a click on a message."""
     container = body.get("container") or {}
     message = body.get("message") or {}
@@ -42,7 +42,7 @@ def _ticked(body: dict[str, Any]) -> dict[str, list[str] | None]:
 
 def on_choice(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     ack()
-    user, channel, ts, thread = _where(body)
+    user, channel, ts, thread = _clicked(body)
     value = action.get("value") or (action.get("selected_option") or {}).get("value")
     later(context, place_key(channel, thread), lambda: conductor_of(context).click(
         user, channel, ts, thread, action.get("block_id", ""), value))
@@ -52,7 +52,7 @@ def on_multi_change(ack: Ack, body: dict[str, Any], action: dict[str, Any],
                     context: BoltContext) -> None:
     """Ticks are remembered too, for a submit whose payload carries no `state.values`."""
     ack()
-    user, channel, ts, thread = _where(body)
+    user, channel, ts, thread = _clicked(body)
     picked = [o["value"] for o in action.get("selected_options") or []]
     later(context, place_key(channel, thread), lambda: conductor_of(context).remember_ticks(
         user, channel, ts, thread, action.get("block_id", ""), picked))
@@ -60,7 +60,7 @@ def on_multi_change(ack: Ack, body: dict[str, Any], action: dict[str, Any],
 
 def on_submit(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     ack()
-    user, channel, ts, thread = _where(body)
+    user, channel, ts, thread = _clicked(body)
     ticked = _ticked(body)
     later(context, place_key(channel, thread), lambda: conductor_of(context).click(
         user, channel, ts, thread, None, ticked, session_id=action.get("value") or None))
@@ -68,7 +68,7 @@ def on_submit(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: B
 
 def on_nav(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     ack()
-    user, channel, _, thread = _where(body)
+    user, channel, _, thread = _clicked(body)
     conductor = conductor_of(context)
 
     def work() -> None:
@@ -82,7 +82,7 @@ def on_nav(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: Bolt
 
 def on_edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     ack()
-    user, channel, ts, thread = _where(body)
+    user, channel, ts, thread = _clicked(body)
     conductor = conductor_of(context)
     state = (action.get("selected_option") or {}).get("value", "")
 
@@ -109,7 +109,7 @@ def _visible(conductor: Conductor, client: WebClient, user: str, consultation_id
 def on_export(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
               context: BoltContext) -> None:
     ack()
-    user, channel, _, thread = _where(body)
+    user, channel, _, thread = _clicked(body)
     conductor = conductor_of(context)
 
     def work() -> None:
@@ -126,7 +126,7 @@ def on_export(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: We
 def on_rerun(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
              context: BoltContext) -> None:
     ack()
-    user, channel, _, thread = _where(body)
+    user, channel, _, thread = _clicked(body)
     conductor = conductor_of(context)
 
     def work() -> None:
@@ -140,7 +140,7 @@ def on_rerun(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Web
 
 def on_new(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     ack()
-    user, channel, _, _ = _where(body)
+    user, channel, _, _ = _clicked(body)
     later(context, place_key(channel), lambda: conductor_of(context).start(
         user, place(channel), Start(), origin=f"new:{action.get('action_ts')}:{user}"))
 
