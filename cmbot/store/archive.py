@@ -385,7 +385,7 @@ class Archive:
             self._set_aside_or_skip(exc)
             return None
 
-    def _contain(self, exc: CorruptDatabase) -> None:
+    def _set_aside_or_skip(self, exc: CorruptDatabase) -> None:
         """An unreadable shard: the lock holder sets it aside and forgets its rows (a reader
         only skips it); either way the rest of the archive keeps working."""
         name = exc.path.name
