@@ -63,8 +63,13 @@ class Desk:
     def scoped(self, workspace: str) -> Desk:
         """The desk of one workspace (a Slack team): the same flows and interview machines, the
         storage narrowed to what the workspace owns (`WorkspaceStore`)."""
+        return self.over(WorkspaceStore(self.store, workspace))
+
+    def over(self, store: Storage) -> Desk:
+        """The same flows and interview machines (loaded and checked once, reloaded together)
+        over another storage: a workspace's view of this one, or a test's fresh engine."""
         desk = copy.copy(self)
-        desk.store = WorkspaceStore(self.store, workspace)
+        desk.store = store
         desk._scoped = weakref.WeakSet()
         self._scoped.add(desk)
         return desk

@@ -345,8 +345,15 @@ def bot(request: pytest.FixtureRequest, start_bot: StartBot) -> BotThread | BotP
 MakeDoor = Callable[..., ListenerDriver]
 
 
+@pytest.fixture(scope="session")
+def shipped_desk() -> Desk:
+    """The shipped flows, loaded and checked once per test process; each door gets its own
+    storage under them (`Desk.over`)."""
+    return Desk(MemoryStore())
+
+
 @pytest.fixture
-def make_door(tmp_path: Path) -> Iterator[MakeDoor]:
+def make_door(tmp_path: Path, shipped_desk: Desk) -> Iterator[MakeDoor]:
     """Factory: the Slack door in this process (`ListenerDriver`), on the memory engine, or on
     real TinyDB files with `engine="tinydb"`; `flows_dir` replaces the shipped flows."""
     stores: list[Any] = []
@@ -355,7 +362,8 @@ def make_door(tmp_path: Path) -> Iterator[MakeDoor]:
         db_path = tmp_path / f"cmbot-{len(stores)}.json"
         store = MemoryStore() if engine == "memory" else Store(db_path)
         stores.append(store)
-        driver = ListenerDriver(Desk(store, flows_dir), RecordingClient(store))
+        desk = Desk(store, flows_dir) if flows_dir else shipped_desk.over(store)
+        driver = ListenerDriver(desk, RecordingClient(store))
         driver.db_path = db_path if engine == "tinydb" else None
         return driver
 
