@@ -39,9 +39,6 @@ class InlineLanes:
     def submit(self, key: str, job: Callable[[], None]) -> None:
         job()
 
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        return True
-
 
 class Routes:
     """What `register(app)` asks a Bolt app for, kept as (kind, matcher, listener) in order."""

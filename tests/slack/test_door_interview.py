@@ -105,6 +105,24 @@ def test_a_group_dm_runs_the_interview_in_a_thread(door):
     assert "buttons" in door.client.posted(mark)[-1].text
 
 
+def test_a_group_dm_without_the_bot_says_how_to_add_it_and_leaves_nothing(door):
+    door.client.refuse_next("chat.postMessage", "channel_not_found")
+    answer = door.command("start", user=USER, channel="G0MPIM1", channel_name="mpdm-u1--u2-1")
+    assert "Add apps" in answer.texts() and "Try again in a moment" not in answer.texts()
+    assert door.desk.sessions_of(USER) == []
+    mark = door.client.mark()
+    door.command("start", user=USER, channel="G0MPIM1", channel_name="mpdm-u1--u2-1")
+    assert door.client.question("org_size", mark).params["channel"] == "G0MPIM1"
+
+
+def test_the_new_interview_button_starts_one_and_an_unknown_button_is_ignored(door):
+    door.action(USER, "cmbot_new", DM, "1.1", value="new", block_id="cmbot_result")
+    assert asked(door.client.posted()[-1]) == "org_size"
+    mark = door.client.mark()
+    door.action(USER, "cmbot_from_the_future", DM, "1.1", value="x", block_id="x")
+    assert door.client.calls[mark:] == [] and len(door.ack.calls) == 2
+
+
 def test_a_mention_delivered_twice_and_retried_starts_once(door):
     at = "1712345678.000100"
     door.mention(USER, CHANNEL, "<@UBOT> start", at=at)
