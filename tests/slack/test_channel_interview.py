@@ -1,4 +1,6 @@
-"""Interviews in a channel: a root message, the interview in its thread, who may answer."""
+"""Interviews in a channel over HTTP: a root message, the interview in its thread, who may
+answer in a team interview, an @mention Slack delivers twice and retries. Who else may answer,
+replies delivered twice and escaping are tested in-process (`test_door_interview.py`)."""
 
 from __future__ import annotations
 

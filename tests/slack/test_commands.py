@@ -1,4 +1,6 @@
-"""`/cmbot` subcommands, the App Home tab and the global shortcut."""
+"""`/cmbot` subcommands, the App Home tab and the global shortcut over HTTP, one end-to-end test
+each. Who sees which consultation, languages and history pages are tested in-process
+(`test_door_commands.py`)."""
 
 from __future__ import annotations
 

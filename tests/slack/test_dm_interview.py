@@ -1,4 +1,7 @@
-"""A whole interview in a DM, driven exactly as Slack would drive `cmbot serve --http`."""
+"""A whole interview in a DM, driven exactly as Slack would drive `cmbot serve --http`: the
+contract end to end (question blocks, buttons, checkboxes with `cmbot_submit`, typed replies,
+navigation, a stale click, the recommendation's metadata). The conversation's other variants are
+tested in-process, in milliseconds (`test_door_interview.py`)."""
 
 from __future__ import annotations
 

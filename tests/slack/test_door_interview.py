@@ -106,10 +106,12 @@ def test_a_group_dm_runs_the_interview_in_a_thread(door):
 
 
 def test_a_group_dm_without_the_bot_says_how_to_add_it_and_leaves_nothing(door):
-    door.client.refuse_next("chat.postMessage", "channel_not_found")
+    door.client.refuse_next("chat.postMessage", "channel_not_found")  # Slack's answer there
     answer = door.command("start", user=USER, channel="G0MPIM1", channel_name="mpdm-u1--u2-1")
-    assert "Add apps" in answer.texts() and "Try again in a moment" not in answer.texts()
-    assert door.desk.sessions_of(USER) == []
+    assert "Add apps" in answer.texts() and "group DM" in answer.texts()
+    assert "Try again in a moment" not in answer.texts()
+    assert [c.response.get("ok") for c in door.client.posted()] == [None]  # only the refused root
+    assert door.desk.sessions_of(USER) == []  # nothing was left half-started
     mark = door.client.mark()
     door.command("start", user=USER, channel="G0MPIM1", channel_name="mpdm-u1--u2-1")
     assert door.client.question("org_size", mark).params["channel"] == "G0MPIM1"

@@ -1,5 +1,6 @@
-"""Group DMs (mpim): with the bot added, an interview runs there like in a channel, in a thread;
-without it, the person is told how to add it, and nothing is left half-started."""
+"""Group DMs (mpim) over HTTP: with the bot added, an interview runs there like in a channel, in
+a thread, and replies arrive as `message.mpim` events. Without the bot, the person is told how
+to add it and nothing is left half-started: `test_door_interview.py`, in-process."""
 
 from __future__ import annotations
 
@@ -28,16 +29,3 @@ def test_a_group_dm_the_bot_was_added_to_runs_the_interview_in_a_thread(bot):
     hint = fake.wait_for("chat.postMessage", lambda c: c.params.get("thread_ts") == root.response["ts"],
                          after=mark)
     assert "buttons" in hint.text
-
-
-def test_a_group_dm_without_the_bot_says_how_to_add_it(bot):
-    fake = bot.fake
-    fake.fail_next("chat.postMessage", "channel_not_found")  # Slack's answer for a group DM it is not in
-    mark = fake.mark()
-    assert start(bot).status == 200
-    told = fake.wait_for("response", lambda c: "Add apps" in c.text, after=mark)
-    assert "group DM" in told.text and "Try again in a moment" not in told.text
-    fake.assert_no_call("chat.postMessage", lambda c: c.response.get("ok"), after=mark, wait=0.3)
-    mark = fake.mark()  # nothing was left half-started: once added, the bot starts there
-    assert start(bot).status == 200
-    wait_question(fake, "org_size", after=mark, channel=GROUP)
