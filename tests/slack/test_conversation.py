@@ -145,3 +145,23 @@ def test_an_interview_left_idle_is_closed_where_it_ran(door):
     assert "Closed: left idle too long" in door.client.updated(question.ts).blocks()
     assert f"by <@{USER}> was closed" in door.client.updated(root.ts).text
     assert door.desk.session_at("C1", root.ts) is None
+
+
+def test_a_reminder_offers_resume_and_cancel_and_both_work(door):
+    conductor = door.conductor
+    door.message(USER, DM, "start")
+    session_id = door.desk.session_at(DM)
+    mark = door.client.mark()
+    conductor.step(session_id, "", lambda session, state: conductor.remind(session, state))
+    reminder = door.client.posted(mark)[-1]
+    assert f"<@{USER}>, your interview" in reminder.text
+    ids = [e["action_id"] for b in reminder.params["blocks"] if b.get("block_id") == "cmbot_reminder"
+           for e in b["elements"]]
+    assert ids == ["cmbot_resume", "cmbot_cancel"]
+    mark = door.client.mark()
+    door.action(USER, "cmbot_resume", DM, reminder.ts, value=session_id, block_id="cmbot_reminder")
+    assert [asked(c) for c in door.client.posted(mark)] == ["org_size"]
+    mark = door.client.mark()
+    door.action(USER, "cmbot_cancel", DM, reminder.ts, value=session_id, block_id="cmbot_reminder")
+    assert "Interview cancelled" in door.client.posted(mark)[-1].text
+    assert door.desk.session_at(DM) is None
