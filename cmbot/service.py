@@ -135,9 +135,17 @@ class Desk:
             session_id = new_id()
         return session_id
 
-    def start(self, flow_id: str = DEFAULT_FLOW, **fields: Any) -> Session:
-        """A new interview (not saved yet) under an id no session or consultation has."""
-        return self.interview(flow_id).start(id=self.fresh_id(), **fields)
+    def start(self, flow_id: str = DEFAULT_FLOW, parent: Consultation | None = None,
+              **fields: Any) -> Session:
+        """A new interview (not saved yet) under an id no session or consultation has; with
+        `parent`, a re-run of that consultation (its flow), pre-filled with its answers while
+        they still fit, linked to it."""
+        if parent is None:
+            return self.interview(flow_id).start(id=self.fresh_id(), **fields)
+        interview = self.interview(parent.flow_id)
+        session = interview.start(id=self.fresh_id(), parent_id=parent.id, **fields)
+        interview.prefill(session, parent.answers, by=session.started_by)
+        return session
 
     def begin(self, flow_id: str = DEFAULT_FLOW, **fields: Any) -> Session:
         session = self.start(flow_id, **fields)
@@ -210,10 +218,8 @@ class Desk:
         return report(consultation, self.flow(consultation.flow_id), lang, parent)
 
     def rerun(self, consultation: Consultation, **fields: Any) -> Session:
-        """A new interview pre-filled with a consultation's answers, linked to it."""
-        interview = self.interview(consultation.flow_id)
-        session = self.start(consultation.flow_id, parent_id=consultation.id, **fields)
-        interview.prefill(session, consultation.answers, by=session.started_by)
+        """A new interview pre-filled with a consultation's answers, linked to it, saved."""
+        session = self.start(parent=consultation, **fields)
         self.store.save_session(session.to_dict())
         return session
 

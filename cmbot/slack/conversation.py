@@ -142,13 +142,9 @@ class Conductor:
             running = self.find(where.channel)
             if running and self._show_running(running, user, respond):
                 return False
-        interview = self.desk.interview(flow_id)
-        session = interview.start(id=self.desk.fresh_id(), lang=lang, started_by=user, where=where,
+        session = self.desk.start(flow_id, parent=parent, lang=lang, started_by=user, where=where,
                                   team=start.team and not where.is_dm)
-        if parent:
-            session.parent_id = parent.id
-            interview.prefill(session, parent.answers, by=user)
-        flow = interview.flow
+        flow = self.desk.flow(flow_id)
         plan = Plan(save=True)
         if where.is_dm:
             intro = t("slack.intro", lang, title=flow.title[lang], description=flow.description[lang])

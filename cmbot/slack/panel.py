@@ -161,8 +161,8 @@ def _begin_member(conductor: Conductor, hub: Hub, member: str) -> None:
     lang = conductor.lang_for(member)
     hub.langs[member] = lang
     interview = desk.interview(hub.flow_id)
-    session = interview.start(id=desk.fresh_id(), lang=lang, started_by=member,
-                              where=Where.dm(conductor.courier.open_dm(member)))
+    session = desk.start(hub.flow_id, lang=lang, started_by=member,
+                         where=Where.dm(conductor.courier.open_dm(member)))
     key = "intro_starter" if member == hub.starter else "intro_member"
     intro = t(f"panel.slack.{key}", lang, starter=f"<@{hub.starter}>",
               channel=f"<#{hub.where.channel}>", count=len(hub.members) - 1)

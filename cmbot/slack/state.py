@@ -37,7 +37,7 @@ class SlackState:
         if isinstance(data, dict):
             known = set(cls.__dataclass_fields__) - {"moved"}
             found = {k: v for k, v in data.items() if k in known}
-            found.setdefault("panel", meta.get("panel"))  # cmbot 1.x kept it beside "slack"
+            found.setdefault("panel", meta.get("panel"))  # saved when it was kept beside "slack"
             return cls(**found, moved=moved)
         messages = meta.get("messages") or {}
         ts = meta.get("question_ts")

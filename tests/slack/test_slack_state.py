@@ -1,5 +1,5 @@
 """What the Slack door keeps with a session, read from every shape a saved session may have:
-the current one (`meta["slack"]`), the previous one (the panel's id beside it) and cmbot 1.x's
+the current one (`meta["slack"]`), the previous one (the panel's id beside it) and older ones'
 loose keys — so an interview in progress when cmbot is upgraded goes on where it was."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def test_a_panel_member_saved_with_the_panel_beside_the_state_still_answers_for_
     assert list(session.meta) == ["slack"] and session.meta["slack"]["panel"] == "h1"
 
 
-def test_loose_keys_of_cmbot_1_are_read_and_then_dropped():
+def test_the_loose_keys_of_older_versions_are_read_and_then_dropped():
     session = saved({"messages": {"17.1": "org_size"}, "question_ts": "17.1", "root_ts": "16.0",
                      "reminded": "2026-01-01T00:00:00+00:00", "panel": "h1", "origin": "x"})
     state = SlackState.of(session)
