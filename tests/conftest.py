@@ -6,8 +6,9 @@ every branch of the answer space in a few seconds; `--hypothesis-profile=thoroug
 `THOROUGH_EXAMPLES` (and the kill -9 test runs its full count of rounds) — run it before a
 release or after touching the advisor's rules.
 
-`pg_server` starts one throw-away cluster for the whole run (see `pgserver`) the first time a
-test asks for it, and stops it at the end; `pg_url` gives each test a database of its own.
+`pg_server` is one throw-away cluster for the whole run, shared by its xdist workers (see
+`pgserver`): started the first time a test asks for it, stopped when the run ends; `pg_url`
+gives each test a database of its own.
 Without server binaries or the `postgres` extra, the tests that need them are skipped and
 say why.
 """
@@ -16,19 +17,17 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-from hypothesis import settings
 
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bytecode  # noqa: F401  first: what is imported after it is compiled once, not per process
+import pytest
 from clitools import Cli
-from pgserver import Server, find_binaries, start_server
+from hypothesis import settings
+from pgserver import Server, find_binaries, new_run_folder, shared_server, stop_run
 
 _databases = itertools.count(1)
 EXAMPLES = 50
@@ -45,17 +44,30 @@ def cli(tmp_path: Path) -> Cli:
     return Cli(tmp_path)
 
 
+PG_RUN = "CMBOT_TEST_PG_RUN"  # the folder of the run's server, made by the run's main process
+_run_folder = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's main process (not an xdist worker: they inherit its environment) makes the
+    folder of the run's PostgreSQL server; no server is started until a test asks for one."""
+    if not hasattr(config, "workerinput"):
+        config.stash[_run_folder] = new_run_folder()
+        os.environ[PG_RUN] = str(config.stash[_run_folder])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Once every worker is done: the run's server stopped and its folder deleted."""
+    if _run_folder in config.stash:
+        stop_run(config.stash[_run_folder])
+
+
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[Server]:
+def pg_server() -> Server:
     folder, why = find_binaries()
     if folder is None:
         pytest.skip(why)
-    server = start_server()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.root, ignore_errors=True)
+    return shared_server(Path(os.environ[PG_RUN]))
 
 
 @pytest.fixture
@@ -63,7 +75,7 @@ def pg_url(pg_server: Server) -> str:
     """A new, empty database on the test server."""
     psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed "
                                   "(pip install '.[test]' brings it)")
-    name = f"cmbot_test_{next(_databases)}"
+    name = f"cmbot_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{next(_databases)}"
     with psycopg.connect(pg_server.url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return pg_server.url_for(name)

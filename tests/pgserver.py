@@ -7,6 +7,13 @@ collide with another test run or a real server), trusts local connections, runs 
 `fsync=off` (a test cluster is thrown away, so durability only costs time) and is stopped
 and deleted at the end; a cluster whose test process died is stopped by the next run.
 
+One server serves a whole run: `initdb` and the start cost about a CPU-second and two seconds
+of waiting, once per process otherwise — once per xdist worker. The run's main process makes
+the folder (`new_run_folder`, with its pid in `owner.pid`); the first process that needs the
+server starts it there under a file lock (`shared_server`), the others find it running and
+connect; the main process stops it when the run ends (`stop_run`). Each test still gets a
+database of its own (see `conftest.pg_url`).
+
 PostgreSQL refuses to run as root, and CI runs as root: the server then runs as the
 unprivileged `nobody` account (through `runuser`), and the folder is handed to it.
 When no binaries can be found, `find_binaries` says why, and the tests that need a server
@@ -23,9 +30,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 UNPRIVILEGED = "nobody"
 PREFIX = "cmbot-pg-"
 OWNER = "owner.pid"  # the test process a cluster belongs to
+READY = "ready"  # written once the server accepts connections
+LOCK = "start.lock"  # held by the process starting the server
 
 
 def find_binaries() -> tuple[Path | None, str]:
@@ -80,7 +91,7 @@ class Server:
                               env={**os.environ, "LC_ALL": "C"})
 
     def start(self) -> None:
-        self.socket_dir.mkdir()
+        self.socket_dir.mkdir(exist_ok=True)
         if self.as_user:
             shutil.chown(self.root, user=self.as_user)
             shutil.chown(self.socket_dir, user=self.as_user)
@@ -123,20 +134,48 @@ def reap_orphans(folder: Path, as_user: str | None) -> None:
             shutil.rmtree(owner.parent, ignore_errors=True)
 
 
-def start_server() -> Server:
-    """A fresh cluster in a new temporary folder (the caller stops it and removes `root`)."""
+def new_run_folder() -> Path:
+    """A folder for a run's server, owned by this process (`reap_orphans` deletes it once this
+    process is gone, if nobody else did); no server is started yet."""
+    root = Path(tempfile.mkdtemp(prefix=PREFIX))
+    (root / OWNER).write_text(str(os.getpid()))
+    return root
+
+
+def shared_server(root: Path) -> Server:
+    """The server of the run whose folder is `root`: started by the first process to ask (the
+    others wait on the lock meanwhile), then found running by the others."""
     folder, why = find_binaries()
     if folder is None:
         raise FileNotFoundError(why)
-    as_user = UNPRIVILEGED if os.geteuid() == 0 else None
-    reap_orphans(folder, as_user)
-    root = Path(tempfile.mkdtemp(prefix=PREFIX))
-    (root / OWNER).write_text(str(os.getpid()))
-    server = Server(folder, root, as_user)
+    server = Server(folder, root, UNPRIVILEGED if os.geteuid() == 0 else None)
+    with FileLock(root / LOCK):
+        if (root / READY).exists():
+            return server
+        reap_orphans(folder, server.as_user)
+        try:
+            server.start()
+        except BaseException:
+            server.stop()
+            shutil.rmtree(server.data, ignore_errors=True)
+            raise
+        (root / READY).touch()
+    return server
+
+
+def stop_run(root: Path) -> None:
+    """Stop the run's server, if it was started, and delete its folder."""
+    folder, _ = find_binaries()
+    if folder is not None and (root / READY).exists():
+        Server(folder, root, UNPRIVILEGED if os.geteuid() == 0 else None).stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def start_server() -> Server:
+    """A server of its own, in a new temporary folder (the caller stops it and removes `root`)."""
+    root = new_run_folder()
     try:
-        server.start()
+        return shared_server(root)
     except BaseException:
-        server.stop()
         shutil.rmtree(root, ignore_errors=True)
         raise
-    return server
