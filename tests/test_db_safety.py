@@ -7,23 +7,25 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from commandline import environment, run
+from commandline import environment, run, spawn
 
 from cmbot.service import Desk
 from cmbot.store import DatabaseBusy, Store, archive_path, legacy_archive_path
 from cmbot.store.archive import shard_files, shard_name
 from cmbot.store.atomic import write_json_atomic
 from cmbot.store.ids import IdTaken
-from cmbot.store.journal import journalled
+from cmbot.store.journal import journal_path, journalled
 from cmbot.store.transfer import read_export
 
 CMBOT = Path(sys.executable).parent / "cmbot"
@@ -197,30 +199,52 @@ def big_export(db: Path, path: Path, count: int) -> set[str]:
     return ids
 
 
+def archived(db: Path) -> bytes:
+    """Every file of the archive of consultations (not the import's journal)."""
+    return b"".join(p.read_bytes() for p in sorted(archive_path(db).iterdir()) if p.is_file())
+
+
+def importer_cut_at(db: Path, export: Path, moment: Callable[[], bool]) -> bool:
+    """`cmbot db import EXPORT` into `db`, in a process of its own, killed (`kill -9`) as soon as
+    `moment()` is true; whether it was still importing then (its journal is left behind)."""
+    with open(os.devnull, "wb") as devnull:
+        importer = spawn(["db", "import", str(export)], env=environment(db), cwd=db.parent,
+                         stdout=devnull.fileno(), stderr=devnull.fileno())
+    deadline = time.monotonic() + 60
+    while importer.poll() is None and not moment() and time.monotonic() < deadline:
+        time.sleep(0.002)
+    importer.kill()
+    importer.wait()
+    return journal_path(db).exists()
+
+
 def test_an_import_killed_midway_is_reported_then_undone_and_nothing_else_moves(tmp_path):
     source = tmp_path / "source" / "cmbot.json"
     export = tmp_path / "big.jsonl"
-    ids = big_export(source, export, 800)
+    ids = big_export(source, export, 200)  # one shard file written after another: time to cut
     db = tmp_path / "target" / "cmbot.json"
     mine = [consult(db), consult(db)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CMBOT_", "SLACK_"))}
-    env.update(CMBOT_DB=str(db), CMBOT_LANG="en")
-    cut = 0
-    for delay in (0.0, 0.4):
-        importer = subprocess.Popen([str(CMBOT), "db", "import", str(export)], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        journal = db.with_name(db.name + ".import")
-        for _ in range(1200):  # wait until it has journalled what it adds and starts writing
-            if importer.poll() is not None or (
-                    journal.exists() and journal.read_text("utf-8").endswith('{"ready": true}\n')):
+    shards = len(shard_files(archive_path(db)))
+    before = tmp_path / "before"
+    shutil.copytree(db.parent, before)
+
+    def listed_its_ids() -> bool:  # it has journalled what it adds and starts writing
+        return journal_path(db).exists() and journal_path(db).read_text("utf-8").endswith(
+            '{"ready": true}\n')
+
+    def writing() -> bool:  # the first of its shards is on disk
+        return len(shard_files(archive_path(db))) > shards
+
+    for moment in (listed_its_ids, writing):
+        for _ in range(5):  # a kill that comes after the last write proves nothing: again
+            if importer_cut_at(db, export, moment):
                 break
-            time.sleep(0.05)
-        time.sleep(delay)
-        importer.send_signal(signal.SIGKILL)
-        importer.wait()
-        if not journal.exists():  # it finished before the kill: nothing to test this round
-            continue
-        cut += 1
+            shutil.rmtree(db.parent)
+            shutil.copytree(before, db.parent)
+        else:
+            pytest.fail(f"the import always ended before the kill ({moment.__name__})")
+        if moment is writing:
+            assert b'"imp' in archived(db)  # it was cut after a write
         listed = set(history(db))
         assert set(mine) <= listed  # readers keep working meanwhile
         check = cmbot(db, "db", "check")
@@ -230,11 +254,11 @@ def test_an_import_killed_midway_is_reported_then_undone_and_nothing_else_moves(
         assert restored.returncode == 0, restored.stderr
         assert "was undone" in restored.stdout
         assert sorted(history(db)) == sorted(mine)  # exactly as before the import
+        assert b'"imp' not in every_byte(db)  # nothing of it left in any file
         assert cmbot(db, "db", "check").returncode == 0
-    assert cut  # at least one kill landed mid-import
     result = cmbot(db, "db", "import", str(export))
     assert result.returncode == 0, result.stderr
-    assert "imported: 800" in result.stdout
+    assert "imported: 200" in result.stdout
     assert set(history(db)) == {*mine, *ids}
 
 
