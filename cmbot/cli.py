@@ -4,7 +4,8 @@ what it should aim for: an interview in this terminal (`cmbot chat`) or in Slack
 Exit codes: 0 done, 1 not found or refused, 2 bad input, 130 interrupted (Ctrl-C).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer reads every command's annotations at each
+# start, and string annotations would be compiled then.
 
 import json
 import os

@@ -6,7 +6,8 @@ prints messages from the catalogues (`db.*` keys) and picks exit codes: 0 done, 
 something unreadable, 2 bad usage.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer reads every command's annotations at each
+# start, and string annotations would be compiled then.
 
 import contextlib
 import os

@@ -4,7 +4,8 @@ Apart from `cli.py` because authoring needs no database and no Slack: these comm
 flow files (the built-in ones and those in `CMBOT_FLOWS`), so they work before anything is set up.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer reads every command's annotations at each
+# start, and string annotations would be compiled then.
 
 import contextlib
 import os

@@ -26,6 +26,7 @@ import locale
 import logging
 import os
 import pkgutil
+import runpy
 import shutil
 import signal
 import subprocess
@@ -35,7 +36,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -47,9 +48,10 @@ atexit.register(shutil.rmtree, BYTECODE, ignore_errors=True)
 
 
 # What cmbot's commands import only when they run: the terminal prompts, typer's parameter
-# adapters, rich's tables.
-IMPORTED_WHEN_RUN = ("questionary", "prompt_toolkit", "typer._adapters", "rich.table", "rich.panel",
-                     "rich.json", "rich.progress", "transitions.extensions", "getpass", "shlex")
+# adapters and its help pages (drawn by rich, with Markdown), rich's tables.
+IMPORTED_WHEN_RUN = ("questionary", "prompt_toolkit", "typer._adapters", "typer._click.decorators",
+                     "typer.rich_utils", "rich.table", "rich.panel", "rich.json", "rich.progress",
+                     "transitions.extensions", "getpass", "shlex")
 # Modules that read the environment when imported: imported afresh in each child.
 READ_AT_IMPORT = ("cmbot.cli",)
 
@@ -63,6 +65,9 @@ def _import_cmbot() -> None:
     for name in IMPORTED_WHEN_RUN:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    from cmbot.interview import load_flows
+
+    load_flows()  # every command reads the built-in flows; the loader keeps what it checked
 
 
 _import_cmbot()
@@ -91,12 +96,27 @@ def run(args: Sequence[str | Path], *, env: Mapping[str, str], cwd: Path, stdin:
     if installed:
         return subprocess.run(argv, input=stdin, capture_output=True, text=True, env=dict(env),
                               cwd=cwd, timeout=timeout)
+    return _forked(argv, _cmbot_main, env, cwd, stdin, timeout)
+
+
+def run_script(script: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python SCRIPT ARGS` in the script's folder, as a new interpreter runs it: the script as
+    `__main__`, its folder first on `sys.path`, and none of the tests' own modules, folders or
+    import hooks, so a script that imports a test helper without putting its folder on the path
+    fails here as it fails for a person. Forked like `run`: the libraries are imported already."""
+    argv = [str(script), *args]
+    return _forked(argv, lambda: _script_main(script), os.environ, script.parent, "", timeout)
+
+
+def _forked(argv: list[str], main: Callable[[], object], env: Mapping[str, str], cwd: Path,
+            stdin: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`main()` in a forked child with `argv`, `env`, `cwd` and `stdin`; its output and code."""
     stdin_r, stdin_w = os.pipe()
     stdout_r, stdout_w = os.pipe()
     stderr_r, stderr_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        _child(argv, dict(env), cwd, (stdin_r, stdout_w, stderr_w),
+        _child(argv, main, dict(env), cwd, (stdin_r, stdout_w, stderr_w),
                (stdin_w, stdout_r, stderr_r))
     for fd in (stdin_r, stdout_w, stderr_w):
         os.close(fd)
@@ -160,7 +180,8 @@ def spawn(args: Sequence[str | Path], *, env: Mapping[str, str], cwd: Path | Non
     stdin = os.open(os.devnull, os.O_RDONLY)
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        _child(argv, dict(env), cwd or Path.cwd(), (stdin, os.dup(stdout), os.dup(stderr)), ())
+        _child(argv, _cmbot_main, dict(env), cwd or Path.cwd(),
+               (stdin, os.dup(stdout), os.dup(stderr)), ())
     os.close(stdin)
     return Forked(argv, pid)
 
@@ -180,9 +201,9 @@ def _text(data: bytes) -> str:
     return io.TextIOWrapper(io.BytesIO(data), encoding=locale.getpreferredencoding(False)).read()
 
 
-def _child(argv: list[str], env: dict[str, str], cwd: Path, ends: tuple[int, int, int],
-           parents: tuple[int, ...]) -> NoReturn:
-    """In the forked child: its pipes as stdin/stdout/stderr, its folder, then cmbot."""
+def _child(argv: list[str], main: Callable[[], object], env: dict[str, str], cwd: Path,
+           ends: tuple[int, int, int], parents: tuple[int, ...]) -> NoReturn:
+    """In the forked child: its pipes as stdin/stdout/stderr, its folder, then `main`."""
     try:
         for fd in parents:
             os.close(fd)
@@ -192,7 +213,7 @@ def _child(argv: list[str], env: dict[str, str], cwd: Path, ends: tuple[int, int
         os.chdir(cwd)
     except BaseException:
         os._exit(127)
-    run_cmbot(argv, env)
+    run_main(argv, env, main)
 
 
 def _exit_code(exc: SystemExit) -> int:
@@ -232,13 +253,29 @@ def _fresh_interpreter_state(argv: list[str], env: dict[str, str]) -> None:
         sys.modules.pop(name, None)
 
 
-def run_cmbot(argv: list[str], env: dict[str, str]) -> NoReturn:
-    """In the forked child: run cmbot's entry point, flush, leave with its exit code."""
+def _cmbot_main() -> None:
+    """What the installed `cmbot` script calls."""
+    from cmbot.cli import main
+
+    main()
+
+
+def _script_main(script: Path) -> None:
+    """`script` as `python SCRIPT` runs it (see `run_script`)."""
+    tests = Path(__file__).parent
+    sys.path[:] = [str(script.parent)] + [p for p in sys.path if p and not Path(p).is_relative_to(tests)]
+    for name, module in list(sys.modules.items()):
+        if Path(getattr(module, "__file__", None) or "/").is_relative_to(tests):
+            del sys.modules[name]
+    sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("_pytest")]
+    runpy.run_path(str(script), run_name="__main__")
+
+
+def run_main(argv: list[str], env: dict[str, str], main: Callable[[], object] = _cmbot_main) -> NoReturn:
+    """In the forked child: run `main` (cmbot's entry point), flush, leave with its exit code."""
     code = 1
     try:
         _fresh_interpreter_state(argv, env)
-        from cmbot.cli import main
-
         main()
         code = 0
     except SystemExit as exc:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import pyte
-from commandline import CMBOT, run_cmbot
+from commandline import CMBOT, run_main
 
 KEYS = {"up": "\x1b[A", "down": "\x1b[B", "left": "\x1b[D", "right": "\x1b[C", "enter": "\r",
         "space": " ", "ctrl-c": "\x03", "ctrl-d": "\x04"}
@@ -158,7 +158,7 @@ def _child(argv: list[str], env: dict[str, str], cwd: Path, columns: int,
     from prompt_toolkit.application import create_app_session
 
     with create_app_session():  # not the test process's streams, should it have used them
-        run_cmbot(argv, env)
+        run_main(argv, env)
 
 
 def _as_a_new_interpreter() -> None:

@@ -11,6 +11,7 @@ from whatever parts of the file are usable. `load_flow` raises the first problem
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,16 @@ from .source import Document, FlowError, builtin_flows_dir, flow_files, parse_do
 
 def load_flow(path: str | Path) -> Flow:
     """A flow ready to run, or the first `FlowError` (`cmbot flows check` lists all of them)."""
-    flow, problems = inspect_flow(read_flow_text(path), str(Path(path)))
+    return _checked(read_flow_text(path), str(Path(path)))
+
+
+@lru_cache(maxsize=64)
+def _checked(text: str, source: str) -> Flow:
+    """A flow is immutable and the same text always gives the same one, so a text already
+    checked is not checked again: every `Desk` loads the flows (each workspace's, each reload
+    after one file of several changed) and the schema check is most of a command's start.
+    A file with problems is not kept: it raises again, as it was."""
+    flow, problems = inspect_flow(text, source)
     if problems:
         raise problems[0]
     assert flow is not None
