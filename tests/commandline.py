@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib
 import io
 import locale
@@ -228,7 +229,10 @@ def _exit_code(exc: SystemExit) -> int:
 
 def _fresh_interpreter_state(argv: list[str], env: dict[str, str]) -> None:
     """What a new interpreter starts with: its arguments, environment and standard streams,
-    warnings and logging as Python sets them up, and no module imported yet that reads them."""
+    warnings and logging as Python sets them up, and no module imported yet that reads them.
+    The test process's objects are frozen out of the garbage collector: they are not the
+    child's, and a collection walking them would copy the parent's whole heap into the child."""
+    gc.freeze()
     sys.argv = argv
     os.environ.clear()
     os.environ.update(env)

@@ -46,6 +46,8 @@ class TerminalSession:
         self.columns = columns
         self.screen = pyte.HistoryScreen(columns, ROWS, history=5000)
         self.stream = pyte.ByteStream(self.screen)
+        self._scrolled: list[str] = []  # rendered lines of the emulator's history
+        self._rows = [""] * ROWS  # rendered rows of the screen
         clean = {k: v for k, v in os.environ.items()
                  if not k.startswith(("CMBOT_", "SLACK_", "LC_", "LANG", "COLUMNS", "LINES",
                                       "PYTHONIOENCODING"))}
@@ -75,11 +77,24 @@ class TerminalSession:
             wait = 0  # take what else is there already, then let the caller look
 
     def lines(self) -> list[str]:
-        """Every line printed so far (scrolled-off ones included), right spaces trimmed."""
-        def text(row) -> str:
-            return "".join(row[x].data for x in range(self.columns)).rstrip()
-        history = [text(row) for row in self.screen.history.top]
-        return history + [line.rstrip() for line in self.screen.display]
+        """Every line printed so far (scrolled-off ones included), right spaces trimmed.
+
+        Tests look after every chunk the child writes, so only what changed is read again: the
+        lines scrolled off since the last look (they never change once there) and the rows
+        the emulator marked as changed (`dirty`)."""
+        screen = self.screen
+        scrolled = screen.history.top
+        if len(scrolled) < len(self._scrolled):
+            self._scrolled = []
+        self._scrolled += [self._row(row) for row in list(scrolled)[len(self._scrolled):]]
+        for y in screen.dirty:
+            if y < ROWS:
+                self._rows[y] = self._row(screen.buffer[y])
+        screen.dirty.clear()
+        return self._scrolled + self._rows
+
+    def _row(self, row) -> str:
+        return "".join(row[x].data for x in range(self.columns)).rstrip()
 
     def text(self) -> str:
         """The screen as text. prompt_toolkit draws U+00A0 as a plain space (rich keeps it);

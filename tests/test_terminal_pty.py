@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,8 @@ def open_terminal(tmp_path: Path):
         session.close()
 
 
-def known_words(lang: str) -> set[str]:
+@cache
+def known_words(lang: str) -> frozenset[str]:
     """Every word cmbot may print in `lang`: catalogues, the flow's texts, option labels."""
     texts: list[str] = []
     for value in catalogue(lang).values():
@@ -52,7 +54,7 @@ def known_words(lang: str) -> set[str]:
         for question in flow.states.values():
             texts += [question.prompt[lang], question.help[lang]]
             texts += [o.label[lang] for o in question.options]
-    return {w for text in texts for w in words(text)}
+    return frozenset(w for text in texts for w in words(text))
 
 
 def words(text: str) -> list[str]:
