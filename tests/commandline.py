@@ -66,9 +66,14 @@ def _import_cmbot() -> None:
     for name in IMPORTED_WHEN_RUN:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    # What cmbot's commands read when they run and keep once read: the built-in flows, the
+    # message catalogues and the CLDR data babel formats lists, numbers and dates with.
+    from cmbot.i18n import LANGUAGES, join, long_date, number
     from cmbot.interview import load_flows
 
-    load_flows()  # every command reads the built-in flows; the loader keeps what it checked
+    load_flows()
+    for lang in LANGUAGES:
+        join(["a", "b", "c"], lang), number(1000, lang), long_date("2026-12-01T00:00:00", lang)
 
 
 _import_cmbot()
