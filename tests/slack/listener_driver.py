@@ -238,10 +238,12 @@ class ListenerDriver:
         else:
             self.click(user, question, state, value)
 
-    def run(self, answers: dict[str, Any], user: str = "U1", mark: int = 0) -> Call:
-        """Answer each question as it is asked, then confirm; returns the recommendation post."""
+    def run(self, answers: dict[str, Any], user: str = "U1", mark: int = 0,
+            channel: str | None = None) -> Call:
+        """Answer each question as it is asked (in `channel` when given), then confirm; returns
+        the first post carrying metadata after the confirm (the recommendation)."""
         for state, value in [*answers.items(), ("confirm", "confirm")]:
-            question = self.client.question(state, mark)
+            question = self.client.question(state, mark, channel)
             mark = self.client.mark()
             self.answer(user, question, state, value)
         return next(c for c in self.client.posted(mark) if c.params.get("metadata"))

@@ -164,10 +164,11 @@ class RecordingClient:
         """Messages only one person saw (ephemeral, or in their DM when that failed)."""
         return self.since(mark, "chat.postEphemeral")
 
-    def question(self, state: str, mark: int = 0) -> Call:
-        """The latest message since `mark` that asks `state` (its answer block has that id)."""
+    def question(self, state: str, mark: int = 0, channel: str | None = None) -> Call:
+        """The latest message since `mark` that asks `state` (its answer block has that id),
+        in `channel` when given."""
         for call in reversed(self.posted(mark)):
-            if asked(call) == state:
+            if asked(call) == state and channel in (None, call.params["channel"]):
                 return call
         raise AssertionError(f"no question {state!r} posted; posted: {[asked(c) for c in self.posted(mark)]}")
 

@@ -125,6 +125,33 @@ def test_the_new_interview_button_starts_one_and_an_unknown_button_is_ignored(do
     assert door.client.calls[mark:] == [] and len(door.ack.calls) == 2
 
 
+def test_a_panel_asks_the_facts_once_and_posts_the_merged_result_in_its_thread(door):
+    """The starter gives the organisation's facts and an opinion, a member only an opinion."""
+    facts = {"org_size": "medium", "departments": ["communication", "marketing", "sales"]}
+    mine = {"proposed_host": "sales", "budget_owner": "host", "budget_amount": "10 000",
+            "objectives": ["fans", "conversion"], "reporting": "sales", "content": "little",
+            "brand_reach": "niche", "collaboration": ["communication", "sales"],
+            "dedicated_possible": "no"}
+    theirs = {"proposed_host": "communication", "budget_owner": "host", "budget_amount": "30k",
+              "objectives": ["awareness", "advocates"], "reporting": "qualitative",
+              "dedicated_possible": "maybe"}
+    door.command(f"panel <@{OTHER}>", user=USER, channel=CHANNEL)
+    root = door.client.posted()[0]
+    assert root.params["channel"] == CHANNEL and f"<@{OTHER}>" in root.blocks()
+    for state, value in [*facts.items(), *mine.items(), ("confirm", "confirm")]:
+        door.answer(USER, door.client.question(state, channel="DU1"), state, value)
+    mark = door.client.mark()
+    result = door.run(theirs, user=OTHER, channel="DU2")
+    asked_of_them = [asked(c) for c in door.client.posted() if c.params["channel"] == "DU2"]
+    assert "org_size" not in asked_of_them and "proposed_host" in asked_of_them
+    assert result.params["channel"] == CHANNEL and result.params["thread_ts"] == root.ts
+    payload = result.params["metadata"]["event_payload"]
+    assert result.params["metadata"]["event_type"] == "cmbot_panel_result"
+    assert payload["members"] == [USER, OTHER] and "proposed_host" in payload["divergences"]
+    assert door.desk.consultation(payload["consultation_id"]) is not None
+    assert door.client.since(mark, "chat.update")  # the root's progress was updated
+
+
 def test_a_mention_delivered_twice_and_retried_starts_once(door):
     at = "1712345678.000100"
     door.mention(USER, CHANNEL, "<@UBOT> start", at=at)
