@@ -11,6 +11,10 @@ shows: ``kill -9``, its start-up and its output, limits set on it.
 
 When a test fails, the bot's stdout/stderr and the list of Web API calls it made are
 attached to the failure report; the full logs stay under the test's ``tmp_path``.
+
+``door`` (and ``make_door``) is the other layer: no HTTP and no threads, the listener functions
+called as Bolt calls them (:class:`ListenerDriver`) with Slack's Web API recorded
+(:class:`RecordingClient`), for the conversation's many variants, a few milliseconds each.
 """
 
 from __future__ import annotations
