@@ -33,7 +33,8 @@ log = logging.getLogger("cmbot.slack")
 # Called after each accepted answer with the session and the updates tidying the answered
 # question; returns the step's plan when it takes the session over, None to let it go on.
 AfterAnswer = Callable[["Conductor", Session, list[Update]], "Plan | None"]
-# Called when an interview ends unanswered (cancelled, or closed for idleness), before its plan.
+# Called when an interview ends unanswered (cancelled, or closed for idleness), once its step is
+# saved (`Plan.left`): a panel goes on without the member.
 AfterLeave = Callable[["Conductor", Session], None]
 
 
@@ -76,7 +77,9 @@ class Conductor:
             session = held.session
             state = SlackState.of(session, moved=held.moved_from is not None) if session else None
             plan = decide(session, state)
-            self.courier.carry(plan, session, state, actor=user, respond=respond)
+            carried = self.courier.carry(plan, session, state, actor=user, respond=respond)
+            if carried and plan.left and session is not None:
+                self._tell_panel_left(session)
 
     def _gate(self, session: Session | None, state: SlackState | None, user: str,
               channel: str, thread_ts: str | None) -> Plan | None:
@@ -359,8 +362,7 @@ class Conductor:
             return told(user, say_problem(step.problem, lang))
         tidy = self.retire(session, state, f"_{t(f'nav.{action}', lang)}_ — <@{user}>")
         if action == "cancel":
-            self._tell_panel_left(session)
-            plan = Plan(save=True, forget=True).then(
+            plan = Plan(save=True, forget=True, left=True).then(
                 *tidy, Post([bk.section(t("slack.cancelled", lang))], t("slack.cancelled", lang)))
             return plan.then(*self._close_root(state, t("slack.root_cancelled", lang, user=user)))
         plan = Plan(save=True)
@@ -401,9 +403,8 @@ class Conductor:
         """Close an interview left idle too long, and say so where it ran."""
         lang = session.lang
         self.desk.interview(session.flow_id).cancel(session)
-        self._tell_panel_left(session)
         tidy = self.retire(session, state, f"_{t('slack.expired_short', lang)}_")
-        return Plan(save=True, forget=True).then(
+        return Plan(save=True, forget=True, left=True).then(
             *tidy, Post([bk.section(t("slack.expired", lang))], t("slack.expired", lang)),
             *self._close_root(state, t("slack.root_expired", lang, user=session.started_by)))
 

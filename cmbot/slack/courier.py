@@ -44,12 +44,17 @@ class Courier:
     # --- plans ------------------------------------------------------------------------------
 
     def carry(self, plan: Plan, session: Session | None = None, state: SlackState | None = None,
-              actor: str | None = None, respond: Callable[..., Any] | None = None) -> None:
+              actor: str | None = None, respond: Callable[..., Any] | None = None) -> bool:
+        """Carry out a plan; False when nothing was saved (the interview is where it was).
+
+        A post that fails leaves the step pending, to be shown again — but an interview the
+        person left (`plan.left`: cancelled, expired) is over whether or not Slack took the
+        message that says so; there is nothing to show again."""
         shows = session is not None and any(isinstance(e, Post) for e in plan.effects)
         if not self._save(plan, session, state, shows):
             if actor and session is not None:  # nothing is shown as accepted: it was not saved
                 self.tell(Tell(actor, t("door.not_saved", session.lang)), session, respond)
-            return
+            return False
         noted, failed = False, False
         updates: list[Update] = []
         for effect in plan.effects:
@@ -62,7 +67,7 @@ class Courier:
             else:
                 result = self._post(session, state, effect, actor, respond)
                 failed, noted = result is None, noted or bool(result)
-        if session is not None and plan.forget and not failed:
+        if session is not None and plan.forget and (plan.left or not failed):
             self.desk.forget(session.id)
         elif session is not None and state is not None and noted:
             state.store(session)
@@ -71,6 +76,7 @@ class Courier:
             self.desk.mark_pending(session.id, False)
         if session is not None and updates:
             self._tidy(session, updates)
+        return True
 
     def _save(self, plan: Plan, session: Session | None, state: SlackState | None,
               shows: bool) -> bool:

@@ -51,13 +51,15 @@ Effect = Post | Update | Tell
 @dataclass
 class Plan:
     """One step: whether the session changed (saved once, before anything is posted), the
-    consultation it produced (archived before its recommendation is posted), what to say, and
-    whether the session is over once said (forgotten)."""
+    consultation it produced (archived before its recommendation is posted), what to say,
+    whether the session is over once said (forgotten), and whether the person left it unfinished
+    (cancelled, or closed for idleness: a panel hears of it once the step is carried out)."""
 
     effects: list[Effect] = field(default_factory=list)
     save: bool = False
     consultation: Consultation | None = None
     forget: bool = False
+    left: bool = False
 
     def then(self, *effects: Effect) -> Plan:
         self.effects.extend(effects)
