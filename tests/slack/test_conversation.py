@@ -165,3 +165,30 @@ def test_a_reminder_offers_resume_and_cancel_and_both_work(door):
     door.action(USER, "cmbot_cancel", DM, reminder.ts, value=session_id, block_id="cmbot_reminder")
     assert "Interview cancelled" in door.client.posted(mark)[-1].text
     assert door.desk.session_at(DM) is None
+
+
+def test_cancel_still_works_on_a_question_whose_next_one_was_never_shown(door):
+    door.message(USER, DM, "start")
+    question = door.client.question("org_size")
+    door.client.refuse_next("chat.postMessage", "fatal_error")
+    door.click(USER, question, "org_size", "small")  # saved, departments never shown
+    mark = door.client.mark()
+    door.nav(USER, question, "cmbot_cancel")
+    assert "Interview cancelled" in door.client.posted(mark)[-1].text
+    assert door.desk.session_at(DM) is None and door.desk.pending_sessions() == []
+
+
+def test_start_in_a_dm_whose_result_was_never_shown_shows_it_then_the_next_start_begins(door):
+    door.message(USER, DM, "start")
+    for state, value in ARTICLE.items():
+        door.answer(USER, door.client.question(state), state, value)
+    door.client.refuse_next("chat.postMessage", "fatal_error")
+    door.click(USER, door.client.question("confirm"), "confirm", "confirm")
+    mark = door.client.mark()
+    door.message(USER, DM, "start")
+    posted = door.client.posted(mark)
+    assert len(posted) == 1 and posted[0].params["metadata"]["event_type"] == "cmbot_recommendation"
+    assert door.desk.session_at(DM) is None
+    mark = door.client.mark()
+    door.message(USER, DM, "start")
+    assert [asked(c) for c in door.client.posted(mark)] == [None, "org_size"]

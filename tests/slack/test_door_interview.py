@@ -399,6 +399,19 @@ def test_edit_from_the_confirm_step_returns_to_it(door):
     assert "no longer current" in door.client.told(mark)[0].text  # the old picker is stale
 
 
+def test_editing_a_question_the_interview_did_not_ask_is_refused_privately(door):
+    door.message(USER, DM, "start")
+    confirm = answer_up_to(door, "confirm", {**ARTICLE, "confirm": None})
+    door.click(USER, confirm, "confirm", "edit")
+    picker = door.client.posted()[-1]
+    for state in ("objectives_other", "nonsense"):  # skipped on this path; no such question
+        mark = door.client.mark()
+        door.action(USER, "cmbot_edit", DM, picker.ts, None, state, "cmbot_edit", select=True)
+        assert door.client.methods(mark) == ["chat.postEphemeral"]
+        assert "not part of this interview" in door.client.told(mark)[0].text
+    assert saved(door).state == "confirm"
+
+
 def test_resume_shows_the_current_question_again(door):
     door.message(USER, DM, "start")
     answer_up_to(door, "departments")
