@@ -163,10 +163,12 @@ class ListenerDriver:
                message_ts: str | None = None, thread_ts: str | None = None,
                value: str | None = None, block_id: str | None = None, select: bool = False,
                selected_options: list[str] | None = None,
-               state_values: dict[str, Any] | None = None) -> Recorder:
-        """A click (`select`: a menu's choice; `selected_options`: checkbox ticks)."""
+               state_values: dict[str, Any] | None = None,
+               action_ts: str | None = None) -> Recorder:
+        """A click (`select`: a menu's choice; `selected_options`: checkbox ticks; the same
+        `action_ts` again: Slack sending the same click twice)."""
         action: dict[str, Any] = {"action_id": action_id, "block_id": block_id,
-                                  "action_ts": ts()}
+                                  "action_ts": action_ts or ts()}
         if selected_options is not None:
             action["selected_options"] = [{"value": v} for v in selected_options]
         elif select:

@@ -130,6 +130,16 @@ def test_rerun_with_one_change_shows_what_changed(door):
     assert door.desk.consultation(payload["consultation_id"]).parent_id == parent
 
 
+def test_a_rerun_clicked_once_and_delivered_twice_starts_one_interview(door):
+    cid = finished(door)
+    mark = door.client.mark()
+    for _ in range(2):
+        door.action(USER, "cmbot_rerun", DM, "1.1", value=cid, block_id="cmbot_result",
+                    action_ts="1712345678.000500")
+    assert [asked(c) for c in door.client.posted(mark)] == [None, "confirm"]
+    assert len(door.desk.sessions_of(USER)) == 1
+
+
 def test_a_rerun_of_a_consultation_one_cannot_see_is_not_found(door):
     cid = finished(door)
     mark = door.client.mark()

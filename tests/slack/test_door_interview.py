@@ -94,6 +94,22 @@ def test_a_channel_the_bot_is_not_in_says_how_to_invite_it_and_leaves_nothing(do
     assert asked(door.client.posted(mark)[-1]) == "org_size"
 
 
+def test_a_start_names_its_flow_and_team_in_any_order_and_a_dm_is_never_a_team(door):
+    door.mention(USER, CHANNEL, "<@UBOT> start objectives_review team")
+    door.message(OTHER, "D2", "start team")
+    (mine,), (theirs,) = door.desk.sessions_of(USER), door.desk.sessions_of(OTHER)
+    assert (mine.flow_id, mine.team) == ("objectives_review", True)
+    assert (theirs.flow_id, theirs.team) == ("community_manager", False)
+
+
+def test_a_slash_start_in_a_channel_the_bot_is_not_in_answers_through_the_command(door):
+    door.client.refuse_next("chat.postMessage", "not_in_channel")
+    answer = door.command("start", user=USER, channel=CHANNEL)
+    assert [c["text"] for c in answer.calls] == [
+        "I cannot post in <#C1>. Invite me there first (`/invite @cmbot`), then try again."]
+    assert door.client.told() == [] and door.desk.sessions_of(USER) == []
+
+
 def test_a_group_dm_runs_the_interview_in_a_thread(door):
     answer = door.command("start", user=USER, channel="G0MPIM1", channel_name="mpdm-u1--u2-1")
     root = door.client.posted()[0]
