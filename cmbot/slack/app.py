@@ -28,13 +28,14 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.web import SlackResponse
 
 from ..i18n import t
 from ..service import Desk
 from ..store.engines import EngineError
 from . import panel
-from .config import BOT_SCOPES, ConfigError, Settings, redact
+from .config import BOT_SCOPES, RETRY_BACKOFF, ConfigError, Settings, redact
 from .context import CONDUCTOR, EVENT, HANDED, LANES
 from .conversation import Conductor
 from .courier import Failure, slack_error
@@ -42,7 +43,7 @@ from .install_pages import InstallFlow, InstallPages
 from .lanes import Lanes
 from .listeners import register_listeners
 from .reminders import Reminders
-from .transport import KeepAliveClient, RetryingRespond
+from .transport import KeepAliveClient, RetryingRespond, ScaledJitter
 from .workspaces import DEFAULT, Conductors, SignedStates, TokenFor, workspace_key
 
 log = logging.getLogger("cmbot.slack")
@@ -71,12 +72,15 @@ def setup_logging() -> None:
     logging.getLogger("transitions").setLevel(logging.WARNING)  # one line per state change
 
 
-def resilient(client: WebClient) -> WebClient:
-    """Rate limits waited out (honouring `Retry-After`), server and connection errors retried:
-    all of it in the worker lanes, never on the acknowledgement path."""
-    client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=RETRIES),
-                             ServerErrorRetryHandler(max_retry_count=RETRIES),
-                             ConnectionErrorRetryHandler(max_retry_count=RETRIES)]
+def resilient(client: WebClient, backoff: float = RETRY_BACKOFF) -> WebClient:
+    """Rate limits waited out (honouring `Retry-After`), server and connection errors retried
+    after `backoff` seconds, doubling (`CMBOT_RETRY_BACKOFF`): all of it in the worker lanes,
+    never on the acknowledgement path."""
+    interval = BackoffRetryIntervalCalculator(backoff_factor=backoff, jitter=ScaledJitter(backoff))
+    client.retry_handlers = [
+        RateLimitErrorRetryHandler(max_retry_count=RETRIES),
+        ServerErrorRetryHandler(max_retry_count=RETRIES, interval_calculator=interval),
+        ConnectionErrorRetryHandler(max_retry_count=RETRIES, interval_calculator=interval)]
     return client
 
 
@@ -112,7 +116,7 @@ def build_app(settings: Settings, desk: Desk, lanes: Lanes | None = None,
     def client_with(token: str) -> WebClient:
         """A workspace's interviews' client: retries, and its connections kept open (a turn
         makes two or three calls)."""
-        return resilient(KeepAliveClient(token=token, base_url=settings.api_url))
+        return resilient(KeepAliveClient(token=token, base_url=settings.api_url), settings.retry_backoff)
 
     if settings.oauth is None:
         app = single_team_app(settings, verify)
@@ -152,7 +156,7 @@ def single_team_app(settings: Settings, verify: bool) -> App:
         token_verification_enabled=False,
         before_authorize=reject_malformed,  # right after the signature check, before Bolt reads it
     )
-    resilient(app.client).base_url = settings.api_url  # what Bolt's per-request clients copy
+    resilient(app.client, settings.retry_backoff).base_url = settings.api_url  # Bolt's clients copy it
     if verify:
         identity = check_slack(settings)
         for middleware in app._middleware_list:  # Bolt would call auth.test on the first request
@@ -175,7 +179,7 @@ def oauth_app(settings: Settings, desk: Desk) -> tuple[App, InstallationStoreAut
         logger=log, installation_store=installations, client_id=oauth.client_id,
         client_secret=oauth.client_secret, token_rotation_expiration_minutes=oauth.rotation_minutes,
         bot_only=True, cache_enabled=True,  # auth.test once per token, not per request
-        client=resilient(WebClient(base_url=settings.api_url)))
+        client=resilient(WebClient(base_url=settings.api_url), settings.retry_backoff))
     flow_settings = OAuthSettings(
         client_id=oauth.client_id, client_secret=oauth.client_secret, scopes=list(BOT_SCOPES),
         redirect_uri=oauth.redirect_uri, installation_store=installations,
@@ -195,7 +199,7 @@ def oauth_app(settings: Settings, desk: Desk) -> tuple[App, InstallationStoreAut
         installation_store_bot_only=True,
         oauth_flow=flow,
     )
-    resilient(app.client).base_url = settings.api_url  # oauth.v2.access too: SLACK_API_URL
+    resilient(app.client, settings.retry_backoff).base_url = settings.api_url  # oauth.v2.access too
     return app, authorize
 
 

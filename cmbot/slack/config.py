@@ -28,6 +28,11 @@ BOT_SCOPES = ("app_mentions:read", "chat:write", "commands", "im:history", "im:w
               "groups:read", "users:read", "files:write")
 
 
+# Seconds before the first retry of a Slack server or connection error, doubled at each retry
+# (slack_sdk's own default, random jitter added).
+RETRY_BACKOFF = 0.5
+
+
 @dataclass(frozen=True)
 class OAuth:
     """An app installed in many workspaces through Slack's OAuth flow (no `SLACK_BOT_TOKEN`)."""
@@ -51,6 +56,7 @@ class Settings:
     expire_after: timedelta = timedelta(days=14)
     sweep_every: float = 60.0
     oauth: OAuth | None = None
+    retry_backoff: float = RETRY_BACKOFF
 
     @property
     def socket_mode(self) -> bool:
@@ -98,8 +104,9 @@ def load_settings(port: int | None = None, force_http: bool = False) -> Settings
     if expire <= remind:
         raise ConfigError("CMBOT_EXPIRE_AFTER must be longer than CMBOT_REMIND_AFTER")
     every = duration(env.get("CMBOT_SWEEP_EVERY", "60s"), "CMBOT_SWEEP_EVERY").total_seconds()
+    backoff = duration(env.get("CMBOT_RETRY_BACKOFF", f"{RETRY_BACKOFF}s"), "CMBOT_RETRY_BACKOFF")
     return Settings(bot_token, secret, app_token, api_url, port, lang or default_lang(),
-                    remind, expire, every, oauth)
+                    remind, expire, every, oauth, backoff.total_seconds())
 
 
 OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET")

@@ -21,6 +21,7 @@ another way (the courier then posts the message ephemerally).
 from __future__ import annotations
 
 import http.client
+import random
 import select
 import socket
 import threading
@@ -34,6 +35,7 @@ from urllib.request import Request
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 _local = threading.local()  # per thread: {(scheme, host, port): connection}
@@ -133,6 +135,17 @@ class KeepAliveClient(WebClient):
         for key, held in list(pool.items()):
             if held is connection:
                 del pool[key]
+
+
+class ScaledJitter(Jitter):
+    """slack_sdk's random jitter, scaled with the backoff it is added to: up to twice the
+    backoff factor (at slack_sdk's default factor, 0.5 s, its own jitter of up to a second)."""
+
+    def __init__(self, backoff: float):
+        self.spread = 2 * backoff
+
+    def recalculate(self, duration: float) -> float:
+        return duration + random.random() * self.spread
 
 
 class ResponseUrlFailed(Exception):

@@ -61,6 +61,15 @@ def test_slack_errors_and_rate_limits_are_slack_sdks(fake_slack, client):
     assert fake_slack.connections == 1
 
 
+def test_server_errors_are_retried_after_the_backoff_set(fake_slack):
+    client = resilient(KeepAliveClient(token="xoxb-test-token", base_url=fake_slack.url), backoff=0.1)
+    fake_slack.fail_next("chat.postMessage", "internal_error", status=503, times=2)
+    assert client.chat_postMessage(channel="D1", text="after two failures")["ok"]
+    tries = fake_slack.calls_to("chat.postMessage")
+    assert [c.response.get("error") for c in tries] == ["internal_error", "internal_error", None]
+    assert tries[1].time - tries[0].time >= 0.1 and tries[2].time - tries[1].time >= 0.2  # doubled
+
+
 def test_an_unreachable_slack_raises_as_urllib_would(client):
     from cmbot.slack.courier import Failure
 
