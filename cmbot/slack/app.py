@@ -76,12 +76,16 @@ def resilient(client: WebClient, backoff: float = RETRY_BACKOFF) -> WebClient:
     """Rate limits waited out (honouring `Retry-After`), server and connection errors retried
     after `backoff` seconds, doubling (`CMBOT_RETRY_BACKOFF`): all of it in the worker lanes,
     never on the acknowledgement path."""
-    interval = BackoffRetryIntervalCalculator(backoff_factor=backoff, jitter=ScaledJitter(backoff))
     client.retry_handlers = [
         RateLimitErrorRetryHandler(max_retry_count=RETRIES),
-        ServerErrorRetryHandler(max_retry_count=RETRIES, interval_calculator=interval),
-        ConnectionErrorRetryHandler(max_retry_count=RETRIES, interval_calculator=interval)]
+        ServerErrorRetryHandler(max_retry_count=RETRIES, interval_calculator=backing_off(backoff)),
+        ConnectionErrorRetryHandler(max_retry_count=RETRIES, interval_calculator=backing_off(backoff))]
     return client
+
+
+def backing_off(backoff: float) -> BackoffRetryIntervalCalculator:
+    """slack_sdk's exponential backoff from `backoff` seconds, its random jitter scaled alike."""
+    return BackoffRetryIntervalCalculator(backoff_factor=backoff, jitter=ScaledJitter(backoff))
 
 
 def check_slack(settings: Settings) -> SlackResponse:
@@ -89,7 +93,9 @@ def check_slack(settings: Settings) -> SlackResponse:
     naming what is wrong (the bot's client would log every retry)."""
     quiet = logging.getLogger("cmbot.slack.startup")
     quiet.propagate, quiet.disabled = False, True
-    client = WebClient(token=settings.bot_token, base_url=settings.api_url, logger=quiet, timeout=10)
+    client = WebClient(token=settings.bot_token, base_url=settings.api_url, logger=quiet, timeout=10,
+                       retry_handlers=[ConnectionErrorRetryHandler(  # slack_sdk's one retry
+                           interval_calculator=backing_off(settings.retry_backoff))])
     try:
         return client.auth_test()
     except SlackApiError as exc:
