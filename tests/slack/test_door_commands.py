@@ -195,6 +195,14 @@ def test_app_home_lists_interviews_in_progress_with_resume_and_recent_consultati
     assert [asked(c) for c in door.client.posted(mark)] == ["departments"]
 
 
+def test_app_home_refused_by_slack_stays_as_it_was_and_its_panel_button_opens_the_modal(door):
+    door.client.refuse_next("views.publish", "not_enabled")
+    door.home_opened(USER)
+    assert door.client.methods() == ["views.publish"]  # logged; nothing said, nothing broken
+    door.action(USER, "cmbot_home_panel", value="panel", block_id="cmbot_home")
+    assert door.client.since(0, "views.open")[-1].params["view"]["callback_id"] == "cmbot_panel_modal"
+
+
 def test_app_home_start_opens_the_interview_in_the_persons_dm(door):
     door.client.dms[USER] = "D77"
     door.action(USER, "cmbot_home_start", value="start", block_id="cmbot_home")
@@ -316,6 +324,7 @@ def test_start_in_a_dm_between_people_runs_in_the_bots_dm(door):
 
 def test_help_and_unknown_subcommands_answer_with_usage(door):
     assert "/cmbot history" in door.command("help").last["text"]
+    assert door.command("").last["text"] == door.command("help").last["text"]
     answer = door.command("frobnicate <!here>").last["text"]
     assert "frobnicate" in answer and "/cmbot start" in answer and "<!here>" not in answer
     assert door.client.posted() == []
