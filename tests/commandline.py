@@ -49,10 +49,12 @@ atexit.register(shutil.rmtree, BYTECODE, ignore_errors=True)
 
 
 # What cmbot's commands import only when they run: the terminal prompts, typer's parameter
-# adapters and its help pages (drawn by rich, with Markdown), rich's tables.
+# adapters and its help pages (drawn by rich, with Markdown), rich's tables, emoji names and
+# character widths, the user's name.
 IMPORTED_WHEN_RUN = ("questionary", "prompt_toolkit", "typer._adapters", "typer._click.decorators",
-                     "typer.rich_utils", "rich.table", "rich.panel", "rich.json", "rich.progress",
-                     "transitions.extensions", "getpass", "shlex")
+                     "typer._click._textwrap", "typer.rich_utils", "pydantic.plugin._loader",
+                     "rich.table", "rich.panel", "rich.json", "rich.progress", "rich._emoji_codes",
+                     "transitions.extensions", "getpass", "pwd", "shlex")
 # Modules that read the environment when imported: imported afresh in each child.
 READ_AT_IMPORT = ("cmbot.cli",)
 
@@ -68,10 +70,13 @@ def _import_cmbot() -> None:
             importlib.import_module(name)
     # What cmbot's commands read when they run and keep once read: the built-in flows, the
     # message catalogues and the CLDR data babel formats lists, numbers and dates with.
+    from rich._unicode_data import load as load_cell_widths
+
     from cmbot.i18n import LANGUAGES, join, long_date, number
     from cmbot.interview import load_flows
 
     load_flows()
+    load_cell_widths()  # the table for this environment's UNICODE_VERSION, as a child reads it
     for lang in LANGUAGES:
         join(["a", "b", "c"], lang), number(1000, lang), long_date("2026-12-01T00:00:00", lang)
 
