@@ -28,12 +28,12 @@ import logging
 import os
 import pkgutil
 import runpy
+import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 import warnings
@@ -131,22 +131,47 @@ def _forked(argv: list[str], main: Callable[[], object], env: Mapping[str, str],
                (stdin_w, stdout_r, stderr_r))
     for fd in (stdin_r, stdout_w, stderr_w):
         os.close(fd)
-    output: dict[int, bytes] = {}
-    threads = [threading.Thread(target=_feed, args=(stdin_w, stdin.encode()), daemon=True),
-               *(threading.Thread(target=_drain, args=(fd, output), daemon=True)
-                 for fd in (stdout_r, stderr_r))]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + timeout
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    if any(thread.is_alive() for thread in threads):
+    output = _exchange(stdin_w, stdin.encode(), (stdout_r, stderr_r), time.monotonic() + timeout)
+    if output is None:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         raise subprocess.TimeoutExpired(argv, timeout)
     _, status = os.waitpid(pid, 0)
     return subprocess.CompletedProcess(argv, os.waitstatus_to_exitcode(status),
                                        _text(output[stdout_r]), _text(output[stderr_r]))
+
+
+def _exchange(stdin: int, data: bytes, outputs: tuple[int, ...],
+              deadline: float) -> dict[int, bytes] | None:
+    """Write `data` to the child's stdin and read its outputs to their end, in this thread (as
+    `subprocess.communicate` does); None if `deadline` comes first. Closes every descriptor."""
+    read: dict[int, list[bytes]] = {fd: [] for fd in outputs}
+    os.set_blocking(stdin, False)
+    with selectors.DefaultSelector() as selector:
+        selector.register(stdin, selectors.EVENT_WRITE)
+        for fd in outputs:
+            selector.register(fd, selectors.EVENT_READ)
+        while selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                for fd in list(selector.get_map()):
+                    os.close(fd)
+                return None
+            for key, _ in selector.select(left):
+                if key.fd == stdin:
+                    try:
+                        data = data[os.write(stdin, data[:65536]):] if data else b""
+                    except BrokenPipeError:  # the child left without reading it all
+                        data = b""
+                    done = not data
+                else:
+                    chunk = os.read(key.fd, 65536)
+                    read[key.fd].append(chunk)
+                    done = not chunk
+                if done:
+                    selector.unregister(key.fd)
+                    os.close(key.fd)
+    return {fd: b"".join(chunks) for fd, chunks in read.items()}
 
 
 class Forked:
@@ -195,16 +220,6 @@ def spawn(args: Sequence[str | Path], *, env: Mapping[str, str], cwd: Path | Non
                (stdin, os.dup(stdout), os.dup(stderr)), ())
     os.close(stdin)
     return Forked(argv, pid)
-
-
-def _feed(fd: int, data: bytes) -> None:
-    with contextlib.suppress(BrokenPipeError), os.fdopen(fd, "wb") as pipe:
-        pipe.write(data)
-
-
-def _drain(fd: int, output: dict[int, bytes]) -> None:
-    with os.fdopen(fd, "rb") as pipe:
-        output[fd] = pipe.read()
 
 
 def _text(data: bytes) -> str:
