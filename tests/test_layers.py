@@ -5,6 +5,7 @@ others, and a front door reaches storage through named `Desk` methods, never `de
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -32,11 +33,15 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
 
 
+@functools.cache
+def tree_of(module: str) -> ast.Module:
+    return ast.parse(MODULES[module].read_text(encoding="utf-8"))
+
+
 def imported(module: str, top_level_only: bool) -> set[str]:
     """The cmbot modules `module` imports (a name imported from a package counts as the
     package, unless it is a module of its own)."""
-    path = MODULES[module]
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    path, tree = MODULES[module], tree_of(module)
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
     found: set[str] = set()
     for node in tree.body if top_level_only else ast.walk(tree):
