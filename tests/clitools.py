@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from commandline import environment, run
 
+from cmbot.service import Desk
 from cmbot.store.sessions import iter_sessions
 
 # The article's own case: a CM placed in sales and paid by sales, asked for fans, conversions
@@ -83,6 +84,20 @@ class Cli:
 
     def sessions_on_disk(self) -> dict[str, Any]:
         return {record["id"]: record for record in iter_sessions(self.db)}
+
+
+def finish(desk: Desk, answers: dict[str, Any], **fields: Any) -> str:
+    """A finished interview, archived as a consultation the way the front doors do it, in the
+    test process (where what is tested is not the command that made it); its id."""
+    interview = desk.interview("community_manager")
+    session = interview.start(**fields)
+    while not session.finished:
+        question = interview.question(session)
+        assert question is not None
+        raw = "confirm" if question.kind == "confirm" else answers[question.id]
+        assert interview.answer(session, raw, by=session.started_by).ok, question.id
+    desk.save(session)
+    return session.id
 
 
 def typed(*lines: str) -> str:

@@ -13,11 +13,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from clitools import finish
 from commandline import environment, run, spawn
 
 from cmbot.service import Desk
@@ -68,6 +70,33 @@ def every_byte(db: Path) -> bytes:
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "cmbot.json"
+
+
+@dataclass(frozen=True)
+class Made:
+    """A database holding consultations made by `cmbot chat`, and their ids."""
+
+    db: Path
+    ids: list[str]
+
+    def copy_to(self, db: Path) -> list[str]:
+        """This database copied to `db` (the folder of `db` is created), for a test to change;
+        the ids of its consultations."""
+        shutil.copytree(self.db.parent, db.parent, dirs_exist_ok=True)
+        return list(self.ids)
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
+    """Four consultations of the article's case, made once for the module (in the test process:
+    making them is not what these tests test): the tests that only need a database with
+    consultations in it copy this one instead of running `cmbot chat` for their own."""
+    db = tmp_path_factory.mktemp("made") / "cmbot.json"
+    desk = Desk(Store(db))
+    try:
+        return Made(db, [finish(desk, ARTICLE) for _ in range(4)])
+    finally:
+        desk.store.close()
 
 
 def record(cid: str, who: str, created: str = "2026-01-01T00:00:00.000+00:00") -> dict[str, Any]:
@@ -121,8 +150,8 @@ def test_new_ids_are_short_to_type_and_do_not_repeat():
     assert all(len(i) == 12 and all(c in "0123456789abcdef" for c in i) for i in ids)
 
 
-def test_import_reports_an_id_that_clashes_with_a_different_consultation(db, tmp_path):
-    mine = consult(db)
+def test_import_reports_an_id_that_clashes_with_a_different_consultation(db, tmp_path, made):
+    mine = made.copy_to(db)[0]
     export = tmp_path / "theirs.jsonl"
     other = tmp_path / "other" / "cmbot.json"
     theirs = consult(other, org_size="large")
@@ -153,8 +182,8 @@ def disk_full_at(size: int):
     return limit
 
 
-def test_a_failed_save_is_one_line_keeps_nothing_half_done_and_works_again(db):
-    consult(db)  # the database exists, with one consultation
+def test_a_failed_save_is_one_line_keeps_nothing_half_done_and_works_again(db, made):
+    made.copy_to(db)  # the database exists, with consultations
     before = history(db)
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("CMBOT_", "SLACK_"))}
     clean.update(CMBOT_DB=str(db), CMBOT_LANG="en", PYTHONIOENCODING="utf-8")
@@ -175,8 +204,7 @@ def test_serve_on_a_read_only_folder_says_so_in_one_line(tmp_path):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("CMBOT_", "SLACK_"))}
     clean.update(CMBOT_DB="/sys/cmbot-test/cmbot.json",  # sysfs: not even root may write there
                  CMBOT_LANG="en", SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s")
-    result = subprocess.run([str(CMBOT), "serve", "--http", "--port", "0"], capture_output=True,
-                            text=True, env=clean, cwd=tmp_path, timeout=120)
+    result = run(["serve", "--http", "--port", "0"], env=clean, cwd=tmp_path, timeout=120)
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert result.stderr.startswith("/sys/cmbot-test") and "Nothing was saved" in result.stderr
@@ -186,8 +214,7 @@ def test_serve_on_a_read_only_folder_says_so_in_one_line(tmp_path):
 
 
 def big_export(db: Path, path: Path, count: int) -> set[str]:
-    """An export of `count` consultations: one real one, repeated under new ids."""
-    consult(db)
+    """An export of `count` consultations: a real one of `db`, repeated under new ids."""
     assert cmbot(db, "db", "export", "-o", str(path)).returncode == 0
     header, line = path.read_text("utf-8").splitlines()[:2]
     record = json.loads(line)
@@ -218,12 +245,11 @@ def importer_cut_at(db: Path, export: Path, moment: Callable[[], bool]) -> bool:
     return journal_path(db).exists()
 
 
-def test_an_import_killed_midway_is_reported_then_undone_and_nothing_else_moves(tmp_path):
-    source = tmp_path / "source" / "cmbot.json"
+def test_an_import_killed_midway_is_reported_then_undone_and_nothing_else_moves(tmp_path, made):
     export = tmp_path / "big.jsonl"
-    ids = big_export(source, export, 200)  # one shard file written after another: time to cut
+    ids = big_export(made.db, export, 200)  # one shard file written after another: time to cut
     db = tmp_path / "target" / "cmbot.json"
-    mine = [consult(db), consult(db)]
+    mine = made.copy_to(db)
     shards = len(shard_files(archive_path(db)))
     before = tmp_path / "before"
     shutil.copytree(db.parent, before)
@@ -262,21 +288,20 @@ def test_an_import_killed_midway_is_reported_then_undone_and_nothing_else_moves(
     assert set(history(db)) == {*mine, *ids}
 
 
-def test_a_writer_undoes_an_interrupted_import_by_itself(tmp_path):
-    source = tmp_path / "source" / "cmbot.json"
+def test_a_writer_undoes_an_interrupted_import_by_itself(tmp_path, made):
     export = tmp_path / "big.jsonl"
-    big_export(source, export, 300)
+    big_export(made.db, export, 30)
     db = tmp_path / "target" / "cmbot.json"
-    mine = consult(db)
+    mine = made.copy_to(db)
     store = Store(db, exclusive=True)
     plan = read_export(export, store=store)
     with pytest.raises(KeyboardInterrupt), journalled(db, export, plan.new):
-        store.insert_new("consultations", [{**record(f"imp{n:07d}", "x")} for n in range(100)])
-        raise KeyboardInterrupt  # cut short after part of it was written
+        store.insert_new("consultations", [{**record(f"imp{n:07d}", "x")} for n in range(10)])
+        raise KeyboardInterrupt  # cut short after a third of it was written
     store.close()
-    assert len(history(db)) == 101
+    assert len(history(db)) == len(mine) + 10
     fresh = consult(db)  # `cmbot chat` takes the lock: the half import goes first
-    assert sorted(history(db)) == sorted([mine, fresh])
+    assert sorted(history(db)) == sorted([*mine, fresh])
 
 
 # --- 7. clean text in ----------------------------------------------------------------------------
@@ -317,8 +342,8 @@ def test_delete_leaves_no_copy_in_the_migrated_old_archive(db):
     assert b"secret-0" in kept.read_bytes() and b"secret-2" in kept.read_bytes()
 
 
-def test_delete_leaves_no_copy_in_any_file_of_the_database(db):
-    keep = consult(db)
+def test_delete_leaves_no_copy_in_any_file_of_the_database(db, made):
+    keep = made.copy_to(db)
     gone = consult(db, objectives=[*ARTICLE["objectives"], "other"],
                    objectives_other="the words only the deleted one has")
     assert b"only the deleted one has" in every_byte(db)
@@ -327,7 +352,7 @@ def test_delete_leaves_no_copy_in_any_file_of_the_database(db):
     store.close()
     assert b"only the deleted one has" not in every_byte(db)
     assert gone.encode() not in every_byte(db)
-    assert history(db) == [keep]
+    assert sorted(history(db)) == sorted(keep)
 
 
 # --- 5. a symlinked database ----------------------------------------------------------------------
@@ -388,8 +413,8 @@ def test_an_oversized_answers_file_is_refused_without_being_read_whole(db):
 # --- 8. a damaged shard ---------------------------------------------------------------------------
 
 
-def test_a_damaged_shard_is_contained_then_merged_back(db, tmp_path):
-    ids = [consult(db) for _ in range(4)]
+def test_a_damaged_shard_is_contained_then_merged_back(db, tmp_path, made):
+    ids = made.copy_to(db)
     damaged = archive_path(db) / shard_name(ids[0])
     others = [i for i in ids if shard_name(i) != damaged.name]
     good_copy = damaged.read_bytes()

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from clitools import finish
 from commandline import environment, run
 
 from cmbot import __version__
@@ -47,19 +48,6 @@ def export_lines(db: Path, sessions: bool = False) -> list[str]:
     out = io.StringIO()
     assert not export(db, out, sessions=sessions).unreadable
     return out.getvalue().splitlines(keepends=True)
-
-
-def finish(desk: Desk, answers: dict[str, Any], **fields: Any) -> str:
-    """A finished interview, archived as a consultation the way the front doors do it."""
-    interview = desk.interview("community_manager")
-    session = interview.start(**fields)
-    while not session.finished:
-        question = interview.question(session)
-        assert question is not None
-        raw = "confirm" if question.kind == "confirm" else answers[question.id]
-        assert interview.answer(session, raw, by=session.started_by).ok, question.id
-    desk.save(session)
-    return session.id
 
 
 def fill(db: Path, consultations: int = 3, sessions: int = 1) -> None:
