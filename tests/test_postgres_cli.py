@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
+import os
+import time
 from pathlib import Path
 
 import pytest
 from clitools import ARTICLE, Cli
-from commandline import CMBOT
+from commandline import spawn
 
 from cmbot.interview.where import Where
 from cmbot.service import Desk
@@ -159,25 +160,28 @@ def stopped_while_writing(cli: Cli, pg_url: str, tmp_path: Path, stop: str) -> t
     assert cli("db", "export", "--sessions", "-o", str(dump)).returncode == 0
     open_storage(pg_url).close()  # the tables exist
 
-    with psycopg.connect(pg_url) as blocker:
+    errors = tmp_path / "import.stderr"
+    with psycopg.connect(pg_url) as blocker, errors.open("wb") as stderr, \
+            open(os.devnull, "wb") as stdout:
         blocker.execute("LOCK TABLE sessions IN EXCLUSIVE MODE")  # reads pass, inserts wait
-        importing = subprocess.Popen([str(CMBOT), "db", "import", str(dump)],
-                                     env=cli.env(CMBOT_DATABASE_URL=pg_url),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        importing = spawn(["db", "import", str(dump)], env=cli.env(CMBOT_DATABASE_URL=pg_url),
+                          cwd=cli.dir, stdout=stdout.fileno(), stderr=stderr.fileno())
         try:
             with psycopg.connect(pg_url, autocommit=True) as watcher:
                 waiting = None
                 while waiting is None and importing.poll() is None:
+                    time.sleep(0.005)
                     waiting = watcher.execute("SELECT pid FROM pg_locks WHERE NOT granted AND "
                                               "relation = 'sessions'::regclass").fetchone()
-                assert waiting is not None, importing.communicate()
+                assert waiting is not None, errors.read_text()
                 assert watcher.execute("SELECT count(*) FROM consultations").fetchone() == (0,)
                 if stop == "terminate":
                     watcher.execute("SELECT pg_terminate_backend(%s)", waiting)
                     importing.wait(timeout=60)
         finally:
             importing.kill()
-            _, err = importing.communicate()
+            importing.wait()
+    err = errors.read_text("utf-8")
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM consultations").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
