@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from commandline import CMBOT
+from terminal_session import TerminalSession
 
 from cmbot.store.engines import open_storage
 from cmbot.store.protocol import Storage
@@ -188,20 +188,20 @@ def test_import_with_team_takes_that_workspace_only(cli, tmp_path: Path):
 
 
 def test_delete_workspace_asks_first_and_keeps_on_no(cli):
-    import pexpect
-
     two_workspaces(cli.db)
     for reply, kept in (("n", True), ("y", False)):
-        child = pexpect.spawn(str(CMBOT), ["db", "delete-workspace", "T1"], env=cli.env(),
-                              encoding="utf-8", timeout=30)
-        child.expect(r"\[y/N\]")
-        child.sendline(reply)
-        child.expect(pexpect.EOF)
+        term = TerminalSession(["db", "delete-workspace", "T1"], cli.db)
+        try:
+            term.wait_for("[y/N]")
+            term.type_line(reply)
+            assert term.exit_code() == 0
+        finally:
+            term.close()
         store = open_storage(str(cli.db))
         assert ("c-T1" in store.ids("consultations")) is kept
         assert "c-T2" in store.ids("consultations")
         store.close()
-    assert "Workspace T1 deleted" in child.before
+    assert "Workspace T1 deleted" in term.text()
 
 
 def test_a_single_token_database_moves_into_a_workspace_with_as_team(cli, tmp_path: Path):
