@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from functools import cache
 
 import pytest
 from clitools import ARTICLE, Cli
@@ -25,10 +26,13 @@ def article(tmp_path_factory) -> tuple[Cli, dict]:
     return cli, cli.chat_json({**ARTICLE, "collaboration": ["communication"]})
 
 
-def shown(cli: Cli, cid: str, lang: str, width: int) -> list[str]:
+@cache
+def shown(cli: Cli, cid: str, lang: str, width: int) -> tuple[str, ...]:
+    """`cmbot show` prints the same lines for the same consultation, language and width: it
+    runs once for each, and every test that reads those lines reads them."""
     result = cli("show", cid, "--lang", lang, COLUMNS=str(width))
     assert result.returncode == 0, result.stderr
-    return result.stdout.splitlines()
+    return tuple(result.stdout.splitlines())
 
 
 def inner(line: str) -> str:
