@@ -60,7 +60,8 @@ READ_AT_IMPORT = ("cmbot.cli",)
 
 
 def _import_cmbot() -> None:
-    """Every cmbot module, and what its commands import when they run, imported once here."""
+    """Every cmbot module and what its commands import when they run, imported once here, and
+    the shipped files they read once and keep, read once here: each child starts with them."""
     import cmbot
 
     for module in pkgutil.walk_packages(cmbot.__path__, "cmbot."):
