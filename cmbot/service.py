@@ -193,10 +193,17 @@ class Desk:
 
     # --- the steps of a front door that posts (Slack): save before anything is shown ----------
 
-    def keep(self, session: Session) -> None:
+    def keep(self, session: Session, pending: bool | None = None) -> None:
         """Save a step whatever its state, a finished one included: a front door keeps the
-        session until what it must show for it (the recommendation) is shown."""
-        self.store.save_session(session.to_dict())
+        session until what it must show for it (the recommendation) is shown. `pending=True`
+        marks it, with the same write, as not shown yet (the next interaction or the start-up
+        sweep shows it); None leaves the mark as it was."""
+        self.store.save_session(session.to_dict(), pending)
+
+    def shown(self, session: Session) -> None:
+        """Save a step once what it shows is shown (the message ts noted), clearing its
+        pending mark with the same write."""
+        self.store.save_session(session.to_dict(), pending=False)
 
     def conclude(self, session: Session) -> Consultation:
         """The consultation a finished session makes (not archived yet)."""
@@ -269,10 +276,6 @@ class Desk:
         """Set the idle clock back to `at`: a save that was no activity of the person's (a
         reminder) must not put off the next reminder or the expiry."""
         self.store.touch_session(session_id, at)
-
-    def mark_pending(self, session_id: str, pending: bool) -> None:
-        """A session saved before what it shows is shown (True), or shown (False)."""
-        self.store.mark_pending(session_id, pending)
 
     def pending_sessions(self) -> list[str]:
         """Sessions saved whose question or result was never shown (a crash, a failed post)."""

@@ -342,13 +342,41 @@ def test_a_session_is_found_by_its_dm_or_its_channel_thread(storage):
     assert storage.session_at("D1") is None and storage.sessions_of("U1") == ["th"]
 
 
-def test_a_session_shown_late_is_pending_until_shown(storage):
-    storage.save_session(session("s1"))
+def test_a_session_saved_pending_stays_pending_until_saved_shown(storage):
+    storage.save_session(session("s1"), pending=True)
     storage.save_session(session("s2"))
-    storage.mark_pending("s1", True)
     assert storage.pending_sessions() == ["s1"]
-    storage.mark_pending("s1", False)
+    storage.save_session(session("s1", state="departments"))  # pending=None keeps the mark
+    assert storage.pending_sessions() == ["s1"]
+    storage.save_session(session("s1", state="departments"), pending=False)
     assert storage.pending_sessions() == []
+    assert storage.get_session("s1")["state"] == "departments"  # the same write saved the step
+
+
+def test_a_session_saved_with_no_mark_keeps_the_one_it_has(storage):
+    storage.save_session(session("s1"))  # a new session with no mark is not pending
+    storage.save_session(session("s2"), pending=False)
+    assert storage.pending_sessions() == []
+    storage.save_session(session("s2"), pending=True)
+    storage.save_session(session("s2", state="departments"))
+    assert storage.pending_sessions() == ["s2"]
+    storage.delete_session("s2")
+    assert storage.pending_sessions() == []
+
+
+@pytest.mark.parametrize("engine", DURABLE)
+def test_a_pending_mark_survives_reopening(engine, url_for):
+    store = open_storage(url_for(engine))
+    store.save_session(session("s1"), pending=True)
+    store.save_session(session("s2"), pending=True)
+    store.save_session(session("s2"), pending=False)
+    store.save_session(session("s3"), pending=True)
+    store.save_session(session("s3", state="departments"))
+    store.close()
+    again = open_storage(url_for(engine))
+    assert again.pending_sessions() == ["s1", "s3"]
+    assert again.get_session("s3")["state"] == "departments"
+    again.close()
 
 
 def test_a_session_is_idle_since_its_last_save_unless_touched(storage):

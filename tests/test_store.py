@@ -76,6 +76,43 @@ def test_a_step_saved_just_before_a_crash_is_in_the_journal_and_replayed_at_open
     store.close()
 
 
+def test_a_pending_mark_saved_just_before_a_crash_is_replayed_and_kept(db):
+    """The mark travels in the session's journal line: a crash before the writer put it in
+    the index loses nothing, and the replay writes it there before dropping the journal."""
+    crash_after(db, "store.save_session({'id': 's1', 'state': 'org_size'}, pending=True)\n"
+                    "store.save_session({'id': 's2', 'state': 'org_size'}, pending=True)\n"
+                    "store.save_session({'id': 's2', 'state': 'departments'}, pending=False)")
+    folder = sessions_path(db)
+    assert list(folder.glob("journal-*.jsonl"))
+    store = Store(db)
+    assert store.pending_sessions() == ["s1"]
+    assert not list(folder.glob("journal-*"))
+    store.close()
+    again = Store(db)  # now from the index alone
+    assert again.pending_sessions() == ["s1"]
+    again.close()
+
+
+def test_the_pending_lines_of_an_older_index_are_read(db):
+    """A database written by cmbot before the mark travelled with the save: its index holds
+    `{"id", "pending"}` lines of their own, which still open as they meant."""
+    store = Store(db)
+    for sid in ("s1", "s2"):
+        store.save_session(session(sid))
+    store.close()
+    with (sessions_path(db) / "index.jsonl").open("a", encoding="utf-8") as index:
+        index.writelines(json.dumps(row) + "\n" for row in (
+            {"id": "s1", "pending": True}, {"id": "s2", "pending": True},
+            {"id": "s2", "pending": False}))
+    store = Store(db)
+    assert store.pending_sessions() == ["s1"]
+    store.save_session(session("s1", state="departments"), pending=False)
+    store.close()
+    again = Store(db)
+    assert again.pending_sessions() == [] and again.get_session("s1")["state"] == "departments"
+    again.close()
+
+
 def test_a_session_deleted_just_before_a_crash_stays_deleted(db):
     crash_after(db, "store.save_session({'id': 's1', 'note': 'SECRET-SESSION'})\n"
                     "store.save_session({'id': 's2'})\nstore.delete_session('s1')")

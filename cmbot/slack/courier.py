@@ -1,9 +1,11 @@
 """The one adapter between the use cases' plans and Slack: save, then talk, and survive failures.
 
-Order per step: the session is saved before anything is posted for it (a crash after the save
-leaves an interview whose question was not shown, which the next interaction or the start-up
-sweep shows), a consultation is archived before its recommendation is posted, and the message a
-question was posted as is noted afterwards. Every Web API call is caught here: the WebClient's
+Order per step, one storage write on each side of the posts: the session is saved before
+anything is posted for it, marked pending when the step shows its question or result (a crash
+after the save leaves an interview whose question was not shown, which the next interaction or
+the start-up sweep shows); a consultation is archived before its recommendation is posted; and
+once posted, the message the question went out as is noted and the mark cleared, with one save.
+Every Web API call is caught here: the WebClient's
 retry handlers have already waited out rate limits and retried server and connection errors, so
 what is left is told to the person privately, with what they can do, and the interview stays
 where it was.
@@ -50,7 +52,8 @@ class Courier:
         A post that fails leaves the step pending, to be shown again — but an interview the
         person left (`plan.left`: cancelled, expired) is over whether or not Slack took the
         message that says so; there is nothing to show again."""
-        shows = session is not None and any(isinstance(e, Post) for e in plan.effects)
+        shows = session is not None and any(isinstance(e, Post) and (e.asks or e.metadata)
+                                            for e in plan.effects)
         if not self._save(plan, session, state, shows):
             if actor and session is not None:  # nothing is shown as accepted: it was not saved
                 self.tell(Tell(actor, t("door.not_saved", session.lang)), session, respond)
@@ -69,26 +72,26 @@ class Courier:
                 failed, noted = result is None, noted or bool(result)
         if session is not None and plan.forget and (plan.left or not failed):
             self.desk.forget(session.id)
-        elif session is not None and state is not None and noted:
+        elif session is not None and state is not None and (noted or (shows and not failed)):
             state.store(session)
-            self.desk.keep(session)
-        if session is not None and shows and not failed and not plan.forget:
-            self.desk.mark_pending(session.id, False)
+            if failed:  # what was posted is noted; the rest is still to be shown
+                self.desk.keep(session)
+            else:
+                self.desk.shown(session)
         if session is not None and updates:
             self._tidy(session, updates)
         return True
 
     def _save(self, plan: Plan, session: Session | None, state: SlackState | None,
               shows: bool) -> bool:
-        """Save the step (and archive its consultation) before anything is posted for it;
-        False when the storage refused (a full disk, a read-only folder): the caller then
-        posts nothing, and the interview is where it was before this step."""
+        """Save the step (and archive its consultation) before anything is posted for it,
+        marked pending when it shows its question or result (a crash before it is shown: the
+        restart shows it); False when the storage refused (a full disk, a read-only folder):
+        the caller then posts nothing, and the interview is where it was before this step."""
         try:
             if session is not None and state is not None and plan.save:
                 state.store(session)
-                self.desk.keep(session)
-                if shows:  # a crash before it is shown: the restart shows it
-                    self.desk.mark_pending(session.id, True)
+                self.desk.keep(session, pending=True if shows else None)
             if plan.consultation is not None:
                 self.desk.archive(plan.consultation)
         except OSError as exc:
@@ -124,7 +127,7 @@ class Courier:
                 self.tell(Tell(actor, self._failure_text(session, post, error)), session, respond)
             return None
         ts = str(reply["ts"])
-        if post.root:  # saved at once: a reply or click in the new thread must find it
+        if post.root:  # saved at once (still pending): a reply in the new thread must find it
             session.where = where.in_thread(ts)
             state.root_ts = ts
             state.store(session)

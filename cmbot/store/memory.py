@@ -32,10 +32,12 @@ class MemoryStore:
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def save_session(self, session: Record) -> None:
+    def save_session(self, session: Record, pending: bool | None = None) -> None:
         with self._lock:
             self._sessions[session["id"]] = copy.deepcopy(session)
             self._saved_at[session["id"]] = time.time()
+            if pending is not None:
+                (self._pending.add if pending else self._pending.discard)(session["id"])
 
     def id_taken(self, record_id: str) -> bool:
         with self._lock:
@@ -49,6 +51,7 @@ class MemoryStore:
     def delete_session(self, session_id: str) -> None:
         with self._lock:
             self._sessions.pop(session_id, None)
+            self._pending.discard(session_id)
 
     def session_at(self, channel: str, thread_ts: str | None = None, workspace: str = "") -> str | None:
         with self._lock:
@@ -72,11 +75,6 @@ class MemoryStore:
     def session_idle_since(self, session_id: str) -> float | None:
         with self._lock:
             return self._saved_at.get(session_id) if session_id in self._sessions else None
-
-    def mark_pending(self, session_id: str, pending: bool) -> None:
-        with self._lock:
-            if session_id in self._sessions:
-                (self._pending.add if pending else self._pending.discard)(session_id)
 
     def pending_sessions(self) -> list[str]:
         with self._lock:

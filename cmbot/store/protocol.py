@@ -44,7 +44,12 @@ class Storage(Protocol):
     """What the service needs from a database (see the module docstring)."""
 
     # --- sessions in progress
-    def save_session(self, session: Record) -> None: ...
+    def save_session(self, session: Record, pending: bool | None = None) -> None:
+        """Save a session, and with the same write mark it as saved before what it shows was
+        shown (`pending=True`: a restart shows it) or as shown (`False`); None leaves the mark
+        as it was. One write, so a step costs one save before posting and one after."""
+        ...
+
     def get_session(self, session_id: str) -> Record | None: ...
     def id_taken(self, record_id: str) -> bool:
         """Whether a session or a consultation already has this id (new ids are short)."""
@@ -75,11 +80,9 @@ class Storage(Protocol):
         """Set the idle clock back to `at` (a save that was no activity of the person's)."""
         ...
 
-    def mark_pending(self, session_id: str, pending: bool) -> None:
-        """A session saved before what it shows was shown (True), or shown (False)."""
+    def pending_sessions(self) -> list[str]:
+        """Sessions whose last mark (`save_session(…, pending=True)`) was never cleared."""
         ...
-
-    def pending_sessions(self) -> list[str]: ...
 
     seen: SeenKeys
 

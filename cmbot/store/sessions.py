@@ -4,18 +4,21 @@
 so saving a step rewrites a few KB whatever the number of interviews in progress. Lookups by
 place (a DM, or a channel thread) and by person come from an in-memory index rebuilt at open from
 `index.jsonl`, an append-only log with one line when a session appears or moves (its channel
-thread becomes known) and one when it goes. The log is derived data: sessions missing from it are
-read and added at open, entries whose file is gone are dropped, and it is compacted when mostly
-dead lines. Nothing else reads every session at start-up, so serving is ready at once.
+thread becomes known), one when it goes, and one when its pending mark changes (saved before
+what it shows was shown: the start-up sweep shows it). The log's entries are derived data:
+sessions missing from it are read and added at open, entries whose file is gone are dropped,
+and it is compacted when mostly dead lines. Nothing else reads every session at start-up, so
+serving is ready at once.
 
-A save appends the session, whole, to a journal (`journal-<n>.jsonl`, one line) before the
-caller goes on: a killed process loses nothing it saved, and the step costs one small append
-rather than a file replaced (on ext4, replacing a file forces its data out at once, the
-slowest part of a turn). A background thread then writes the session files from memory (temp
-file + `os.replace`), fsyncs them and the folder, and deletes the journals they cover, so the
-fsync never sits between an answer and the next question. Opening the folder replays what
-journals are left (a crash between a save and its file) before anything else is read; readers
-that do not write (`iter_sessions`, a store opened beside the bot) read through them.
+A save appends the session, whole, and its pending mark when it is given one, to a journal
+(`journal-<n>.jsonl`, one line) before the caller goes on: a killed process loses nothing it
+saved, and the step costs one small append rather than a file replaced (on ext4, replacing a
+file forces its data out at once, the slowest part of a turn). A background thread then writes
+the session files from memory (temp file + `os.replace`), fsyncs them and the folder, appends
+the marks to the index, and deletes the journals they cover, so the fsync never sits between an
+answer and the next question. Opening the folder replays what journals are left (a crash
+between a save and its file) before anything else is read; readers that do not write
+(`iter_sessions`, a store opened beside the bot) read through them.
 """
 
 from __future__ import annotations
@@ -130,10 +133,13 @@ def journals(folder: Path, names: list[str] | None = None) -> list[tuple[int, Pa
     return sorted((int(m.group(1)), folder / n) for m, n in found if m)
 
 
-def read_journals(folder: Path, names: list[str] | None = None) -> dict[str, Record | None]:
+def read_journals(folder: Path, names: list[str] | None = None
+                  ) -> tuple[dict[str, Record | None], dict[str, bool]]:
     """What the journals say last of each session they name: its record, or None when it was
-    deleted since. Lines that do not parse (one cut short by a crash) are skipped."""
+    deleted since; and the last pending mark saved with it, for those saved with one. Lines
+    that do not parse (one cut short by a crash) are skipped."""
     latest: dict[str, Record | None] = {}
+    marks: dict[str, bool] = {}
     for _, path in journals(folder, names):
         with contextlib.suppress(OSError), path.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
@@ -146,9 +152,17 @@ def read_journals(folder: Path, names: list[str] | None = None) -> dict[str, Rec
                 record = row.get("session")
                 if row.get("gone"):
                     latest[row["id"]] = None
+                    marks.pop(row["id"], None)
                 elif isinstance(record, dict) and record.get("id") == row["id"]:
                     latest[row["id"]] = record
-    return latest
+                    if isinstance(row.get("pending"), bool):
+                        marks[row["id"]] = row["pending"]
+    return latest, marks
+
+
+def _mark_line(session_id: str, pending: bool) -> str:
+    """The index line of a pending mark."""
+    return json.dumps({"id": session_id, "pending": pending}) + "\n"
 
 
 def iter_sessions(db_path: Path) -> Iterator[Record]:
@@ -156,7 +170,7 @@ def iter_sessions(db_path: Path) -> Iterator[Record]:
     session saved since its file was last written is read from the journal."""
     folder = sessions_path(db_path)
     names = listing(folder)
-    journaled = read_journals(folder, names)
+    journaled, _ = read_journals(folder, names)
     on_disk = {n[:-5] for n in names if SESSION_FILE.fullmatch(n)}
     for sid in sorted(on_disk | set(journaled)):
         record = journaled[sid] if sid in journaled else read_session_file(folder / f"{sid}.json")
@@ -205,6 +219,7 @@ class Sessions:
         self._by_place: dict[tuple[str, str, str], str] = {}
         self._by_user: dict[tuple[str, str], set[str]] = {}
         self._pending: set[str] = set()  # saved, but what they show not yet shown (see `pending`)
+        self._marks: dict[str, bool] = {}  # pending marks journaled, not in the index yet
         self._recent: OrderedDict[str, str] = OrderedDict()  # last saved text of recent sessions
         self._unwritten: dict[str, str] = {}  # journaled, its file not written yet (id -> text)
         self._saved_at: dict[str, float] = {}  # when each was last saved (its idle clock), once known
@@ -218,22 +233,23 @@ class Sessions:
         self.writable = writable
         self._gone: set[str] = set()  # read-only: deleted, as the writer's journal says
         names = listing(self.folder)
-        journaled = read_journals(self.folder, names)
+        journaled, marks = read_journals(self.folder, names)
         if writable:
             self.folder.mkdir(parents=True, exist_ok=True)
             for stray in (n for n in names if n.startswith(".") and n.endswith(".tmp")):
                 with contextlib.suppress(OSError):
                     (self.folder / stray).unlink()
-            self._replay(journaled, journals(self.folder, names))
+            self._replay(journaled, marks, journals(self.folder, names))
         else:  # beside a writer: read through its journals, write nothing
             self._unwritten = {sid: _file_text(json.dumps(r, ensure_ascii=False, separators=(",", ":")))
                                for sid, r in journaled.items() if r is not None}
             self._gone = {sid for sid, r in journaled.items() if r is None}
-        self._load(writable, names, journaled)
+        self._load(writable, names, journaled, marks)
 
-    def _replay(self, journaled: dict[str, Record | None], left: list[tuple[int, Path]]) -> None:
-        """Write what the journals hold that the files may not (a crash came before the
-        writer), sync it, then drop the journals."""
+    def _replay(self, journaled: dict[str, Record | None], marks: dict[str, bool],
+                left: list[tuple[int, Path]]) -> None:
+        """Write what the journals hold that the files and the index may not (a crash came
+        before the writer), sync it, then drop the journals."""
         for sid, record in journaled.items():
             path = self.folder / f"{sid}.json"
             if not SESSION_FILE.fullmatch(path.name):
@@ -247,6 +263,11 @@ class Sessions:
                 continue  # written before the crash: its time is the session's idle clock
             _write_file(path, text)
             with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        if marks:
+            with (self.folder / INDEX).open("a", encoding="utf-8") as handle:
+                handle.write("\n" + "".join(_mark_line(sid, on) for sid, on in marks.items()))
+                handle.flush()
                 os.fsync(handle.fileno())
         if left:
             fsync_dir(self.folder)
@@ -275,9 +296,11 @@ class Sessions:
             if not ids:
                 del self._by_user[(entry.ws, entry.by)]
 
-    def _load(self, writable: bool, names: list[str], journaled: dict[str, Record | None]) -> None:
+    def _load(self, writable: bool, names: list[str], journaled: dict[str, Record | None],
+              marks: dict[str, bool]) -> None:
         """The index from its log, checked against the folder's file names and the journals
-        just replayed (a crash between a save and its index line loses nothing)."""
+        just replayed (a crash between a save and its index line loses nothing); the pending
+        marks the journals hold are newer than the log's."""
         index = self.folder / INDEX
         with contextlib.suppress(FileNotFoundError), index.open(encoding="utf-8") as handle:
             for line in handle:
@@ -294,6 +317,8 @@ class Sessions:
                                                          row["thread"], row["kind"], row.get("ws", ""))
                 except (ValueError, KeyError, TypeError, AttributeError):
                     continue  # a torn last line: the folder check below repairs it
+        for sid, on in marks.items():
+            (self._pending.add if on else self._pending.discard)(sid)
         live = {sid for sid, record in journaled.items() if record is not None}
         on_disk = ({n[:-5] for n in names if SESSION_FILE.fullmatch(n)} | live) - (
             set(journaled) - live)
@@ -316,8 +341,7 @@ class Sessions:
         fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".tmp", dir=self.folder)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines(entry.line() for entry in self._entries.values())
-            handle.writelines(json.dumps({"id": sid, "pending": True}) + "\n"
-                              for sid in self._pending)
+            handle.writelines(_mark_line(sid, True) for sid in self._pending)
             handle.flush()
             os.fsync(handle.fileno())
         if self._log is not None:
@@ -397,17 +421,23 @@ class Sessions:
 
     # --- writing ----------------------------------------------------------------------------
 
-    def save(self, record: Record) -> None:
-        """Save one session: one line appended to the journal (an `OSError` there, a full
-        disk, leaves everything as it was); its file is written by the writer thread."""
+    def save(self, record: Record, pending: bool | None = None) -> None:
+        """Save one session, and its pending mark when given (True: saved before what it shows
+        was shown; a restart shows what is still pending without reading every session): one
+        line appended to the journal (an `OSError` there, a full disk, leaves everything as it
+        was); its file, and the mark's index line, are written by the writer thread."""
         sid = str(record["id"])
         body = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        mark = "" if pending is None else ',"pending":' + json.dumps(pending)
         # The leading newline ends a line a failed append may have left cut short.
-        line = '\n{"id":' + json.dumps(sid) + ',"session":' + body + "}\n"
+        line = '\n{"id":' + json.dumps(sid) + ',"session":' + body + mark + "}\n"
         text = _file_text(body)
         entry = Entry.of(record)
         with self._lock:
             self._journal_append(line)
+            if pending is not None and (sid in self._pending) != pending:
+                (self._pending.add if pending else self._pending.discard)(sid)
+                self._marks[sid] = pending
             self._unwritten[sid] = text
             self._saved_at[sid] = time.time()
             self._recent.pop(sid, None)
@@ -446,20 +476,22 @@ class Sessions:
             with contextlib.suppress(OSError):
                 fresh = self._open_journal(number + 1)
         with self._lock:
-            pending, old = list(self._unwritten), self._journal
+            unwritten, old = list(self._unwritten), self._journal
             if active:
                 self._journal, self._journal_no = fresh, number + 1
             covered = self._journal_no - 1  # every journal before the current one
+            marks, self._marks = self._marks, {}
         if old is not None:
             old.close()
-        written = [path for path in map(self._write_one, pending) if path is not None]
+        marked = self._index_marks(marks)
+        written = [path for path in map(self._write_one, unwritten) if path is not None]
         for path in written:
             with contextlib.suppress(OSError), path.open("rb") as handle:
                 os.fsync(handle.fileno())
         with contextlib.suppress(OSError):
             fsync_dir(self.folder)
         with self._lock:
-            if any(sid in self._unwritten for sid in pending):
+            if not marked or any(sid in self._unwritten for sid in unwritten):
                 return  # some file could not be written: keep the journals
         for gone in range(self._oldest_journal, covered + 1):
             with contextlib.suppress(FileNotFoundError):
@@ -487,15 +519,21 @@ class Sessions:
                     del self._unwritten[session_id]
             return path
 
-    def mark_pending(self, session_id: str, pending: bool) -> None:
-        """Note that a session was saved before what it must show was shown (True), or that it
-        was shown (False): a restart shows what is still pending, without reading every
-        session. One short line appended to the index, no fsync."""
+    def _index_marks(self, marks: dict[str, bool]) -> bool:
+        """The pending marks of a batch's journals, appended to the index before the journals
+        go (as the index's other lines, no fsync: a killed process keeps them). False when the
+        index could not be written: the marks wait for the next batch."""
         with self._lock:
-            if (session_id in self._pending) == pending or session_id not in self._entries:
-                return
-            (self._pending.add if pending else self._pending.discard)(session_id)
-            self._append(json.dumps({"id": session_id, "pending": pending}) + "\n")
+            try:
+                for sid, on in marks.items():
+                    if sid in self._entries:
+                        self._append(_mark_line(sid, on))
+            except OSError as exc:
+                log.warning("could not note pending sessions (kept in the journal): %s", exc)
+                for sid, on in marks.items():
+                    self._marks.setdefault(sid, on)
+                return False
+        return True
 
     def pending(self) -> list[str]:
         with self._lock:
@@ -528,6 +566,7 @@ class Sessions:
         with self._lock:
             entry = self._entries.get(session_id)
             self._pending.discard(session_id)
+            self._marks.pop(session_id, None)
             if entry is not None:
                 self._unindex(entry)
                 self._append(json.dumps({"id": session_id, "gone": True}) + "\n")

@@ -110,14 +110,15 @@ class Store:
 
     # --- sessions in progress (one small file each, see `sessions`) -------------------------
 
-    def save_session(self, session: Record) -> None:
-        """Save a step; `IdTaken` if the id belongs to someone else's session or to a
-        consultation (checked from the in-memory indexes: no extra read)."""
+    def save_session(self, session: Record, pending: bool | None = None) -> None:
+        """Save a step, with its pending mark when given; `IdTaken` if the id belongs to
+        someone else's session or to a consultation (checked from the in-memory indexes: no
+        extra read)."""
         self.lock_exclusive()
         if session["id"] not in self._live.of(str(session.get("started_by", "")), workspace_of(session)) and (
                 self._archive.has(session["id"]) or session["id"] in self._live.ids()):
             raise IdTaken(self.path, session["id"])
-        self._live.save(session)
+        self._live.save(session, pending)
 
     def id_taken(self, record_id: str) -> bool:
         """Whether a session or a consultation already has this id."""
@@ -145,10 +146,6 @@ class Store:
     def session_idle_since(self, session_id: str) -> float | None:
         """When the session was last saved (epoch seconds), None when it is gone."""
         return self._live.idle_since(session_id)
-
-    def mark_pending(self, session_id: str, pending: bool) -> None:
-        """A session saved before what it shows was shown (True), or shown (False)."""
-        self._live.mark_pending(session_id, pending)
 
     def pending_sessions(self) -> list[str]:
         """Sessions saved whose question or result may never have been shown."""

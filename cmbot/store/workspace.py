@@ -68,8 +68,8 @@ class WorkspaceStore:
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def save_session(self, session: Record) -> None:
-        self.base.save_session(with_workspace(session, self.workspace))
+    def save_session(self, session: Record, pending: bool | None = None) -> None:
+        self.base.save_session(with_workspace(session, self.workspace), pending)
 
     def get_session(self, session_id: str) -> Record | None:
         return self._if_ours(self.base.get_session(session_id))
@@ -101,9 +101,6 @@ class WorkspaceStore:
 
     def touch_session(self, session_id: str, at: float) -> None:
         self.base.touch_session(session_id, at)
-
-    def mark_pending(self, session_id: str, pending: bool) -> None:
-        self.base.mark_pending(session_id, pending)
 
     def pending_sessions(self) -> list[str]:
         return [sid for sid in self.base.pending_sessions() if self.get_session(sid) is not None]

@@ -4,10 +4,15 @@ a person would see (which messages, in which order) and what is saved when it ha
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from interview_steps import ARTICLE
-from recording import asked
+from listener_driver import ListenerDriver
+from recording import RecordingClient, asked
 
 from cmbot.slack.where import Start, Where
+from cmbot.store import Store
 
 USER, DM = "U1", "D1"
 
@@ -75,10 +80,9 @@ def test_a_question_posted_before_a_crash_is_adopted_not_posted_again(door):
     conductor.start(USER, Where.dm(DM), Start())
     session_id = door.desk.session_at(DM)
     question = slack.question("org_size")
-    door.desk.mark_pending(session_id, True)
     with door.desk.session(session_id) as session:  # as saved before the post was noted
         session.meta["slack"]["asked"] = session.meta["slack"]["asked_ts"] = None
-        door.desk.keep(session)
+        door.desk.keep(session, pending=True)
     mark = slack.mark()
     assert conductor.recover(session_id) is False
     assert slack.posted(mark) == []
@@ -91,7 +95,7 @@ def test_a_storage_failure_shows_nothing_as_accepted(door, monkeypatch):
     conductor.start(USER, Where.dm(DM), Start())
     question = slack.question("org_size")
 
-    def full_disk(session):
+    def full_disk(session, pending=None):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(door.desk, "keep", full_disk)
     mark = slack.mark()
@@ -192,3 +196,94 @@ def test_start_in_a_dm_whose_result_was_never_shown_shows_it_then_the_next_start
     mark = door.client.mark()
     door.message(USER, DM, "start")
     assert [asked(c) for c in door.client.posted(mark)] == [None, "org_size"]
+
+
+# --- what a step writes, and when -------------------------------------------------------------
+
+
+class CountedWrites:
+    """The real engine, with every write it is asked for noted in order, beside how many
+    messages Slack had been sent by then (`client`): what was saved before what was posted."""
+
+    WRITES = ("save_session", "delete_session", "touch_session", "add_consultation",
+              "delete_consultation", "set_pref", "insert_new", "import_new", "delete_workspace")
+
+    def __init__(self, engine: Any):
+        self.engine = engine
+        self.client: RecordingClient | None = None
+        self.writes: list[tuple[Any, ...]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.engine, name)
+        if name not in self.WRITES:
+            return found
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            posts = len(self.client.posted()) if self.client else 0
+            if name == "save_session":
+                record, pending = args[0], kwargs.get("pending", args[1] if len(args) > 1 else None)
+                slack = record.get("meta", {}).get("slack", {})
+                self.writes.append(("save", record["state"], pending, slack.get("asked_ts"), posts))
+            else:
+                self.writes.append((name, posts))
+            return found(*args, **kwargs)
+        return write
+
+
+@pytest.fixture
+def counted(tmp_path, shipped_desk):
+    store = CountedWrites(Store(tmp_path / "cmbot.json"))
+    driver = ListenerDriver(shipped_desk.over(store), RecordingClient(store))  # type: ignore[arg-type]
+    store.client = driver.client
+    yield driver, store
+    store.engine.close()
+
+
+def test_an_answer_is_saved_pending_once_before_its_question_and_noted_once_after(counted):
+    door, store = counted
+    door.message(USER, DM, "start")
+    question = door.client.question("org_size")
+    session_id = door.desk.session_at(DM)
+    posts = len(door.client.posted())
+    store.writes.clear()
+    door.click(USER, question, "org_size", "medium")
+    shown = door.client.question("departments")
+    # Saved with the answered question retired (no message live), then the post, then its note.
+    assert store.writes == [("save", "departments", True, None, posts),
+                            ("save", "departments", False, shown.ts, posts + 1)]
+    assert door.client.saved_when_posted[-1] == "departments"
+    assert door.desk.pending_sessions() == [] and door.desk.session_at(DM) == session_id
+
+
+def test_a_start_is_one_save_before_its_messages_and_one_after(counted):
+    door, store = counted
+    door.message(USER, DM, "start")
+    first = door.client.question("org_size")
+    assert [asked(p) for p in door.client.posted()] == [None, "org_size"]
+    assert store.writes == [("save", "org_size", True, None, 0),  # the intro and question 1
+                            ("save", "org_size", False, first.ts, 2)]
+
+
+def test_a_channel_start_also_saves_its_thread_as_soon_as_it_exists(counted):
+    """The root message's ts is saved the moment it is known (still pending), so a reply in
+    the new thread finds the interview; then the question, then its note."""
+    door, store = counted
+    door.conductor.start(USER, Where.in_channel("C1"), Start())
+    root, question = door.client.posted()
+    assert asked(question) == "org_size" and question.params["thread_ts"] == root.ts
+    assert store.writes == [("save", "org_size", True, None, 0),
+                            ("save", "org_size", None, None, 1),
+                            ("save", "org_size", False, question.ts, 2)]
+    assert door.desk.session_at("C1", root.ts) is not None
+
+
+def test_a_refused_question_is_saved_once_and_stays_pending(counted):
+    door, store = counted
+    door.message(USER, DM, "start")
+    question = door.client.question("org_size")
+    posts = len(door.client.posted())
+    store.writes.clear()
+    door.client.refuse_next("chat.postMessage", "fatal_error")
+    door.click(USER, question, "org_size", "medium")
+    assert store.writes == [("save", "departments", True, None, posts)]
+    assert door.desk.pending_sessions() == [door.desk.session_at(DM)]

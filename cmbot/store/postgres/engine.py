@@ -83,10 +83,14 @@ def _consultation_row(record: Record) -> tuple[Any, ...]:
 
 INSERT_SESSION = """INSERT INTO sessions (id, started_by, channel, thread_ts, kind, updated_at, data,
                     saved_at, workspace) VALUES (%s, %s, %s, %s, %s, %s, %s, to_timestamp(%s), %s)"""
-UPSERT_SESSION = INSERT_SESSION + """ ON CONFLICT (id) DO UPDATE SET started_by = EXCLUDED.started_by,
+# A save and its pending mark in one statement; a NULL mark leaves the one the row has.
+SAVE_SESSION = """INSERT INTO sessions (id, started_by, channel, thread_ts, kind, updated_at, data,
+    saved_at, workspace, pending)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, to_timestamp(%s), %s, coalesce(%s::boolean, false))
+    ON CONFLICT (id) DO UPDATE SET started_by = EXCLUDED.started_by,
     channel = EXCLUDED.channel, thread_ts = EXCLUDED.thread_ts, kind = EXCLUDED.kind,
     updated_at = EXCLUDED.updated_at, data = EXCLUDED.data, saved_at = EXCLUDED.saved_at,
-    workspace = EXCLUDED.workspace"""
+    workspace = EXCLUDED.workspace, pending = coalesce(%s::boolean, sessions.pending)"""
 INSERT_CONSULTATION = """INSERT INTO consultations (id, finished_at, flow_id, lang, started_by, kind,
     channel, place, placement, parent_id, data, workspace)
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
@@ -139,9 +143,9 @@ class PostgresStore:
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def save_session(self, session: Record) -> None:
+    def save_session(self, session: Record, pending: bool | None = None) -> None:
         with self.connection() as conn:
-            conn.execute(UPSERT_SESSION, _session_row(session))
+            conn.execute(SAVE_SESSION, (*_session_row(session), pending, pending))
 
     def id_taken(self, record_id: str) -> bool:
         with self.connection() as conn:
@@ -193,11 +197,6 @@ class PostgresStore:
             row = conn.execute("SELECT extract(epoch FROM saved_at) FROM sessions WHERE id = %s",
                                (_text(session_id),)).fetchone()
         return float(row[0]) if row else None
-
-    def mark_pending(self, session_id: str, pending: bool) -> None:
-        """A session saved before what it shows was shown (True), or shown (False)."""
-        with self.connection() as conn:
-            conn.execute("UPDATE sessions SET pending = %s WHERE id = %s", (pending, _text(session_id)))
 
     def pending_sessions(self) -> list[str]:
         with self.connection() as conn:
