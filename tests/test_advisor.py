@@ -330,29 +330,40 @@ FREE_TEXT = (st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), 
              | st.sampled_from(["{text}", "{0}", "50% {", *VOLUME_TEXTS, *OTHER_TEXTS]))
 
 
+# The strategies that do not depend on an earlier answer, made once: hypothesis works out what
+# each strategy object can draw the first time it is used, so one made inside `answer_sets`
+# would be worked out again for every example.
+ANY_SIZE = st.sampled_from(SIZES)
+SOME_DEPARTMENTS = st.lists(st.sampled_from(DEPARTMENTS), min_size=1, unique=True)
+ANY_BUDGET_OWNER = st.sampled_from(["host", "management", "shared", "dedicated", "unknown"])
+ANY_AMOUNT = st.just(0) | st.integers(0, 1_000_000_000)
+SOME_OBJECTIVES = st.lists(st.sampled_from(OBJECTIVES), min_size=1, unique=True)
+ANY_REPORTING = st.sampled_from(["volume", "sales", "qualitative", "none"])
+ANY_CONTENT = st.sampled_from(["none", "little", "regular", "rich"])
+ANY_REACH = st.sampled_from(["household", "known", "niche"])
+ANY_UNIT = st.sampled_from(UNIT)
+
+
 @st.composite
 def answer_sets(draw) -> dict[str, Any]:
     """Any set of answers the flow can produce."""
-    answers: dict[str, Any] = {"org_size": draw(st.sampled_from(SIZES))}
-    departments = in_flow_order(
-        draw(st.lists(st.sampled_from(DEPARTMENTS), min_size=1, unique=True)), DEPARTMENTS)
+    answers: dict[str, Any] = {"org_size": draw(ANY_SIZE)}
+    departments = in_flow_order(draw(SOME_DEPARTMENTS), DEPARTMENTS)
     answers["departments"] = departments
     answers["proposed_host"] = draw(st.sampled_from([*departments, "management", "undecided"]))
-    answers["budget_owner"] = draw(st.sampled_from(["host", "management", "shared", "dedicated",
-                                                    "unknown"]))
+    answers["budget_owner"] = draw(ANY_BUDGET_OWNER)
     if answers["budget_owner"] != "unknown":
-        answers["budget_amount"] = draw(st.just(0) | st.integers(0, 1_000_000_000))
-    objectives = in_flow_order(
-        draw(st.lists(st.sampled_from(OBJECTIVES), min_size=1, unique=True)), OBJECTIVES)
+        answers["budget_amount"] = draw(ANY_AMOUNT)
+    objectives = in_flow_order(draw(SOME_OBJECTIVES), OBJECTIVES)
     answers["objectives"] = objectives
     if "other" in objectives:
         answers["objectives_other"] = draw(FREE_TEXT)
-    answers["reporting"] = draw(st.sampled_from(["volume", "sales", "qualitative", "none"]))
-    answers["content"] = draw(st.sampled_from(["none", "little", "regular", "rich"]))
-    answers["brand_reach"] = draw(st.sampled_from(["household", "known", "niche"]))
+    answers["reporting"] = draw(ANY_REPORTING)
+    answers["content"] = draw(ANY_CONTENT)
+    answers["brand_reach"] = draw(ANY_REACH)
     answers["collaboration"] = in_flow_order(
         draw(st.lists(st.sampled_from(departments), unique=True)), departments)
-    answers["dedicated_possible"] = draw(st.sampled_from(UNIT))
+    answers["dedicated_possible"] = draw(ANY_UNIT)
     return answers
 
 
