@@ -110,7 +110,7 @@ def engine_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Everything imported so far (cmbot, the libraries, the tests) lives as long as the test
-    process: moved out of the garbage collector's sight (`gc.freeze`), a full collection no
-    longer walks it, neither here nor in the `cmbot` children forked from this process, where
-    each walk copied every page it touched."""
+    process: moved out of the garbage collector's sight (`gc.freeze`, as the forked `cmbot`
+    children do with what they inherit), the full collections of the run, and pytest's own at
+    its end, no longer walk it."""
     gc.freeze()
