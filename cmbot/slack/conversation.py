@@ -434,7 +434,7 @@ class Conductor:
             if session.where.thread_ts is None and not session.where.is_dm:
                 return Plan(forget=True)  # a channel interview whose root was never posted
             if self._adopt(session, state):
-                return Plan(forget=True) if session.state == "done" else Plan(save=True)
+                return Plan(forget=True) if session.state == "done" else Plan(save=True, adopted=True)
             posted = True
             return self._result(session, state) if session.state == "done" else Plan().then(
                 self.ask(session))

@@ -38,6 +38,14 @@ def slack_error(exc: BaseException) -> str:
     return "unreachable" if isinstance(exc, OSError) else type(exc).__name__
 
 
+def _mark(plan: Plan, shows: bool) -> bool | None:
+    """The pending mark a step's save carries: set when the step shows its question or result,
+    cleared when what the session waits for was found already shown (adopted), else kept."""
+    if shows:
+        return True
+    return False if plan.adopted else None
+
+
 class Courier:
     def __init__(self, desk: Desk, client: WebClient):
         self.desk, self.client = desk, client
@@ -91,7 +99,7 @@ class Courier:
         try:
             if session is not None and state is not None and plan.save:
                 state.store(session)
-                self.desk.keep(session, pending=True if shows else None)
+                self.desk.keep(session, pending=_mark(plan, shows))
             if plan.consultation is not None:
                 self.desk.archive(plan.consultation)
         except OSError as exc:
