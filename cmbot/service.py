@@ -162,7 +162,11 @@ class Desk:
             session = Session.from_dict(saved) if saved else None
             # cmbot 1.x stored the move as a flag until the person was told: told now.
             moved_from = session.meta.pop("migrated_from", None) if session else None
-            if session is not None and session.flow_id not in self.interviews:
+            if session is not None and session.state == "cancelled":
+                # Left: an earlier cmbot saved a cancel before forgetting it, and died between.
+                self.store.delete_session(session_id)
+                session = None
+            elif session is not None and session.flow_id not in self.interviews:
                 session = None  # its flow is gone (a user flow removed): nothing to resume
             elif (session is not None and not session.finished
                   and session.flow_version != self.flow(session.flow_id).version):

@@ -33,8 +33,8 @@ log = logging.getLogger("cmbot.slack")
 # Called after each accepted answer with the session and the updates tidying the answered
 # question; returns the step's plan when it takes the session over, None to let it go on.
 AfterAnswer = Callable[["Conductor", Session, list[Update]], "Plan | None"]
-# Called when an interview ends unanswered (cancelled, or closed for idleness), once its step is
-# saved (`Plan.left`): a panel goes on without the member.
+# Called when an interview ends unanswered (cancelled, or closed for idleness), once it is
+# forgotten (`Plan.left`): a panel goes on without the member.
 AfterLeave = Callable[["Conductor", Session], None]
 
 
@@ -362,7 +362,7 @@ class Conductor:
             return told(user, say_problem(step.problem, lang))
         tidy = self.retire(session, state, f"_{t(f'nav.{action}', lang)}_ — <@{user}>")
         if action == "cancel":
-            plan = Plan(save=True, forget=True, left=True).then(
+            plan = Plan(left=True).then(
                 *tidy, Post([bk.section(t("slack.cancelled", lang))], t("slack.cancelled", lang)))
             return plan.then(*self._close_root(state, t("slack.root_cancelled", lang, user=user)))
         plan = Plan(save=True)
@@ -404,7 +404,7 @@ class Conductor:
         lang = session.lang
         self.desk.interview(session.flow_id).cancel(session)
         tidy = self.retire(session, state, f"_{t('slack.expired_short', lang)}_")
-        return Plan(save=True, forget=True, left=True).then(
+        return Plan(left=True).then(
             *tidy, Post([bk.section(t("slack.expired", lang))], t("slack.expired", lang)),
             *self._close_root(state, t("slack.root_expired", lang, user=session.started_by)))
 

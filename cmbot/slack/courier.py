@@ -78,14 +78,15 @@ class Courier:
             else:
                 result = self._post(session, state, effect, actor, respond)
                 failed, noted = result is None, noted or bool(result)
-        if session is not None and plan.forget and (plan.left or not failed):
-            self.desk.forget(session.id)
-        elif session is not None and state is not None and (noted or (shows and not failed)):
-            state.store(session)
-            if failed:  # what was posted is noted; the rest is still to be shown
-                self.desk.keep(session)
-            else:
-                self.desk.shown(session)
+        if session is not None and not plan.left:  # a left one is gone already (`_save`)
+            if plan.forget and not failed:
+                self.desk.forget(session.id)
+            elif state is not None and (noted or (shows and not failed)):
+                state.store(session)
+                if failed:  # what was posted is noted; the rest is still to be shown
+                    self.desk.keep(session)
+                else:
+                    self.desk.shown(session)
         if session is not None and updates:
             self._tidy(session, updates)
         return True
@@ -94,10 +95,13 @@ class Courier:
               shows: bool) -> bool:
         """Save the step (and archive its consultation) before anything is posted for it,
         marked pending when it shows its question or result (a crash before it is shown: the
-        restart shows it); False when the storage refused (a full disk, a read-only folder):
-        the caller then posts nothing, and the interview is where it was before this step."""
+        restart shows it) — or forget it, when the person left it; False when the storage
+        refused (a full disk, a read-only folder): the caller then posts nothing, and the
+        interview is where it was before this step."""
         try:
-            if session is not None and state is not None and plan.save:
+            if session is not None and plan.left:  # over before it is said: one delete, and
+                self.desk.forget(session.id)        # no crash can leave it half-left
+            elif session is not None and state is not None and plan.save:
                 state.store(session)
                 self.desk.keep(session, pending=_mark(plan, shows))
             if plan.consultation is not None:

@@ -53,7 +53,8 @@ class Plan:
     """One step: whether the session changed (saved once, before anything is posted), the
     consultation it produced (archived before its recommendation is posted), what to say,
     whether the session is over once said (forgotten), and whether the person left it unfinished
-    (cancelled, or closed for idleness: a panel hears of it once the step is carried out).
+    (cancelled, or closed for idleness: forgotten before anything is said, so that no crash
+    leaves a half-left interview behind; a panel hears of it once the step is carried out).
     `adopted`: what the session waits for was found on screen, posted by a process that died
     before noting it; the save notes it and the session is no longer pending."""
 

@@ -11,6 +11,7 @@ from interview_steps import ARTICLE
 from listener_driver import ListenerDriver
 from recording import RecordingClient, asked
 
+from cmbot.i18n import t
 from cmbot.slack.where import Start, Where
 from cmbot.store import Store
 
@@ -288,3 +289,31 @@ def test_a_refused_question_is_saved_once_and_stays_pending(counted):
     door.click(USER, question, "org_size", "medium")
     assert store.writes == [("save", "departments", True, None, posts)]
     assert door.desk.pending_sessions() == [door.desk.session_at(DM)]
+
+
+def test_a_cancel_is_one_delete_before_its_message(counted):
+    """Left before it is said: no crash between a save and a delete can leave a cancelled
+    interview behind."""
+    door, store = counted
+    door.message(USER, DM, "start")
+    question = door.client.question("org_size")
+    posts = len(door.client.posted())
+    store.writes.clear()
+    door.nav(USER, question, "cmbot_cancel")
+    assert store.writes == [("delete_session", posts)]
+    assert door.client.posted()[-1].params["text"] == t("slack.cancelled", "en")
+    assert door.desk.session_at(DM) is None
+
+
+def test_a_cancelled_session_left_by_an_older_cmbot_is_over_and_a_new_start_begins(counted):
+    door, store = counted
+    door.message(USER, DM, "start")
+    first = door.client.question("org_size")
+    session_id = door.desk.session_at(DM)
+    record = store.engine.get_session(session_id)
+    store.engine.save_session({**record, "state": "cancelled"})  # saved, then the process died
+    mark = door.client.mark()
+    door.message(USER, DM, "start")
+    assert door.client.question("org_size", mark).ts != first.ts  # a new interview begins
+    assert door.desk.session_at(DM) != session_id
+    assert store.engine.get_session(session_id) is None
