@@ -254,11 +254,15 @@ def _exit_code(exc: SystemExit) -> int:
 
 
 def _fresh_interpreter_state(argv: list[str], env: dict[str, str]) -> None:
-    """What a new interpreter starts with: its arguments, environment and standard streams,
-    warnings and logging as Python sets them up, and no module imported yet that reads them.
+    """What a new interpreter starts with: its arguments, environment, standard streams and no
+    other open file, warnings and logging as Python sets them up, and no module imported yet
+    that reads them.
     The test process's objects are frozen out of the garbage collector: they are not the
     child's, and a collection walking them would copy the parent's whole heap into the child."""
     gc.freeze()
+    # As `subprocess` does (close_fds): nothing of the test process stays open in the child —
+    # not a running bot's listening socket, which would outlive the bot and keep its port.
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     sys.argv = argv
     os.environ.clear()
     os.environ.update(env)

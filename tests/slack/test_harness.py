@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from commandline import run_script
 from fakeslack import FakeSlack, validate_blocks
 from signing import sign, signature
 from slack_bolt import App, BoltRequest
@@ -321,3 +322,15 @@ def test_bot_env_can_be_parametrized(start_bot: Any, stand_in: list[str]) -> Non
     bot = start_bot(command=stand_in, wait=False)
     assert bot.env["CMBOT_LANG"] == "de" and "HOME" not in bot.env
     bot.wait_healthy()
+
+
+def test_a_forked_command_holds_nothing_of_the_test_process(bot: Any, tmp_path: Path) -> None:
+    """A command forked while an in-process bot listens starts, as a new process would, with
+    only its standard streams: had it kept the bot's socket, a restart of the bot on the same
+    port would fail while the command still ran."""
+    script = tmp_path / "fds.py"
+    script.write_text("import os\nprint(sorted(int(fd) for fd in os.listdir('/proc/self/fd')))\n")
+    assert bot.driver.healthz() == 200
+    ran = run_script(script)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout) == [0, 1, 2, 3]  # 3: the folder listing itself
