@@ -20,15 +20,18 @@ import itertools
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bytecode  # noqa: F401  first: what is imported after it is compiled once, not per process
 import pytest
-from clitools import Cli
 from hypothesis import settings
 from pgserver import Server, find_binaries, new_run_folder, shared_server, stop_run
+
+if TYPE_CHECKING:  # imported when a test asks for it: the main process of an xdist run runs no
+    from clitools import Cli  # test, and importing every cmbot module there cost ~1 CPU-second
 
 _databases = itertools.count(1)
 EXAMPLES = 50
@@ -42,6 +45,8 @@ settings.load_profile("default-run")  # `--hypothesis-profile NAME` loads anothe
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     """The installed `cmbot`, its database in a fresh temporary folder."""
+    from clitools import Cli
+
     return Cli(tmp_path)
 
 
