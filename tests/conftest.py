@@ -16,9 +16,9 @@ say why.
 from __future__ import annotations
 
 import gc
-import itertools
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,12 +28,11 @@ if str(Path(__file__).resolve().parent) not in sys.path:
 import bytecode  # noqa: F401  first: what is imported after it is compiled once, not per process
 import pytest
 from hypothesis import settings
-from pgserver import Server, find_binaries, new_run_folder, shared_server, stop_run
+from pgserver import Databases, Server, find_binaries, new_run_folder, shared_server, stop_run
 
 if TYPE_CHECKING:  # imported when a test asks for it: the main process of an xdist run runs no
     from clitools import Cli  # test, and importing every cmbot module there cost ~1 CPU-second
 
-_databases = itertools.count(1)
 EXAMPLES = 50
 THOROUGH_EXAMPLES = 400
 
@@ -76,15 +75,19 @@ def pg_server() -> Server:
     return shared_server(Path(os.environ[PG_RUN]))
 
 
+@pytest.fixture(scope="session")
+def pg_databases(pg_server: Server) -> Iterator[Databases]:
+    pytest.importorskip("psycopg", reason="the postgres extra is not installed "
+                        "(pip install '.[test]' brings it)")
+    databases = Databases(pg_server, f"cmbot_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+    yield databases
+    databases.close()
+
+
 @pytest.fixture
-def pg_url(pg_server: Server) -> str:
+def pg_url(pg_databases: Databases) -> str:
     """A new, empty database on the test server."""
-    psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed "
-                                  "(pip install '.[test]' brings it)")
-    name = f"cmbot_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{next(_databases)}"
-    with psycopg.connect(pg_server.url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return pg_server.url_for(name)
+    return pg_databases.take()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
