@@ -74,7 +74,7 @@ def db(tmp_path: Path) -> Path:
 
 @dataclass(frozen=True)
 class Made:
-    """A database holding consultations made by `cmbot chat`, and their ids."""
+    """A database holding finished consultations, and their ids."""
 
     db: Path
     ids: list[str]
@@ -263,10 +263,10 @@ def test_an_import_killed_midway_is_reported_then_undone_and_nothing_else_moves(
 
     for moment in (listed_its_ids, writing):
         for _ in range(5):  # a kill that comes after the last write proves nothing: again
+            shutil.rmtree(db.parent)  # as it was before any import (an undone one leaves
+            shutil.copytree(before, db.parent)  # empty shard files behind)
             if importer_cut_at(db, export, moment):
                 break
-            shutil.rmtree(db.parent)
-            shutil.copytree(before, db.parent)
         else:
             pytest.fail(f"the import always ended before the kill ({moment.__name__})")
         if moment is writing:
