@@ -61,6 +61,14 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[PG_RUN] = str(config.stash[_run_folder])
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: two workers per core. A third of the suite's time is spent waiting on real
+    clocks (reminders and expiry, Slack's Retry-After, a PostgreSQL server's answers, killed
+    processes), and a worker costs about 2 CPU-seconds: while one worker waits, another runs.
+    Measured on 2 cores: 57–60 s with 2 workers, 49–56 s with 4."""
+    return 2 * (os.cpu_count() or 1)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Once every worker is done: the run's server stopped and its folder deleted."""
     if _run_folder in config.stash:
