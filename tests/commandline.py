@@ -128,8 +128,7 @@ def _forked(argv: list[str], main: Callable[[], object], env: Mapping[str, str],
     stderr_r, stderr_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        _child(argv, main, dict(env), cwd, (stdin_r, stdout_w, stderr_w),
-               (stdin_w, stdout_r, stderr_r))
+        _child(argv, main, dict(env), cwd, (stdin_r, stdout_w, stderr_w))
     for fd in (stdin_r, stdout_w, stderr_w):
         os.close(fd)
     output = _exchange(stdin_w, stdin.encode(), (stdout_r, stderr_r), time.monotonic() + timeout)
@@ -218,7 +217,7 @@ def spawn(args: Sequence[str | Path], *, env: Mapping[str, str], cwd: Path | Non
     pid = os.fork()
     if pid == 0:  # the child: never returns
         _child(argv, _cmbot_main, dict(env), cwd or Path.cwd(),
-               (stdin, os.dup(stdout), os.dup(stderr)), ())
+               (stdin, os.dup(stdout), os.dup(stderr)))
     os.close(stdin)
     return Forked(argv, pid)
 
@@ -229,14 +228,12 @@ def _text(data: bytes) -> str:
 
 
 def _child(argv: list[str], main: Callable[[], object], env: dict[str, str], cwd: Path,
-           ends: tuple[int, int, int], parents: tuple[int, ...]) -> NoReturn:
-    """In the forked child: its pipes as stdin/stdout/stderr, its folder, then `main`."""
+           ends: tuple[int, int, int]) -> NoReturn:
+    """In the forked child: its pipes as stdin/stdout/stderr, its folder, then `main` (every
+    other descriptor — the pipes' other ends, the originals of these — is closed by `run_main`)."""
     try:
-        for fd in parents:
-            os.close(fd)
         for target, fd in enumerate(ends):
             os.dup2(fd, target)
-            os.close(fd)
         os.chdir(cwd)
     except BaseException:
         os._exit(127)
