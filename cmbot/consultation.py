@@ -79,11 +79,11 @@ def conclude(session: Session, interview: Interview) -> Consultation:
 
 def conclude_panel(advice: PanelAdvice, flow: Flow, lang: str, started_by: str,
                    where: Where, facts_by: str,
-                   langs: dict[str, str] | None = None) -> Consultation:
+                   langs: dict[str, str] | None = None, id: str | None = None) -> Consultation:
     """One consultation for a whole panel: the merged answers and their advice, the members and
     each one's own answers. A fact was answered by `facts_by`, an opinion by the panel."""
     return Consultation(
-        id=new_id(),
+        id=id or new_id(),
         flow_id=flow.id,
         flow_version=flow.version,
         lang=lang,

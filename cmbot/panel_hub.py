@@ -97,12 +97,17 @@ def record_answers(desk: Desk, hub: Hub, member: str, values: dict[str, Any]) ->
 
 
 def conclude(desk: Desk, hub: Hub) -> Consultation:
-    """Merge the members who answered into one consultation, saved; the hub is then done."""
-    flow = desk.flow(hub.flow_id)
-    members = [Member(m, hub.answers[m]) for m in hub.answered]
-    advice = merge(flow, hub.organisation, members)
-    consultation = conclude_panel(advice, flow, hub.lang, hub.starter, hub.where,
-                                  facts_by=hub.starter, langs=hub.langs)
-    desk.add(consultation)
+    """Merge the members who answered into one consultation; the hub is then done. Neither is
+    saved here: the caller archives the consultation, then saves the hub that names it. The
+    consultation takes the panel's id, so that one archived by a step whose hub save was then
+    refused is what the next try finds, and shows, instead of a second one."""
+    consultation = desk.consultation(hub.id) or _merged(desk, hub)
     hub.status, hub.consultation_id, hub.sessions = DONE, consultation.id, {}
     return consultation
+
+
+def _merged(desk: Desk, hub: Hub) -> Consultation:
+    flow = desk.flow(hub.flow_id)
+    members = [Member(m, hub.answers[m]) for m in hub.answered]
+    return conclude_panel(merge(flow, hub.organisation, members), flow, hub.lang, hub.starter,
+                          hub.where, facts_by=hub.starter, langs=hub.langs, id=hub.id)

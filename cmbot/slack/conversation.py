@@ -188,12 +188,6 @@ class Conductor:
         self.step(session_id, user, decide, respond=respond)
         return running
 
-    def begin(self, session: Session, plan: Plan, state: SlackState) -> None:
-        """Carry out the first step of a session started elsewhere (a panel member's), with
-        what the Slack door keeps of it from the start (the panel it answers for)."""
-        with self.desk.lock(session.id):
-            self.courier.carry(plan, session, state, actor=session.started_by)
-
     def resume(self, user: str, session_id: str, channel: str | None = None) -> None:
         """Show the current question of an interview again (App Home or reminder "Resume")."""
         def decide(session: Session | None, state: SlackState | None) -> Plan:

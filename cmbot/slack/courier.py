@@ -20,12 +20,14 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from .. import panel_hub
 from ..i18n import t
 from ..interview import Session
 from ..service import Desk
 from . import blocks as bk
-from .effects import Plan, Post, Tell, Update
+from .effects import Begin, Direct, Effect, Plan, Post, Tell, Update
 from .state import SlackState
+from .where import Where
 
 log = logging.getLogger("cmbot.slack")
 Failure = (SlackClientError, OSError)
@@ -36,6 +38,13 @@ def slack_error(exc: BaseException) -> str:
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error") or exc.response.status_code)
     return "unreachable" if isinstance(exc, OSError) else type(exc).__name__
+
+
+def _here(effect: Effect) -> bool:
+    """Whether an effect is said in the step's own interview (not a panel's, nor a DM aside)."""
+    if isinstance(effect, Post):
+        return effect.to is None
+    return isinstance(effect, Update) and effect.channel is None
 
 
 def _mark(plan: Plan, shows: bool) -> bool | None:
@@ -59,9 +68,11 @@ class Courier:
 
         A post that fails leaves the step pending, to be shown again — but an interview the
         person left (`plan.left`: cancelled, expired) is over whether or not Slack took the
-        message that says so; there is nothing to show again."""
-        shows = session is not None and any(isinstance(e, Post) and (e.asks or e.metadata)
-                                            for e in plan.effects)
+        message that says so; there is nothing to show again. What a step says elsewhere (a
+        panel's thread and root, someone's DM, another interview begun) is said whatever
+        happened to its own posts: each is independent of the others."""
+        shows = session is not None and any(isinstance(e, Post) and e.to is None
+                                            and (e.asks or e.metadata) for e in plan.effects)
         if not self._save(plan, session, state, shows):
             if actor and session is not None:  # nothing is shown as accepted: it was not saved
                 self.tell(Tell(actor, t("door.not_saved", session.lang)), session, respond)
@@ -71,11 +82,13 @@ class Courier:
         for effect in plan.effects:
             if isinstance(effect, Tell):
                 self.tell(effect, session, respond)
+            elif not _here(effect):
+                self._elsewhere(effect)
             elif failed or session is None or state is None:
                 continue  # nothing more is posted once a post failed: the step stays pending
             elif isinstance(effect, Update):
                 updates.append(effect)
-            else:
+            elif isinstance(effect, Post):
                 result = self._post(session, state, effect, actor, respond)
                 failed, noted = result is None, noted or bool(result)
         if session is not None and not plan.left:  # a left one is gone already (`_save`)
@@ -93,11 +106,11 @@ class Courier:
 
     def _save(self, plan: Plan, session: Session | None, state: SlackState | None,
               shows: bool) -> bool:
-        """Save the step (and archive its consultation) before anything is posted for it,
-        marked pending when it shows its question or result (a crash before it is shown: the
-        restart shows it) — or forget it, when the person left it; False when the storage
-        refused (a full disk, a read-only folder): the caller then posts nothing, and the
-        interview is where it was before this step."""
+        """Save the step (and archive its consultation, and save the panel it changed) before
+        anything is posted for it, marked pending when it shows its question or result (a crash
+        before it is shown: the restart shows it) — or forget it, when the person left it; False
+        when the storage refused (a full disk, a read-only folder): the caller then posts
+        nothing, and the interview is where it was before this step."""
         try:
             if session is not None and plan.left:  # over before it is said: one delete, and
                 self.desk.forget(session.id)        # no crash can leave it half-left
@@ -106,10 +119,30 @@ class Courier:
                 self.desk.keep(session, pending=_mark(plan, shows))
             if plan.consultation is not None:
                 self.desk.archive(plan.consultation)
+            if plan.panel is not None:  # after the consultation its result names
+                panel_hub.save(self.desk, plan.panel)
         except OSError as exc:
             log.error("could not save %s: %s", session.id if session else "a step", exc)
             return False
         return True
+
+    def _elsewhere(self, effect: Effect) -> None:
+        """What a step says outside its own interview. A new interview is begun under its own
+        lock — one nobody else can hold yet, as nobody knows its id before it is saved."""
+        if isinstance(effect, Begin):
+            with self.desk.lock(effect.session.id):
+                self.carry(effect.plan, effect.session, effect.state,
+                           actor=effect.session.started_by)
+        elif isinstance(effect, Direct):
+            self.direct(effect.user, effect.text)
+        elif isinstance(effect, Update) and effect.channel:
+            self.update(effect.channel, effect)
+        elif isinstance(effect, Post) and effect.to is not None:
+            try:
+                self.post(effect.to, effect)
+            except Failure as exc:
+                log.warning("chat.postMessage failed in %s: %s", effect.to.channel,
+                            slack_error(exc))
 
     def _tidy(self, session: Session, updates: list[Update]) -> None:
         """Earlier messages rewritten once the step is done and noted: through `defer` (a lane
@@ -163,6 +196,14 @@ class Courier:
         return t("door.post_failed", lang, error=error)
 
     # --- single calls -----------------------------------------------------------------------
+
+    def post(self, where: Where, post: Post) -> str:
+        """A message outside any interview (a panel's root, its result); its ts. Raises what
+        the WebClient raises: the caller says what failed to whom."""
+        reply = self.client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts,
+                                             blocks=post.blocks, text=post.text,
+                                             metadata=post.metadata)
+        return str(reply["ts"])
 
     def update(self, channel: str, update: Update) -> bool:
         try:

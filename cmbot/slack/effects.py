@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..consultation import Consultation
+from ..interview import Session
+from ..panel_hub import Hub
+from .state import SlackState
+from .where import Where
 
 Block = dict[str, Any]
 
@@ -24,6 +28,7 @@ class Post:
     asks: str | None = None
     metadata: dict[str, Any] | None = None
     root: bool = False
+    to: Where | None = None  # elsewhere: posted there, outside the interview (a panel's thread)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class Update:
     ts: str
     blocks: list[Block]
     text: str
+    channel: str | None = None  # elsewhere: a message outside the interview (a panel's root)
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,25 @@ class Tell:
     thread_ts: str | None = None
 
 
-Effect = Post | Update | Tell
+@dataclass(frozen=True)
+class Direct:
+    """A message in the person's DM with the bot, outside any interview (a panel's news)."""
+
+    user: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Begin:
+    """An interview this step starts for someone else (a panel member's): its first step,
+    carried once this step's own saves are done."""
+
+    session: Session
+    plan: Plan
+    state: SlackState
+
+
+Effect = Post | Update | Tell | Direct | Begin
 
 
 @dataclass
@@ -56,7 +80,9 @@ class Plan:
     (cancelled, or closed for idleness: forgotten before anything is said, so that no crash
     leaves a half-left interview behind; a panel hears of it once the step is carried out).
     `adopted`: what the session waits for was found on screen, posted by a process that died
-    before noting it; the save notes it and the session is no longer pending."""
+    before noting it; the save notes it and the session is no longer pending. `panel`: the
+    panel this step changed (a member answered or left, the result merged), saved with the
+    step: the root message's progress and the result always show what was saved."""
 
     effects: list[Effect] = field(default_factory=list)
     save: bool = False
@@ -64,6 +90,7 @@ class Plan:
     consultation: Consultation | None = None
     forget: bool = False
     left: bool = False
+    panel: Hub | None = None
 
     def then(self, *effects: Effect) -> Plan:
         self.effects.extend(effects)

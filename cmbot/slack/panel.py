@@ -7,14 +7,20 @@ from the starter's). When everyone has answered — or when the starter closes t
 once at least two have — the merged advice is posted in the root message's thread, in the
 starter's language, with the `cmbot_panel_result` metadata.
 
+Each change to the panel is a step of its own (`_step`): load the hub under its lock, decide a
+`Plan`, and let the courier carry it out — the hub saved before the root's progress or the
+result shows it, exactly as an interview's step is saved before its question is posted.
+
 Lock order: a member's session, then the hub; closing or cancelling releases the hub before
-touching the sessions it ends, so the two never wait on each other.
+touching the sessions it ends, so the two never wait on each other. The one session lock taken
+under the hub's is a member's new interview (`Begin`), which nobody else can know of yet.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .. import panel_hub
@@ -26,7 +32,7 @@ from . import access
 from . import blocks as bk
 from .conversation import Conductor
 from .courier import Failure, slack_error
-from .effects import Plan, Post, Update
+from .effects import Begin, Direct, Plan, Post, Update, told
 from .state import SlackState
 from .where import Where, is_dm
 
@@ -77,9 +83,18 @@ def root_blocks(hub: Hub, in_channel: set[str] | None = None) -> tuple[list[dict
     return blocks, head
 
 
-def _refresh_root(conductor: Conductor, hub: Hub) -> None:
+def _root(conductor: Conductor, hub: Hub) -> Update:
+    """The root message rewritten to show the panel as it is saved with the same step."""
     blocks, text = root_blocks(hub, access.channel_members(conductor.client, hub.where.channel))
-    conductor.courier.update(hub.where.channel, Update(hub.where.thread_ts, blocks, text))
+    return Update(hub.where.thread_ts, blocks, text, channel=hub.where.channel)
+
+
+def _step(conductor: Conductor, hub_id: str, decide: Callable[[Hub | None], Plan]) -> bool:
+    """Load, decide, carry out — a panel's step, under its lock, as `Conductor.step` is an
+    interview's: the courier saves the hub before the root or the result shows it. False when
+    the storage refused the save (nothing was said)."""
+    with conductor.desk.lock(f"panel:{hub_id}"):
+        return conductor.courier.carry(decide(panel_hub.load(conductor.desk, hub_id)))
 
 
 # --- the result -----------------------------------------------------------------------------
@@ -133,45 +148,48 @@ def result_metadata(report: Report) -> dict[str, Any]:
     }
 
 
-def _post_result(conductor: Conductor, hub: Hub) -> None:
-    """Merge, save, then tell the channel (in the root's thread) and every member."""
+def _result(conductor: Conductor, hub: Hub) -> Plan:
+    """Merged (archived, then the hub saved as done), then said in the root's thread, on the
+    root, and to every member who answered."""
     consultation = panel_hub.conclude(conductor.desk, hub)
-    panel_hub.save(conductor.desk, hub)
     report = conductor.desk.report(consultation, hub.lang)
     blocks = panel_blocks(report) + bk.recommendation_blocks(report, full=True)
-    try:
-        conductor.client.chat_postMessage(
-            channel=hub.where.channel, thread_ts=hub.where.thread_ts, blocks=blocks[:50],
-            text=bk.summary_text(report), metadata=result_metadata(report))
-    except Failure as exc:
-        log.warning("panel %s: the result could not be posted: %s", hub.id, slack_error(exc))
-    _refresh_root(conductor, hub)
+    plan = Plan(consultation=consultation, panel=hub).then(
+        Post(blocks[:50], bk.summary_text(report), metadata=result_metadata(report), to=hub.where),
+        _root(conductor, hub))
     for member in hub.answered:
         lang = hub.langs.get(member, hub.lang)
-        conductor.courier.direct(member, t("panel.slack.result_posted", lang,
-                                           channel=f"<#{hub.where.channel}>", id=consultation.id))
+        plan.then(Direct(member, t("panel.slack.result_posted", lang,
+                                   channel=f"<#{hub.where.channel}>", id=consultation.id)))
+    return plan
+
+
+def _news(conductor: Conductor, hub: Hub, plan: Plan) -> Plan:
+    """What a member's step tells the panel: the result once nobody is waited for, else the
+    root's progress."""
+    return _result(conductor, hub) if not hub.waiting_for else plan.then(_root(conductor, hub))
 
 
 # --- members' interviews --------------------------------------------------------------------
 
 
-def _begin_member(conductor: Conductor, hub: Hub, member: str) -> None:
-    """Open the member's DM interview; anyone but the starter starts past the facts."""
+def _begin_member(conductor: Conductor, hub: Hub, member: str) -> Begin:
+    """The member's DM interview (noted in the hub); anyone but the starter starts past the
+    facts."""
     desk = conductor.desk
     lang = conductor.lang_for(member)
     hub.langs[member] = lang
-    interview = desk.interview(hub.flow_id)
     session = desk.start(hub.flow_id, lang=lang, started_by=member,
                          where=Where.dm(conductor.courier.open_dm(member)))
     key = "intro_starter" if member == hub.starter else "intro_member"
     intro = t(f"panel.slack.{key}", lang, starter=f"<@{hub.starter}>",
               channel=f"<#{hub.where.channel}>", count=len(hub.members) - 1)
     if member != hub.starter:
-        interview.prefill(session, hub.organisation, by=hub.starter)
+        desk.interview(hub.flow_id).prefill(session, hub.organisation, by=hub.starter)
     _skip_facts(conductor, hub, session)
     hub.sessions[member] = session.id
-    conductor.begin(session, Plan(save=True).then(Post([bk.section(intro)], intro),
-                                                  conductor.ask(session)), SlackState(panel=hub.id))
+    return Begin(session, Plan(save=True).then(Post([bk.section(intro)], intro),
+                                               conductor.ask(session)), SlackState(panel=hub.id))
 
 
 def _skip_facts(conductor: Conductor, hub: Hub, session: Session) -> None:
@@ -190,34 +208,36 @@ def _skip_facts(conductor: Conductor, hub: Hub, session: Session) -> None:
 def after_answer(conductor: Conductor, session: Session, tidy: list[Update]) -> Plan | None:
     """After each answer of a panel member's interview: None to let the interview ask its next
     question (past the facts the starter gave), or, once the member finished, the plan that
-    thanks them (their answers moved into the hub, their session forgotten)."""
+    thanks them — once their answers are in the hub (its own step, saved first: the member's
+    session is forgotten only then)."""
     hub_id = SlackState.of(session).panel
     if not hub_id:
         return None
-    desk = conductor.desk
+    member, lang = session.started_by, session.lang
     if not session.finished:
-        hub = panel_hub.load(desk, hub_id)
+        hub = panel_hub.load(conductor.desk, hub_id)
         if hub is not None:
             _skip_facts(conductor, hub, session)
         return None
-    with desk.lock(f"panel:{hub_id}"):
-        hub = panel_hub.load(desk, hub_id)
-        live = hub is not None and hub.live and session.started_by in hub.members
-        if not live or hub is None:
-            late = t("panel.slack.too_late", session.lang)
-            return Plan(forget=True).then(Post([bk.section(late)], late), *tidy)
-        panel_hub.record_answers(desk, hub, session.started_by, session.values())
-        panel_hub.save(desk, hub)
-        if session.started_by == hub.starter:
-            for member in hub.pending:
-                _begin_member(conductor, hub, member)
-            panel_hub.save(desk, hub)
-        if not hub.waiting_for:
-            _post_result(conductor, hub)
-        else:
-            _refresh_root(conductor, hub)
-    thanks = t("panel.slack.thanks", session.lang, channel=f"<#{hub.where.channel}>")
-    return Plan(forget=True).then(Post([bk.section(thanks)], thanks), *tidy)
+    channel: str | None = None  # the panel's, once the answers are in it; None: too late
+
+    def decide(hub: Hub | None) -> Plan:
+        nonlocal channel
+        if hub is None or not hub.live or member not in hub.members:
+            return Plan()
+        channel = hub.where.channel
+        panel_hub.record_answers(conductor.desk, hub, member, session.values())
+        plan = Plan(panel=hub)
+        if member == hub.starter:  # the facts are known: everyone else may answer now
+            plan.then(*(_begin_member(conductor, hub, m) for m in hub.pending))
+        return _news(conductor, hub, plan)
+    if not _step(conductor, hub_id, decide):
+        return told(member, t("door.not_saved", lang))
+    if channel is None:
+        text = t("panel.slack.too_late", lang)
+    else:
+        text = t("panel.slack.thanks", lang, channel=f"<#{channel}>")
+    return Plan(forget=True).then(Post([bk.section(text)], text), *tidy)
 
 
 def after_leave(conductor: Conductor, session: Session) -> None:
@@ -228,22 +248,20 @@ def after_leave(conductor: Conductor, session: Session) -> None:
     hub_id = SlackState.of(session).panel
     if not hub_id:
         return
-    desk = conductor.desk
-    with desk.lock(f"panel:{hub_id}"):
-        hub = panel_hub.load(desk, hub_id)
-        if hub is None or not hub.live or hub.sessions.get(session.started_by) != session.id:
-            return
-        hub.sessions.pop(session.started_by)
-        hub.left.append(session.started_by)
-        if hub.waiting_for and session.started_by != hub.starter:
-            panel_hub.save(desk, hub)
-            _refresh_root(conductor, hub)
-        elif hub.status == panel_hub.OPEN and len(hub.answered) >= MIN_TO_CLOSE:
-            _post_result(conductor, hub)
-        else:
-            hub.status, hub.sessions = panel_hub.ENDED, {}
-            panel_hub.save(desk, hub)
-            _refresh_root(conductor, hub)
+    member = session.started_by
+
+    def decide(hub: Hub | None) -> Plan:
+        if hub is None or not hub.live or hub.sessions.get(member) != session.id:
+            return Plan()
+        hub.sessions.pop(member)
+        hub.left.append(member)
+        if hub.waiting_for and member != hub.starter:
+            return Plan(panel=hub).then(_root(conductor, hub))
+        if hub.status == panel_hub.OPEN and len(hub.answered) >= MIN_TO_CLOSE:
+            return _result(conductor, hub)
+        hub.status, hub.sessions = panel_hub.ENDED, {}
+        return Plan(panel=hub).then(_root(conductor, hub))
+    _step(conductor, hub_id, decide)
 
 
 # --- the starter's commands -----------------------------------------------------------------
@@ -279,21 +297,20 @@ def start(conductor: Conductor, starter: str, channel: str, members: list[str] |
     problem = refusal(channel, members, lang)
     if problem is not None or members is None:
         return problem
-    hub = Hub(starter=starter, members=members, lang=lang,
-              where=Where.in_channel(channel))
-    blocks, text = root_blocks(hub)
+    hub = Hub(starter=starter, members=members, lang=lang, where=Where.in_channel(channel),
+              id=conductor.desk.fresh_id())  # also its consultation's: see `panel_hub.conclude`
     try:
-        root = conductor.client.chat_postMessage(channel=channel, blocks=blocks, text=text)
+        root_ts = conductor.courier.post(hub.where, Post(*root_blocks(hub)))
     except Failure as exc:
         error = slack_error(exc)
         log.warning("panel: cannot post in %s: %s", channel, error)
         return t("door.archived" if error == "is_archived" else "slack.cannot_post", lang,
                  channel=channel)
-    hub.where = hub.where.in_thread(root["ts"])
+    hub.where = hub.where.in_thread(root_ts)
     with conductor.desk.lock(f"panel:{hub.id}"):
-        _begin_member(conductor, hub, starter)
-        panel_hub.save(conductor.desk, hub)
-        _refresh_root(conductor, hub)
+        plan = Plan(panel=hub).then(_begin_member(conductor, hub, starter), _root(conductor, hub))
+        if not conductor.courier.carry(plan):
+            return t("door.not_saved", lang)
     return None
 
 
@@ -312,30 +329,28 @@ def _end_sessions(conductor: Conductor, session_ids: list[str], note_key: str,
 
 
 def close(conductor: Conductor, user: str, hub_id: str, channel: str, cancel: bool) -> None:
-    """The starter closes the panel early (at least two answers) or cancels it."""
-    desk = conductor.desk
+    """The starter closes the panel early (at least two answers) or cancels it; then the
+    interviews of those who had not finished are stopped, each told why."""
     lang = conductor.lang_for(user)
-    with desk.lock(f"panel:{hub_id}"):
-        hub = panel_hub.load(desk, hub_id)
-        problem = None
+    unfinished: list[str] = []
+
+    def decide(hub: Hub | None) -> Plan:
         if hub is None or not hub.live:
-            problem = t("panel.slack.over", lang)
-        elif user != hub.starter:
+            return told(user, t("panel.slack.over", lang), channel)
+        if user != hub.starter:
             problem = t("panel.slack.not_starter", lang, starter=f"<@{hub.starter}>")
-        elif not cancel and len(hub.answered) < MIN_TO_CLOSE:
+            return told(user, problem, channel, hub.where.thread_ts)
+        if not cancel and len(hub.answered) < MIN_TO_CLOSE:
             problem = t("panel.slack.too_few_to_close", lang, count=len(hub.answered),
                         min=MIN_TO_CLOSE)
-        if problem is not None:
-            conductor.tell(user, problem, channel, hub.where.thread_ts if hub else None)
-            return
-        assert hub is not None
-        pending = list(hub.sessions.values())
-        if cancel:
-            hub.status, hub.sessions = panel_hub.CANCELLED, {}
-            panel_hub.save(desk, hub)
-            _refresh_root(conductor, hub)
-        else:
-            _post_result(conductor, hub)
-    _end_sessions(conductor, pending,
-                  "panel.slack.cancelled_note" if cancel else "panel.slack.closed_note",
-                  hub.starter)
+            return told(user, problem, channel, hub.where.thread_ts)
+        unfinished.extend(hub.sessions.values())
+        if not cancel:
+            return _result(conductor, hub)
+        hub.status, hub.sessions = panel_hub.CANCELLED, {}
+        return Plan(panel=hub).then(_root(conductor, hub))
+    if not _step(conductor, hub_id, decide):
+        conductor.tell(user, t("door.not_saved", lang), channel)
+        return
+    _end_sessions(conductor, unfinished,
+                  "panel.slack.cancelled_note" if cancel else "panel.slack.closed_note", user)

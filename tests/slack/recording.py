@@ -4,12 +4,14 @@ the messages posted so far for recovery to read), and refuses the next call of a
 the error a test names. What a person would see is read back from its calls.
 
 It also notes, for every message posted, the state the interview's saved session was in at
-that moment (`saved_when_posted`): the courier's promise is "saved before shown".
+that moment (`saved_when_posted`): the courier's promise is "saved before shown". `watchers`
+see every call as it arrives, for tests that check what else was saved by then.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +71,7 @@ class RecordingClient:
         self.members: dict[str, list[str]] = {}
         self.dms: dict[str, str] = {}
         self.messages: list[dict[str, Any]] = []  # posted, oldest first (what history reads)
+        self.watchers: list[Callable[[Call], None]] = []  # each call, as Slack receives it
         self._ts = itertools.count(1)
 
     def refuse_next(self, method: str, error: str) -> None:
@@ -86,6 +89,8 @@ class RecordingClient:
         self.calls.append(call)
         if method == "chat.postMessage":
             self.saved_when_posted.append(self._saved_state(params))
+        for watch in self.watchers:
+            watch(call)
         if self.refused.get(method):
             raise refusal(method, self.refused[method].pop(0))
         call.response = {"ok": True, **getattr(self, "_" + method.replace(".", "_"),
