@@ -57,6 +57,14 @@ class Hub:
     def live(self) -> bool:
         return self.status in (FACTS, OPEN)
 
+    def cancel(self) -> None:
+        """The starter cancelled it: nothing is merged, nobody is waited for."""
+        self.status, self.sessions = CANCELLED, {}
+
+    def end(self) -> None:
+        """Too few answers are left to merge: over, with nothing saved but the hub."""
+        self.status, self.sessions = ENDED, {}
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["where"] = self.where.to_dict()
@@ -82,13 +90,14 @@ def save(desk: Desk, hub: Hub) -> None:
     desk.store.set_pref(_key(hub.id), "hub", hub.to_dict())
 
 
-def facts(desk: Desk, hub: Hub) -> list[str]:
-    return organisation_states(desk.flow(hub.flow_id))
+def facts(desk: Desk, flow_id: str) -> list[str]:
+    """The flow's organisation facts: the starter answers them for the whole panel."""
+    return organisation_states(desk.flow(flow_id))
 
 
 def record_answers(desk: Desk, hub: Hub, member: str, values: dict[str, Any]) -> None:
     """A member finished: keep their opinions (and, from the starter, the organisation facts)."""
-    known = facts(desk, hub)
+    known = facts(desk, hub.flow_id)
     hub.answers[member] = {s: v for s, v in values.items() if s not in known}
     hub.sessions.pop(member, None)
     if member == hub.starter:

@@ -148,9 +148,10 @@ def result_metadata(report: Report) -> dict[str, Any]:
     }
 
 
-def _result(conductor: Conductor, hub: Hub) -> Plan:
+def _result(conductor: Conductor, hub: Hub, finisher: str | None = None) -> Plan:
     """Merged (archived, then the hub saved as done), then said in the root's thread, on the
-    root, and to every member who answered."""
+    root, and to every member who answered — but the one whose answer completed the panel
+    (`finisher`), whose thanks say it."""
     consultation = panel_hub.conclude(conductor.desk, hub)
     report = conductor.desk.report(consultation, hub.lang)
     blocks = panel_blocks(report) + bk.recommendation_blocks(report, full=True)
@@ -158,16 +159,11 @@ def _result(conductor: Conductor, hub: Hub) -> Plan:
         Post(blocks[:50], bk.summary_text(report), metadata=result_metadata(report), to=hub.where),
         _root(conductor, hub))
     for member in hub.answered:
-        lang = hub.langs.get(member, hub.lang)
-        plan.then(Direct(member, t("panel.slack.result_posted", lang,
-                                   channel=f"<#{hub.where.channel}>", id=consultation.id)))
+        if member != finisher:
+            lang = hub.langs.get(member, hub.lang)
+            plan.then(Direct(member, t("panel.slack.result_posted", lang,
+                                       channel=f"<#{hub.where.channel}>", id=consultation.id)))
     return plan
-
-
-def _news(conductor: Conductor, hub: Hub, plan: Plan) -> Plan:
-    """What a member's step tells the panel: the result once nobody is waited for, else the
-    root's progress."""
-    return _result(conductor, hub) if not hub.waiting_for else plan.then(_root(conductor, hub))
 
 
 # --- members' interviews --------------------------------------------------------------------
@@ -186,19 +182,22 @@ def _begin_member(conductor: Conductor, hub: Hub, member: str) -> Begin:
               channel=f"<#{hub.where.channel}>", count=len(hub.members) - 1)
     if member != hub.starter:
         desk.interview(hub.flow_id).prefill(session, hub.organisation, by=hub.starter)
-    _skip_facts(conductor, hub, session)
     hub.sessions[member] = session.id
     return Begin(session, Plan(save=True).then(Post([bk.section(intro)], intro),
                                                conductor.ask(session)), SlackState(panel=hub.id))
 
 
-def _skip_facts(conductor: Conductor, hub: Hub, session: Session) -> None:
-    """A member other than the starter is never asked an organisation fact: the starter's
-    answer is filled in, and the interview moves on to the next opinion."""
-    if session.started_by == hub.starter:
+def _skip_facts(conductor: Conductor, hub_id: str, session: Session) -> None:
+    """A member other than the starter is never asked an organisation fact: when the next
+    question is one, the starter's answer is filled in, and the interview moves on to the next
+    opinion. (The facts the flow asks first were filled in when the interview began.)"""
+    desk = conductor.desk
+    interview = desk.interview(session.flow_id)
+    known = panel_hub.facts(desk, session.flow_id)
+    question = interview.question(session)
+    hub = panel_hub.load(desk, hub_id) if question is not None and question.id in known else None
+    if hub is None or session.started_by == hub.starter:
         return
-    interview = conductor.desk.interview(hub.flow_id)
-    known = panel_hub.facts(conductor.desk, hub)
     while (question := interview.question(session)) is not None and question.id in known \
             and question.id in hub.organisation:
         if not interview.answer(session, hub.organisation[question.id], by=hub.starter).ok:
@@ -213,31 +212,39 @@ def after_answer(conductor: Conductor, session: Session, tidy: list[Update]) -> 
     hub_id = SlackState.of(session).panel
     if not hub_id:
         return None
-    member, lang = session.started_by, session.lang
     if not session.finished:
-        hub = panel_hub.load(conductor.desk, hub_id)
-        if hub is not None:
-            _skip_facts(conductor, hub, session)
+        _skip_facts(conductor, hub_id, session)
         return None
-    channel: str | None = None  # the panel's, once the answers are in it; None: too late
+    member, lang = session.started_by, session.lang
+    outcome: Hub | None = None  # the panel with the member's answers in it; None: too late
 
     def decide(hub: Hub | None) -> Plan:
-        nonlocal channel
+        nonlocal outcome
         if hub is None or not hub.live or member not in hub.members:
             return Plan()
-        channel = hub.where.channel
+        outcome = hub
         panel_hub.record_answers(conductor.desk, hub, member, session.values())
         plan = Plan(panel=hub)
         if member == hub.starter:  # the facts are known: everyone else may answer now
             plan.then(*(_begin_member(conductor, hub, m) for m in hub.pending))
-        return _news(conductor, hub, plan)
+        if hub.waiting_for:
+            return plan.then(_root(conductor, hub))
+        return _result(conductor, hub, finisher=member)
     if not _step(conductor, hub_id, decide):
         return told(member, t("door.not_saved", lang))
-    if channel is None:
-        text = t("panel.slack.too_late", lang)
-    else:
-        text = t("panel.slack.thanks", lang, channel=f"<#{channel}>")
+    text = _thanks(outcome, lang)
     return Plan(forget=True).then(Post([bk.section(text)], text), *tidy)
+
+
+def _thanks(hub: Hub | None, lang: str) -> str:
+    """What a member who finished is told: too late (the panel was over), the result (their
+    answer completed it), or that it will come."""
+    if hub is None:
+        return t("panel.slack.too_late", lang)
+    channel = f"<#{hub.where.channel}>"
+    if hub.consultation_id:
+        return t("panel.slack.thanks_last", lang, channel=channel, id=hub.consultation_id)
+    return t("panel.slack.thanks", lang, channel=channel)
 
 
 def after_leave(conductor: Conductor, session: Session) -> None:
@@ -259,7 +266,7 @@ def after_leave(conductor: Conductor, session: Session) -> None:
             return Plan(panel=hub).then(_root(conductor, hub))
         if hub.status == panel_hub.OPEN and len(hub.answered) >= MIN_TO_CLOSE:
             return _result(conductor, hub)
-        hub.status, hub.sessions = panel_hub.ENDED, {}
+        hub.end()
         return Plan(panel=hub).then(_root(conductor, hub))
     _step(conductor, hub_id, decide)
 
@@ -347,7 +354,7 @@ def close(conductor: Conductor, user: str, hub_id: str, channel: str, cancel: bo
         unfinished.extend(hub.sessions.values())
         if not cancel:
             return _result(conductor, hub)
-        hub.status, hub.sessions = panel_hub.CANCELLED, {}
+        hub.cancel()
         return Plan(panel=hub).then(_root(conductor, hub))
     if not _step(conductor, hub_id, decide):
         conductor.tell(user, t("door.not_saved", lang), channel)

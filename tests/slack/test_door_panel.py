@@ -95,9 +95,15 @@ def test_the_root_and_the_result_show_only_what_was_saved(door):
     assert result.params["thread_ts"] == root.ts
     assert payload["consultation_id"] == found[0].consultation_id
     assert payload["members"] == [STARTER, BEA, CARL] and "proposed_host" in payload["divergences"]
-    told = {c.params["channel"]: c.text for c in door.client.posted(mark)
-            if payload["consultation_id"] in c.text and c.params["channel"] != CHANNEL}
-    assert set(told) == {"DU1", "DU2", "DU3"}
+    told = [c.params["channel"] for c in door.client.posted(mark)
+            if payload["consultation_id"] in c.text and c.params["channel"] != CHANNEL]
+    assert sorted(told) == ["DU1", "DU2", "DU3"]  # once each
+    # Carl's answer completed the panel: his thanks say where the result is, and nothing says
+    # it is still to come.
+    to_carl = [c.text for c in door.client.posted(mark) if c.params["channel"] == "DU3"
+               and not asked(c)]
+    assert to_carl[-1].startswith("Thank you") and "last to answer" in to_carl[-1]
+    assert not any("once the panel is complete" in text for text in to_carl)
     assert door.desk.session_at("DU2") is None and door.desk.session_at("DU3") is None
 
 
