@@ -37,6 +37,7 @@ class Hub:
     sessions: dict[str, str] = field(default_factory=dict)  # member -> session in progress
     left: list[str] = field(default_factory=list)  # stopped their interview (cancelled, idle)
     langs: dict[str, str] = field(default_factory=dict)
+    dms: dict[str, str] = field(default_factory=dict)  # member -> their DM with the bot
     consultation_id: str | None = None
     created_at: str = field(default_factory=now_iso)
 

@@ -146,10 +146,8 @@ def make_conductor(desk: Desk, client: WebClient, lang: str, lanes: Lanes) -> Co
     """A workspace's conductor as the app wires it: panels take over their members' steps,
     and earlier messages are tidied in a lane of their own. The in-process tests build theirs
     here too, so they run the conductor the app runs."""
-    conductor = Conductor(desk, client, lang, after_answer=panel.after_answer,
-                          after_leave=panel.after_leave)
-    conductor.courier.defer = lanes.submit
-    return conductor
+    return Conductor(desk, client, lang, after_answer=panel.after_answer,
+                     after_leave=panel.after_leave, defer=lanes.submit)
 
 
 def single_team_app(settings: Settings, verify: bool) -> App:

@@ -2,8 +2,8 @@
 
 Each entry point finds its session through the store's indexes (by DM, by channel thread, by
 person), loads it under its lock, decides (moving the shared machine) and hands the plan to the
-courier, which saves once and only then talks to Slack. The listeners call these from the
-per-interview lanes, after Slack was acknowledged.
+courier, which saves the step before it talks to Slack (and notes what was posted after). The
+listeners call these from the per-interview lanes, after Slack was acknowledged.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ..interview.wording import describe, say_problem
 from ..service import Desk
 from . import access
 from . import blocks as bk
-from .courier import Courier, Failure, slack_error
+from .courier import Courier, Defer, Failure, slack_error
 from .effects import Plan, Post, Tell, Update, told
 from .locales import Locales
 from .state import SlackState
@@ -40,12 +40,13 @@ AfterLeave = Callable[["Conductor", Session], None]
 
 class Conductor:
     def __init__(self, desk: Desk, client: WebClient, default_lang: str,
-                 after_answer: AfterAnswer | None = None, after_leave: AfterLeave | None = None):
+                 after_answer: AfterAnswer | None = None, after_leave: AfterLeave | None = None,
+                 defer: Defer | None = None):
         self.desk, self.client = desk, client
         self.after_answer = after_answer  # a plan of its own for some sessions (panels)
         self.after_leave = after_leave  # a panel says who stopped answering
         self.locales = Locales(client, desk.language_of, default_lang)
-        self.courier = Courier(desk, client)
+        self.courier = Courier(desk, client, defer)
 
     # --- people -----------------------------------------------------------------------------
 

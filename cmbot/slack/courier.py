@@ -5,10 +5,9 @@ anything is posted for it, marked pending when the step shows its question or re
 after the save leaves an interview whose question was not shown, which the next interaction or
 the start-up sweep shows); a consultation is archived before its recommendation is posted; and
 once posted, the message the question went out as is noted and the mark cleared, with one save.
-Every Web API call is caught here: the WebClient's
-retry handlers have already waited out rate limits and retried server and connection errors, so
-what is left is told to the person privately, with what they can do, and the interview stays
-where it was.
+Every Web API call a plan makes is caught here: the WebClient's retry handlers have already
+waited out rate limits and retried server and connection errors, so what is left is told to the
+person privately, with what they can do, and the interview stays where it was.
 """
 
 from __future__ import annotations
@@ -42,9 +41,7 @@ def slack_error(exc: BaseException) -> str:
 
 def _here(effect: Effect) -> bool:
     """Whether an effect is said in the step's own interview (not a panel's, nor a DM aside)."""
-    if isinstance(effect, Post):
-        return effect.to is None
-    return isinstance(effect, Update) and effect.channel is None
+    return isinstance(effect, Post | Update) and effect.to is None
 
 
 def _mark(plan: Plan, shows: bool) -> bool | None:
@@ -55,10 +52,13 @@ def _mark(plan: Plan, shows: bool) -> bool | None:
     return False if plan.adopted else None
 
 
+Defer = Callable[[str, Callable[[], None]], None]
+
+
 class Courier:
-    def __init__(self, desk: Desk, client: WebClient):
+    def __init__(self, desk: Desk, client: WebClient, defer: Defer | None = None):
         self.desk, self.client = desk, client
-        self.defer: Callable[[str, Callable[[], None]], None] | None = None  # see `_tidy`
+        self.defer = defer  # where earlier messages are tidied: see `_tidy`
 
     # --- plans ------------------------------------------------------------------------------
 
@@ -135,11 +135,11 @@ class Courier:
                            actor=effect.session.started_by)
         elif isinstance(effect, Direct):
             self.direct(effect.user, effect.text)
-        elif isinstance(effect, Update) and effect.channel:
-            self.update(effect.channel, effect)
+        elif isinstance(effect, Update) and effect.to is not None:
+            self.update(effect.to.channel, effect)
         elif isinstance(effect, Post) and effect.to is not None:
             try:
-                self.post(effect.to, effect)
+                self.post_outside(effect.to, effect)
             except Failure as exc:
                 log.warning("chat.postMessage failed in %s: %s", effect.to.channel,
                             slack_error(exc))
@@ -197,7 +197,7 @@ class Courier:
 
     # --- single calls -----------------------------------------------------------------------
 
-    def post(self, where: Where, post: Post) -> str:
+    def post_outside(self, where: Where, post: Post) -> str:
         """A message outside any interview (a panel's root, its result); its ts. Raises what
         the WebClient raises: the caller says what failed to whom."""
         reply = self.client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts,
@@ -205,14 +205,14 @@ class Courier:
                                              metadata=post.metadata)
         return str(reply["ts"])
 
-    def update(self, channel: str, update: Update) -> bool:
+    def update(self, channel: str, update: Update) -> None:
+        """An earlier message rewritten; a failure is only logged: the message stays as it was,
+        and nothing the person can do depends on it."""
         try:
             self.client.chat_update(channel=channel, ts=update.ts, blocks=update.blocks,
                                     text=update.text)
         except Failure as exc:
             log.warning("chat.update failed in %s: %s", channel, slack_error(exc))
-            return False
-        return True
 
     def tell(self, tell: Tell, session: Session | None = None,
              respond: Callable[..., Any] | None = None) -> None:

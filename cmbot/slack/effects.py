@@ -1,6 +1,8 @@
 """What a use case decides, as values: the Slack door's use cases return a `Plan`, and one small
-adapter (`courier`) carries it out — save once, then talk to Slack — so deciding is testable
-without Slack and every Web API failure is handled in one place.
+adapter (`courier`) carries it out — save, then talk to Slack, then note what was posted — so
+what a step says is testable as data, and every failure of what a plan posts is handled in one
+place. (To decide, a use case may read from Slack: who is in a channel, what a conversation
+already shows. Those reads are made, and their failures handled, where they are needed.)
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class Update:
     ts: str
     blocks: list[Block]
     text: str
-    channel: str | None = None  # elsewhere: a message outside the interview (a panel's root)
+    to: Where | None = None  # elsewhere: a message outside the interview (a panel's root)
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ Effect = Post | Update | Tell | Direct | Begin
 
 @dataclass
 class Plan:
-    """One step: whether the session changed (saved once, before anything is posted), the
+    """One step: whether the session changed (saved before anything is posted), the
     consultation it produced (archived before its recommendation is posted), what to say,
     whether the session is over once said (forgotten), and whether the person left it unfinished
     (cancelled, or closed for idleness: forgotten before anything is said, so that no crash

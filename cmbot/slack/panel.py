@@ -86,7 +86,7 @@ def root_blocks(hub: Hub, in_channel: set[str] | None = None) -> tuple[list[dict
 def _root(conductor: Conductor, hub: Hub) -> Update:
     """The root message rewritten to show the panel as it is saved with the same step."""
     blocks, text = root_blocks(hub, access.channel_members(conductor.client, hub.where.channel))
-    return Update(hub.where.thread_ts, blocks, text, channel=hub.where.channel)
+    return Update(hub.where.thread_ts, blocks, text, to=hub.where)
 
 
 def _step(conductor: Conductor, hub_id: str, decide: Callable[[Hub | None], Plan]) -> bool:
@@ -175,8 +175,8 @@ def _begin_member(conductor: Conductor, hub: Hub, member: str) -> Begin:
     desk = conductor.desk
     lang = conductor.lang_for(member)
     hub.langs[member] = lang
-    session = desk.start(hub.flow_id, lang=lang, started_by=member,
-                         where=Where.dm(conductor.courier.open_dm(member)))
+    dm = hub.dms.get(member) or conductor.courier.open_dm(member)  # older hubs: no DMs noted
+    session = desk.start(hub.flow_id, lang=lang, started_by=member, where=Where.dm(dm))
     key = "intro_starter" if member == hub.starter else "intro_member"
     intro = t(f"panel.slack.{key}", lang, starter=f"<@{hub.starter}>",
               channel=f"<#{hub.where.channel}>", count=len(hub.members) - 1)
@@ -304,10 +304,18 @@ def start(conductor: Conductor, starter: str, channel: str, members: list[str] |
     problem = refusal(channel, members, lang)
     if problem is not None or members is None:
         return problem
+    dms: dict[str, str] = {}
+    for member in members:  # each member's DM, known before anything is posted or saved
+        try:
+            dms[member] = conductor.courier.open_dm(member)
+        except Failure as exc:
+            log.warning("panel: cannot open a DM with %s: %s", member, slack_error(exc))
+            return t("panel.slack.unreachable", lang, member=f"<@{member}>",
+                     error=slack_error(exc))
     hub = Hub(starter=starter, members=members, lang=lang, where=Where.in_channel(channel),
-              id=conductor.desk.fresh_id())  # also its consultation's: see `panel_hub.conclude`
+              id=conductor.desk.fresh_id(), dms=dms)  # the id: see `panel_hub.conclude`
     try:
-        root_ts = conductor.courier.post(hub.where, Post(*root_blocks(hub)))
+        root_ts = conductor.courier.post_outside(hub.where, Post(*root_blocks(hub)))
     except Failure as exc:
         error = slack_error(exc)
         log.warning("panel: cannot post in %s: %s", channel, error)

@@ -59,8 +59,9 @@ METHODS = {
 
 class RecordingClient:
     """Records calls in `calls`; `refuse_next(method, error)` fails that method's next call.
-    `locales` (user → Slack locale), `members` (channel → member ids) and `dms` (user → the id
-    of their DM with the bot, default "D" + user) are what Slack would know."""
+    `locales` (user → Slack locale), `members` (channel → member ids), `dms` (user → the id
+    of their DM with the bot, default "D" + user) and `unreachable` (deactivated users) are what
+    Slack would know."""
 
     def __init__(self, store: Storage | None = None):
         self.store = store
@@ -70,6 +71,7 @@ class RecordingClient:
         self.locales: dict[str, str] = {}
         self.members: dict[str, list[str]] = {}
         self.dms: dict[str, str] = {}
+        self.unreachable: set[str] = set()  # deactivated: no DM can be opened with them
         self.messages: list[dict[str, Any]] = []  # posted, oldest first (what history reads)
         self.watchers: list[Callable[[Call], None]] = []  # each call, as Slack receives it
         self._ts = itertools.count(1)
@@ -122,6 +124,8 @@ class RecordingClient:
 
     def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
         user = params["users"]
+        if user in self.unreachable:
+            raise refusal("conversations.open", "user_disabled")
         return {"channel": {"id": self.dms.get(user, "D" + user)}}
 
     def _conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -189,3 +189,13 @@ def test_a_result_slack_refuses_is_still_saved_and_each_member_gets_its_id(door)
     assert "merged advice is in this thread" in str(door.client.updated(root.ts, mark).params)
     told = [c.params["channel"] for c in door.client.posted(mark) if hub.consultation_id in c.text]
     assert sorted(told) == ["DU1", "DU2", "DU3"]
+
+
+def test_a_member_no_dm_can_reach_is_said_before_anything_is_posted_or_saved(door):
+    door.client.unreachable.add(CARL)
+    said = door.command(f"panel <@{BEA}> <@{CARL}>", user=STARTER, channel=CHANNEL)
+    assert "<@U3>" in said.texts() and "user_disabled" in said.texts()
+    assert door.client.posted() == [] and door.desk.session_at("DU1") is None
+    door.client.unreachable.clear()
+    door.command(f"panel <@{BEA}> <@{CARL}>", user=STARTER, channel=CHANNEL)
+    assert [c.params["channel"] for c in door.client.posted()] == [CHANNEL, "DU1", "DU1"]
