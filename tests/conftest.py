@@ -94,7 +94,7 @@ def pg_databases(pg_server: Server) -> Iterator[Databases]:
 
 @pytest.fixture
 def pg_url(pg_databases: Databases) -> str:
-    """A new, empty database on the test server."""
+    """An empty database on the test server, named for this test alone."""
     return pg_databases.take()
 
 
