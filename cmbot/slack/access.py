@@ -48,6 +48,12 @@ def can_see(client: WebClient, user: str, consultation: Consultation) -> bool:
             and user in channel_members(client, where.channel))
 
 
+def may_delete(user: str, consultation: Consultation) -> bool:
+    """Only whoever started a consultation erases it: the others who see it (a channel's
+    members, a panel's) may not take it from everyone."""
+    return consultation.started_by == user
+
+
 def visible(desk: Desk, client: WebClient, user: str, consultation_id: str) -> Consultation | None:
     found = desk.consultation(consultation_id)
     return found if found is not None and can_see(client, user, found) else None

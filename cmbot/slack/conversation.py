@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from slack_sdk import WebClient
 from ..advisor.explain import inline
 from ..consultation import Consultation
 from ..i18n import t
-from ..interview import Session
+from ..interview import DONE, Session
 from ..interview.wording import describe, say_problem
 from ..service import Desk
 from . import access
@@ -85,24 +86,30 @@ class Conductor:
     def _gate(self, session: Session | None, state: SlackState | None, user: str,
               channel: str, thread_ts: str | None) -> Plan | None:
         """A plan instead of the step when this person may not act on this interview now (told
-        privately), or when it must first be shown again: moved to a new flow version, or its
-        current question (or result) never posted. What a process that died had posted without
-        noting it is adopted first (`_adopt`): a result already shown ends the session, and
-        this click, on an older message, is no longer current."""
+        privately), or when the interview must first catch up (`_catch_up`)."""
         if session is None or state is None:
             return told(user, t("slack.over", self.lang_for(user)), channel, thread_ts)
-        if state.pending(session) and self._adopt(session, state) and session.state == "done":
+        if state.pending(session) and self._adopt(session, state) and session.state == DONE:
+            # its result was shown after all: this click, on an older message, is not current
             return Plan(forget=True).then(*told(user, t("slack.stale", session.lang), channel,
                                                 thread_ts).effects)
-        if session.state == "done":
-            return self._result(session, state)
-        if not self.may_answer(session, user):
+        if session.state != DONE and not self.may_answer(session, user):
             return told(user, t("slack.not_yours", self.lang_for(user), user=session.started_by),
                         channel, thread_ts)
+        caught_up = self._catch_up(session, state)
+        if caught_up is None and state.pending(session):
+            return Plan().then(self.ask(session))
+        return caught_up
+
+    def _catch_up(self, session: Session, state: SlackState) -> Plan | None:
+        """What an interview must show before anything else, or None: the result of a finished
+        one (never posted, or posted by a process that died before forgetting it), or the move
+        onto a new version of its flow. (What a process that died had posted without noting it
+        is adopted first, by the caller: `_adopt`.)"""
+        if session.state == DONE:
+            return self._result(session, state)
         if state.moved:
             return self._moved(session, state)
-        if state.pending(session):
-            return Plan().then(self.ask(session))
         return None
 
     def _moved(self, session: Session, state: SlackState) -> Plan:
@@ -124,7 +131,10 @@ class Conductor:
         if origin and not desk.claim(f"start:{origin}"):
             return False
         try:
-            started = self._start(user, where, start, parent, respond)
+            # Two starts in one DM at once (App Home's button and a typed `start`, on two
+            # replicas even) begin one interview: the second finds the first and shows it.
+            with desk.lock(f"dm:{where.channel}") if where.is_dm else nullcontext():
+                started = self._start(user, where, start, parent, respond)
         except BaseException:
             if origin:
                 desk.release(f"start:{origin}")
@@ -166,6 +176,16 @@ class Conductor:
                 return False
         return True
 
+    def start_in_dm(self, user: str, origin: str | None = None) -> bool:
+        """Begin an interview in the person's DM with the bot (App Home's button, the start
+        modal); when Slack will not open that DM, they are told privately why."""
+        try:
+            dm = self.courier.open_dm(user)
+        except Failure as exc:
+            self.tell(user, t("door.no_dm", self.lang_for(user), error=slack_error(exc)))
+            return False
+        return self.start(user, Where.dm(dm), Start(), origin=origin)
+
     def _show_running(self, session_id: str, user: str, respond: Any) -> bool:
         """`start` in a DM that already runs an interview: show where it is. False when there
         is none after all (gone, or finished and shown just before a replica died): a new one
@@ -177,13 +197,12 @@ class Conductor:
             if session is None or state is None:
                 running = False
                 return Plan()
-            if state.pending(session) and self._adopt(session, state) and session.state == "done":
+            if state.pending(session) and self._adopt(session, state) and session.state == DONE:
                 running = False
                 return Plan(forget=True)
-            if session.state == "done":
-                return self._result(session, state)
-            if state.moved:
-                return self._moved(session, state)
+            caught_up = self._catch_up(session, state)
+            if caught_up is not None:
+                return caught_up
             text = t("slack.already_running_dm", session.lang)
             return Plan().then(Post([bk.section(text)], text), self.ask(session))
         self.step(session_id, user, decide, respond=respond)
@@ -239,13 +258,28 @@ class Conductor:
     # --- answering --------------------------------------------------------------------------
 
     def click(self, user: str, channel: str, message_ts: str, thread_ts: str | None,
-              block_id: str | None, raw: Any, session_id: str | None = None) -> None:
-        """An option button or menu choice on a question message; with `block_id` None, the
-        `cmbot_submit` of a multi question, `raw` then being the ticks per block the payload
-        carried (the ticks remembered from change actions when it carried none)."""
-        session_id = session_id or self.find(channel, thread_ts)
+              block_id: str, value: Any) -> None:
+        """An option button or menu choice (`value`) under question `block_id`."""
+        self._on_question(user, channel, message_ts, thread_ts, block_id, None,
+                          lambda session, state: value)
+
+    def submit(self, user: str, channel: str, message_ts: str, thread_ts: str | None,
+               ticks: dict[str, list[str] | None], session_id: str | None = None) -> None:
+        """The `cmbot_submit` of a multi question: the ticks per block the payload carried, or
+        the ticks remembered from its change actions when it carried none."""
+        def answer(session: Session, state: SlackState) -> Any:
+            ticked = ticks.get(session.state)
+            return ticked if ticked is not None else state.ticks.get(session.state, [])
+        self._on_question(user, channel, message_ts, thread_ts, None, session_id, answer)
+
+    def _on_question(self, user: str, channel: str, message_ts: str, thread_ts: str | None,
+                     block_id: str | None, session_id: str | None,
+                     answer: Callable[[Session, SlackState], Any]) -> None:
+        """An answer given on a question message (`block_id`: the question it was given
+        under, None for a submit, whose message can only be the question's): counted only on
+        the question on screen."""
+        session_id = self._session_or_over(user, channel, thread_ts, session_id)
         if session_id is None:
-            self.tell(user, t("slack.over", self.lang_for(user)), channel, thread_ts)
             return
 
         def decide(session: Session | None, state: SlackState | None) -> Plan:
@@ -255,12 +289,17 @@ class Conductor:
             assert session is not None and state is not None
             if message_ts != state.asked_ts or block_id not in (None, session.state):
                 return told(user, t("slack.stale", session.lang), channel, thread_ts)
-            if block_id is None:
-                ticked = raw.get(session.state)
-                value = ticked if ticked is not None else state.ticks.get(session.state, [])
-                return self._answer(session, state, value, user, by_click=True)
-            return self._answer(session, state, raw, user, by_click=True)
+            return self._answer(session, state, answer(session, state), user, by_click=True)
         self.step(session_id, user, decide)
+
+    def _session_or_over(self, user: str, channel: str, thread_ts: str | None,
+                         session_id: str | None = None) -> str | None:
+        """The interview a click is for (the one its button names, else the one running
+        there), or None, the person told it is over."""
+        found = session_id or self.find(channel, thread_ts)
+        if found is None:
+            self.tell(user, t("slack.over", self.lang_for(user)), channel, thread_ts)
+        return found
 
     def remember_ticks(self, user: str, channel: str, message_ts: str, thread_ts: str | None,
                        state_id: str, picked: list[str]) -> None:
@@ -328,7 +367,7 @@ class Conductor:
         taken = self.after_answer(self, session, tidy) if self.after_answer else None
         if taken is not None:
             return taken
-        if session.state == "done":
+        if session.state == DONE:
             plan = self._result(session, state)
             plan.save = True
             return plan.then(*tidy)
@@ -336,13 +375,18 @@ class Conductor:
 
     # --- navigation -------------------------------------------------------------------------
 
-    def navigate(self, user: str, channel: str, session_id: str, action: str,
+    def navigate(self, user: str, channel: str, session_id: str | None, action: str,
                  thread_ts: str | None) -> None:
-        """`cmbot_back`, `cmbot_restart` or `cmbot_cancel` on a question message."""
+        """`cmbot_back`, `cmbot_restart` or `cmbot_cancel` on a question message (or a
+        reminder's cancel, which names its interview)."""
+        session_id = self._session_or_over(user, channel, thread_ts, session_id)
+        if session_id is None:
+            return
+
         def decide(session: Session | None, state: SlackState | None) -> Plan:
             refused = self._gate(session, state, user, channel, thread_ts)
             if refused is not None and not (action == "cancel" and state and state.pending(session)
-                                            and session and session.state != "done"):
+                                            and session and session.state != DONE):
                 return refused
             assert session is not None and state is not None
             return self._navigate(session, state, user, action)
@@ -365,9 +409,13 @@ class Conductor:
             plan.then(Post([bk.context(t("slack.restarted", lang))], t("slack.restarted", lang)))
         return plan.then(self.ask(session), *tidy)
 
-    def edit(self, user: str, channel: str, session_id: str, message_ts: str, state_id: str,
+    def edit(self, user: str, channel: str, message_ts: str, state_id: str,
              thread_ts: str | None) -> None:
         """The question picked from the confirm step's "change an answer" menu."""
+        session_id = self._session_or_over(user, channel, thread_ts)
+        if session_id is None:
+            return
+
         def decide(session: Session | None, state: SlackState | None) -> Plan:
             refused = self._gate(session, state, user, channel, thread_ts)
             if refused is not None:
@@ -429,9 +477,9 @@ class Conductor:
             if session.where.thread_ts is None and not session.where.is_dm:
                 return Plan(forget=True)  # a channel interview whose root was never posted
             if self._adopt(session, state):
-                return Plan(forget=True) if session.state == "done" else Plan(save=True, adopted=True)
+                return Plan(forget=True) if session.state == DONE else Plan(save=True, adopted=True)
             posted = True
-            return self._result(session, state) if session.state == "done" else Plan().then(
+            return self._result(session, state) if session.state == DONE else Plan().then(
                 self.ask(session))
         self.step(session_id, "", decide)
         return posted
@@ -444,7 +492,7 @@ class Conductor:
         shown = self._on_screen(session, session.where)
         if shown is None:
             return False
-        if session.state != "done":
+        if session.state != DONE:
             state.shown(session.state, shown)
         return True
 
@@ -467,7 +515,7 @@ class Conductor:
             if float(message.get("ts") or 0) < began:
                 break  # older than this interview: an earlier one's messages
             for block in message.get("blocks") or []:
-                if session.state == "done" and block.get("block_id") == "cmbot_result" and any(
+                if session.state == DONE and block.get("block_id") == "cmbot_result" and any(
                         e.get("value") == session.id for e in block.get("elements") or []):
                     return str(message["ts"])
                 if block.get("block_id") == session.state:

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+from contextlib import AbstractContextManager
 
 from archive import anywhere_in_database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from interview_steps import ARTICLE
-from recording import asked
+from listener_driver import ListenerDriver
+from recording import RecordingClient, asked
+
+from cmbot.store.memory import MemoryStore
 
 USER, OTHER, DM, CHANNEL = "U1", "U2", "D1", "C1"
 
@@ -373,3 +378,43 @@ def test_random_clicks_and_replies_never_break_anything(door, steps):
     # whatever happened, the person can always end it and start afresh
     door.message(USER, DM, "start")
     assert "/cmbot start" in door.command("help").last["text"]
+
+
+class MeetingPoint(MemoryStore):
+    """The memory engine, with the first interview start held still just before its session
+    is first written (`id_taken`, when it picks an id) until a second start has come as far:
+    to the DM's start lock, or past the "is one running here?" look to its own `id_taken`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrivals = 0
+        self.second = threading.Event()
+
+    def _arrive(self) -> None:
+        self.arrivals += 1
+        if self.arrivals == 1:
+            self.second.wait(5)
+        else:
+            self.second.set()
+
+    def id_taken(self, session_id: str) -> bool:
+        self._arrive()
+        return super().id_taken(session_id)
+
+    def hold(self, key: str) -> AbstractContextManager[None]:
+        if key.startswith("dm:") and self.arrivals == 1:
+            self._arrive()
+        return super().hold(key)
+
+
+def test_two_starts_in_one_dm_at_once_begin_one_interview(shipped_desk):
+    store = MeetingPoint()
+    door = ListenerDriver(shipped_desk.over(store), RecordingClient(store))
+    first = threading.Thread(target=door.conductor.start_in_dm, args=(USER,))
+    first.start()  # App Home's button …
+    door.message(USER, "DU1", "start")  # … and a typed `start`, at the same moment
+    first.join(5)
+    assert store.session_ids() == [door.desk.session_at("DU1")]
+    said = [c.text for c in door.client.posted() if c.params["channel"] == "DU1"]
+    assert len([c for c in door.client.posted() if asked(c) == "org_size"]) == 2
+    assert any("already have an interview in progress" in text for text in said)

@@ -62,37 +62,23 @@ def on_submit(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: B
     ack()
     user, channel, ts, thread = _clicked(body)
     ticked = _ticked(body)
-    later(context, place_key(channel, thread), lambda: conductor_of(context).click(
-        user, channel, ts, thread, None, ticked, session_id=action.get("value") or None))
+    later(context, place_key(channel, thread), lambda: conductor_of(context).submit(
+        user, channel, ts, thread, ticked, session_id=action.get("value") or None))
 
 
 def on_nav(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     ack()
     user, channel, _, thread = _clicked(body)
-    conductor = conductor_of(context)
-
-    def work() -> None:
-        session_id = action.get("value") or conductor.find(channel, thread)
-        if not session_id:
-            conductor.tell(user, t("slack.over", conductor.lang_for(user)), channel, thread)
-            return
-        conductor.navigate(user, channel, session_id, action["action_id"][len("cmbot_"):], thread)
-    later(context, place_key(channel, thread), work)
+    later(context, place_key(channel, thread), lambda: conductor_of(context).navigate(
+        user, channel, action.get("value") or None, action["action_id"][len("cmbot_"):], thread))
 
 
 def on_edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     ack()
     user, channel, ts, thread = _clicked(body)
-    conductor = conductor_of(context)
     state = (action.get("selected_option") or {}).get("value", "")
-
-    def work() -> None:
-        session_id = conductor.find(channel, thread)
-        if not session_id:
-            conductor.tell(user, t("slack.over", conductor.lang_for(user)), channel, thread)
-            return
-        conductor.edit(user, channel, session_id, ts, state, thread)
-    later(context, place_key(channel, thread), work)
+    later(context, place_key(channel, thread), lambda: conductor_of(context).edit(
+        user, channel, ts, state, thread))
 
 
 def _visible(conductor: Conductor, client: WebClient, user: str, consultation_id: str,
@@ -154,7 +140,7 @@ def on_delete_confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any], re
     def work() -> None:
         lang = conductor.lang_for(user)
         consultation = access.visible(conductor.desk, client, user, cid)
-        if consultation is None or consultation.started_by != user:
+        if consultation is None or not access.may_delete(user, consultation):
             respond(text=t("slack.not_found", lang, id=cid), replace_original=True)
             return
         conductor.desk.delete(cid)

@@ -17,6 +17,7 @@ from .. import access, panel
 from .. import blocks as bk
 from ..context import conductor_of, later, place_key
 from ..conversation import Conductor
+from ..courier import Failure
 from ..history import history_blocks
 from ..where import Start, Where, parse_start, place
 
@@ -53,7 +54,7 @@ def start_command(conductor: Conductor, user: str, channel: str, args: list[str]
     if where.is_dm:
         try:
             own = conductor.courier.open_dm(user)
-        except Exception:
+        except Failure:  # said by the start itself, if the bot cannot post here either
             own = channel
         if own != channel:
             where = Where.dm(own)
@@ -104,7 +105,7 @@ def consultation_command(conductor: Conductor, client: WebClient, user: str, sub
         fmt = args[1].lower() if len(args) > 1 and args[1].lower() in ("md", "json") else "md"
         error = access.upload_export(desk, client, consultation, fmt, lang)
         return {"text": error or t("slack.export_comment", lang, id=cid, format=fmt.upper())}
-    if consultation.started_by != user:
+    if not access.may_delete(user, consultation):
         return {"text": t("slack.delete_not_owner", lang, user=consultation.started_by, id=cid)}
     if consultation.where.kind == CHANNEL:
         # A channel's shared record: ask before it disappears for everyone.

@@ -13,7 +13,6 @@ from .. import blocks as bk
 from ..context import conductor_of, later
 from ..conversation import Conductor
 from ..courier import Failure, slack_error
-from ..where import Start, Where
 
 RECENT = 5
 log = logging.getLogger("cmbot.slack")
@@ -75,13 +74,8 @@ def on_home_start(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
     conductor = conductor_of(context)
 
     def work() -> None:
-        try:
-            dm = conductor.courier.open_dm(user)
-        except Failure as exc:
-            conductor.tell(user, t("door.no_dm", conductor.lang_for(user), error=slack_error(exc)))
-            return
-        conductor.start(user, Where.dm(dm), Start())
-        publish(conductor, client, user)
+        if conductor.start_in_dm(user):
+            publish(conductor, client, user)
     later(context, user, work)
 
 

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from ...i18n import t
 from .. import blocks as bk
 from .. import panel
-from ..context import conductor_of, later
+from ..context import conductor_of, later, place_key
 from ..courier import Failure, slack_error
 from ..where import is_dm
 
@@ -88,7 +88,7 @@ def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bol
         problem = panel.start(conductor, user, str(channel), members)
         if problem:
             conductor.tell(user, problem)
-    later(context, f"{channel}:", work)
+    later(context, place_key(str(channel)), work)
 
 
 def _close(body: dict[str, Any], action: dict[str, Any], context: BoltContext, cancel: bool) -> None:

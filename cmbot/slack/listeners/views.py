@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from ...i18n import t
 from .. import blocks as bk
-from ..context import conductor_of, later
+from ..context import conductor_of, later, place_key
 from ..courier import Failure, slack_error
 from ..where import Start, Where
 
@@ -67,14 +67,9 @@ def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bol
     def work() -> None:
         if channel:
             conductor.start(user, Where.in_channel(channel), Start(team=team), origin=origin)
-            return
-        try:
-            dm = conductor.courier.open_dm(user)
-        except Failure as exc:
-            conductor.tell(user, t("door.no_dm", conductor.lang_for(user), error=slack_error(exc)))
-            return
-        conductor.start(user, Where.dm(dm), Start(), origin=origin)
-    later(context, channel or user, work)
+        else:
+            conductor.start_in_dm(user, origin=origin)
+    later(context, place_key(channel) if channel else user, work)
 
 
 def register(app: App) -> None:
