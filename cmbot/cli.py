@@ -119,7 +119,7 @@ def chat(
     if as_json:
         out.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
         return
-    show_report(out, report, full=desk.flow(flow_id).outcome == "full")
+    show_report(out, report, full=desk.flow(flow_id).full_advice)
     out.print(t("terminal.saved", chosen, id=report.consultation_id), highlight=False)
 
 
@@ -192,7 +192,7 @@ def show(consultation_id: IdArgument, lang: LangOption = None) -> None:
     from .terminal.render import show_report
 
     desk, report = _report(consultation_id, lang)
-    show_report(out, report, full=desk.flow(report.flow).outcome == "full")
+    show_report(out, report, full=desk.flow(report.flow).full_advice)
 
 
 @app.command()

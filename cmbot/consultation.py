@@ -68,7 +68,7 @@ def conclude(session: Session, interview: Interview) -> Consultation:
         lang=session.lang,
         answers=ordered,
         answered_by={sid: session.answers[sid].by for sid in ordered},
-        recommendation=to_dict(advise(ordered, in_place=flow.outcome != "full")),
+        recommendation=to_dict(advise(ordered, in_place=not flow.full_advice)),
         started_by=session.started_by,
         where=session.where,
         team=session.team,
@@ -123,7 +123,7 @@ def advice_of(consultation: Consultation, flow: Flow) -> Recommendation:
     answers, so every consultation shows a budget."""
     rec = from_dict(consultation.recommendation)
     if rec.budget is None:
-        rec = advise(consultation.answers, in_place=flow.outcome != "full")
+        rec = advise(consultation.answers, in_place=not flow.full_advice)
     return rec
 
 

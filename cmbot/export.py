@@ -75,7 +75,7 @@ def reframe_lines(item: ReframeText, lang: str) -> list[str]:
 
 
 def to_markdown(report: Report, flow: Flow, lang: str) -> str:
-    cid, full, advice = report.consultation_id, flow.outcome == "full", report.advice
+    cid, full, advice = report.consultation_id, flow.full_advice, report.advice
     tense = "" if full else "_now"
     lines = [f"# {t('export.title' + tense, lang, id=cid)}", "", f"## {t('export.context', lang)}", ""]
     lines.append(t("export.context_line", lang, id=cid, date=long_date(report.finished_at, lang),

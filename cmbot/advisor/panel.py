@@ -220,6 +220,6 @@ def merge(flow: Flow, organisation: Mapping[str, Any], members: Sequence[Member]
         splits=tuple(s for s in splits if s.state in merged),
         divergences=tuple(divergences),
         disagreements=disagreements(organisation, members),
-        recommendation=advise(merged, in_place=flow.outcome != "full"),
+        recommendation=advise(merged, in_place=not flow.full_advice),
         alone={m.name: advise({**organisation, **m.answers}).placement for m in members},
     )

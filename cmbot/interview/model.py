@@ -52,8 +52,13 @@ class Flow:
     description: Text
     languages: tuple[str, ...]
     start: str
-    outcome: str
+    outcome: str  # "full": placement, budget, risks and objectives; "objectives": only those
     states: dict[str, Question] = field(hash=False)
+
+    @property
+    def full_advice(self) -> bool:
+        """Whether a consultation of this flow shows the whole advice, not only objectives."""
+        return self.outcome == "full"
 
     def options(self, question: Question, answers: Mapping[str, Any]) -> list[Option]:
         """The options offered now: those picked in `options_from`, then the fixed ones."""

@@ -244,7 +244,7 @@ class Conductor:
         report = self.desk.report(consultation)
         flow = self.desk.flow(consultation.flow_id)
         plan = Plan(consultation=consultation, forget=True).then(Post(
-            bk.recommendation_blocks(report, flow.outcome == "full"),
+            bk.recommendation_blocks(report, flow.full_advice),
             t("slack.recommendation_fallback", report.lang,
               placement=inline(report.advice.placement.label),
               runner_up=inline(report.advice.runner_up.label)),

@@ -152,7 +152,7 @@ def run_interactive(desk: Desk, session: Session, prompts: Prompts, console: Con
     consultation = desk.consultation(session.id)
     assert consultation is not None
     console.print()
-    show_report(console, desk.report(consultation), full=interview.flow.outcome == "full")
+    show_report(console, desk.report(consultation), full=interview.flow.full_advice)
     console.print(t("terminal.saved", lang, id=consultation.id), highlight=False)
     return 0
 

@@ -96,7 +96,7 @@ def consultation_command(conductor: Conductor, client: WebClient, user: str, sub
     desk = conductor.desk
     if sub == "show":
         report = desk.report(consultation, lang)
-        full = desk.flow(consultation.flow_id).outcome == "full"
+        full = desk.flow(consultation.flow_id).full_advice
         blocks = bk.recommendation_blocks(report, full)
         if report.panel is not None:
             blocks = panel.panel_blocks(report) + blocks
