@@ -16,7 +16,7 @@ from ..i18n import LANGUAGES
 from .conditions import Condition
 from .model import Flow, Question
 from .session import CANCELLED, DONE
-from .source import Document, FlowError, Where, did_you_mean
+from .source import DataPath, Document, FlowError, did_you_mean
 
 
 def rule_errors(flow: Flow, doc: Document) -> list[FlowError]:
@@ -37,10 +37,10 @@ class _Rules:
                 self.places.setdefault(node["id"], index)
         self.nodes: list[Any] = nodes
 
-    def error(self, where: Where, message: str, state: str | None = None, hint: str | None = None) -> None:
+    def error(self, where: DataPath, message: str, state: str | None = None, hint: str | None = None) -> None:
         self.errors.append(self.doc.error(where, message, state, hint))
 
-    def at(self, state: str, *below: str | int) -> Where:
+    def at(self, state: str, *below: str | int) -> DataPath:
         return ("states", self.places[state], *below)
 
     def run(self) -> list[FlowError]:
@@ -62,7 +62,7 @@ class _Rules:
             self.error(("languages",), f"'languages' lacks {' and '.join(missing)}",
                        hint=f"cmbot asks every flow in {' and '.join(LANGUAGES)}; translate every text")
 
-    def translations(self, where: Where, node: Mapping, keys: tuple[str, ...], state: str | None) -> None:
+    def translations(self, where: DataPath, node: Mapping, keys: tuple[str, ...], state: str | None) -> None:
         for key in keys:
             text = node.get(key)
             if not isinstance(text, dict):
@@ -74,7 +74,7 @@ class _Rules:
 
     def state_node(self, index: int, node: Mapping) -> None:
         sid = node["id"]
-        where: Where = ("states", index)
+        where: DataPath = ("states", index)
         if self.places[sid] != index:
             first = self.doc.line(self.at(sid))
             self.error(where, "duplicate state id", sid,
@@ -86,7 +86,7 @@ class _Rules:
         self.options(where, node.get("options"), sid)
         self.default_rule(where, node.get("next"), sid)
 
-    def options(self, where: Where, options: Any, sid: str) -> None:
+    def options(self, where: DataPath, options: Any, sid: str) -> None:
         seen: set[str] = set()
         for n, option in enumerate(options if isinstance(options, list) else []):
             if not isinstance(option, dict):
@@ -98,7 +98,7 @@ class _Rules:
                            hint="give each option its own id")
             seen.add(str(oid))
 
-    def default_rule(self, where: Where, rules: Any, sid: str) -> None:
+    def default_rule(self, where: DataPath, rules: Any, sid: str) -> None:
         """A list of rules ends with the one with no `if`, which catches every other answer."""
         if not isinstance(rules, list):
             return

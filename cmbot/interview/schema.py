@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from .source import Document, FlowError, Where, builtin_flows_dir, did_you_mean
+from .source import DataPath, Document, FlowError, builtin_flows_dir, did_you_mean
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -33,7 +33,7 @@ BOOLEAN_HINT = "YAML reads yes/no/on/off/true/false as booleans: quote it, e.g. 
 COMMA_HINT = ("in {...} a comma ends a text: quote texts with commas or ': ', "
               "e.g. {en: \"Some, regularly\", fr: ...}")
 
-Explained = tuple[str, str | None, Where]  # (message, hint, where below the error's path the line is)
+Explained = tuple[str, str | None, DataPath]  # (message, hint, where below the error's path the line is)
 
 
 @cache
@@ -57,7 +57,7 @@ def shape_errors(doc: Document) -> list[FlowError]:
     bad_keys = {(*e.absolute_path, e.instance) for e in errors if "propertyNames" in e.schema_path}
     found = []
     for error in errors:
-        path: Where = tuple(error.absolute_path)
+        path: DataPath = tuple(error.absolute_path)
         if (error.validator in ("oneOf", "anyOf") and path in plain) or path in bad_keys:
             continue
         state = state_of(doc.data, path)
@@ -66,7 +66,7 @@ def shape_errors(doc: Document) -> list[FlowError]:
     return found
 
 
-def state_of(data: Any, path: Where) -> str | None:
+def state_of(data: Any, path: DataPath) -> str | None:
     """The id of the state a place sits in, when it has a usable one."""
     if len(path) >= 2 and path[0] == "states" and isinstance(path[1], int) and isinstance(data, dict):
         node = data["states"][path[1]]
@@ -179,7 +179,7 @@ def _type_word(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _name(path: Where, in_state: bool) -> str:
+def _name(path: DataPath, in_state: bool) -> str:
     """The place below the state (or the file): 'options[2].label', 'next[1].if'."""
     tail = path[2:] if in_state else path
     text = ""

@@ -19,7 +19,7 @@ import yaml
 
 from ..safe_yaml import SafeLoader, read_text
 
-Where = tuple[str | int, ...]  # a place in the data: ("states", 3, "options", 0, "id")
+DataPath = tuple[str | int, ...]  # a place in the data: ("states", 3, "options", 0, "id")
 
 # The interview a start without a flow id runs (every front door): the flow the advisor reads.
 DEFAULT_FLOW = "community_manager"
@@ -43,7 +43,7 @@ class Document:
     data: Any
     tree: yaml.Node | None
 
-    def line(self, where: Where) -> int | None:
+    def line(self, where: DataPath) -> int | None:
         """The line of the deepest node on `where` (for a mapping entry, its key's line)."""
         node = self.tree
         if node is None:
@@ -62,7 +62,7 @@ class Document:
                 break
         return line
 
-    def error(self, where: Where, message: str, state: str | None = None,
+    def error(self, where: DataPath, message: str, state: str | None = None,
               hint: str | None = None) -> FlowError:
         return FlowError(self.source, message, state, self.line(where), hint)
 

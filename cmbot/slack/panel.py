@@ -148,7 +148,7 @@ def result_metadata(report: Report) -> dict[str, Any]:
     }
 
 
-def _result(conductor: Conductor, hub: Hub, finisher: str | None = None) -> Plan:
+def _merged_result(conductor: Conductor, hub: Hub, finisher: str | None = None) -> Plan:
     """Merged (archived, then the hub saved as done), then said in the root's thread, on the
     root, and to every member who answered — but the one whose answer completed the panel
     (`finisher`), whose thanks say it."""
@@ -229,7 +229,7 @@ def after_answer(conductor: Conductor, session: Session, tidy: list[Update]) -> 
             plan.then(*(_begin_member(conductor, hub, m) for m in hub.pending))
         if hub.waiting_for:
             return plan.then(_root(conductor, hub))
-        return _result(conductor, hub, finisher=member)
+        return _merged_result(conductor, hub, finisher=member)
     if not _step(conductor, hub_id, decide):
         return told(member, t("door.not_saved", lang))
     text = _thanks(outcome, lang)
@@ -265,7 +265,7 @@ def after_leave(conductor: Conductor, session: Session) -> None:
         if hub.waiting_for and member != hub.starter:
             return Plan(panel=hub).then(_root(conductor, hub))
         if hub.status == panel_hub.OPEN and len(hub.answered) >= MIN_TO_CLOSE:
-            return _result(conductor, hub)
+            return _merged_result(conductor, hub)
         hub.end()
         return Plan(panel=hub).then(_root(conductor, hub))
     _step(conductor, hub_id, decide)
@@ -361,7 +361,7 @@ def close(conductor: Conductor, user: str, hub_id: str, channel: str, cancel: bo
             return told(user, problem, channel, hub.where.thread_ts)
         unfinished.extend(hub.sessions.values())
         if not cancel:
-            return _result(conductor, hub)
+            return _merged_result(conductor, hub)
         hub.cancel()
         return Plan(panel=hub).then(_root(conductor, hub))
     if not _step(conductor, hub_id, decide):
