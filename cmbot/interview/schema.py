@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import LANGUAGES
 from .source import DataPath, Document, FlowError, builtin_flows_dir, did_you_mean
 
 if TYPE_CHECKING:
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 TOP_HINTS = {
     "id": "id: my_flow (what `cmbot chat --flow` takes)",
     "version": "version: 1 (raise it when you change the questions)",
-    "languages": "languages: [en, fr]",
-    "title": "title: {en: ..., fr: ...}",
+    "languages": f"languages: [{', '.join(LANGUAGES)}] (every language cmbot speaks)",
+    "title": "title: {" + ", ".join(f"{lang}: ..." for lang in LANGUAGES) + "}",
     "start": "start: the id of the first question",
     "states": "states: a list of questions, the last of kind confirm",
 }

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from dotenv import load_dotenv
 
-from ..i18n import default_lang
+from ..i18n import LANGUAGES, default_lang, normalise_lang
 
 
 class ConfigError(ValueError):
@@ -97,15 +97,15 @@ def load_settings(port: int | None = None, force_http: bool = False) -> Settings
     if port is None:
         port = _port(env["PORT"], "PORT") if env.get("PORT") else 3000
     lang = env.get("CMBOT_LANG")
-    if lang and lang not in ("en", "fr"):
-        raise ConfigError("CMBOT_LANG must be en or fr")
+    if lang and normalise_lang(lang) is None:  # read as `cmbot chat` reads it: fr_FR.UTF-8 is fr
+        raise ConfigError(f"CMBOT_LANG must be {' or '.join(LANGUAGES)}")
     remind = duration(env.get("CMBOT_REMIND_AFTER", "24h"), "CMBOT_REMIND_AFTER")
     expire = duration(env.get("CMBOT_EXPIRE_AFTER", "14d"), "CMBOT_EXPIRE_AFTER")
     if expire <= remind:
         raise ConfigError("CMBOT_EXPIRE_AFTER must be longer than CMBOT_REMIND_AFTER")
     every = duration(env.get("CMBOT_SWEEP_EVERY", "60s"), "CMBOT_SWEEP_EVERY").total_seconds()
     backoff = duration(env.get("CMBOT_RETRY_BACKOFF", f"{RETRY_BACKOFF}s"), "CMBOT_RETRY_BACKOFF")
-    return Settings(bot_token, secret, app_token, api_url, port, lang or default_lang(),
+    return Settings(bot_token, secret, app_token, api_url, port, default_lang(),
                     remind, expire, every, oauth, backoff.total_seconds())
 
 
