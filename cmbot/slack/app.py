@@ -385,7 +385,12 @@ def serve(settings: Settings, desk: Desk) -> None:
         SocketModeHandler(bot.app, settings.app_token).start()
         return
     # Bound first, then logged: with `--port 0` the system picks the port, and the log says which.
-    server = http_server(bot.app, settings.port)
+    try:
+        server = http_server(bot.app, settings.port)
+    except OSError as exc:  # the port taken by another program: the operator's to fix, in one line
+        bot.close()
+        raise ConfigError(f"cannot listen on port {settings.port} ({exc.strerror or exc}): "
+                          "choose another with --port or PORT") from None
     log.info("cmbot: listening on http://0.0.0.0:%s/slack/events", server.effective_port)
     if settings.oauth is not None:
         log.info("cmbot: installing in many workspaces from http://0.0.0.0:%s/slack/install",
