@@ -19,7 +19,9 @@ called as Bolt calls them (:class:`ListenerDriver`) with Slack's Web API recorde
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -53,16 +55,28 @@ CMBOT_EXE = Path(sys.executable).parent / "cmbot"
 DEFAULT_COMMAND: tuple[str, ...] = (str(CMBOT_EXE), "serve", "--http", "--port", "{port}")
 STARTUP_TIMEOUT = 20.0
 STARTUP_CHECKED = "start-up check done"  # logged once a start's recovery round is over
+LISTENING = re.compile(r"listening on http://[^/\s]+:(\d+)/")  # `cmbot serve`'s line, port 0 or not
 
 _BOTS = pytest.StashKey[list["BotProcess | BotThread"]]()
 _FAKES = pytest.StashKey[list[FakeSlack]]()
 
 
 def free_port() -> int:
-    """A port nothing listens on right now (the OS picks it)."""
+    """A port nothing listens on right now (the OS picks it), for a program run alone (the
+    benchmarks): under xdist another test process may bind it before it is used."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def refusing_port() -> Iterator[int]:
+    """A port where every connection is refused while the block lasts: bound here, so that
+    nothing else can take it, but not listening. (A port merely free a moment ago may be
+    another test process's by the time it is used: they all bind ports all the time.)"""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
 
 
 def _tail(path: Path, limit: int = 20_000) -> str:
@@ -79,6 +93,11 @@ class BotProcess:
     ``driver`` sends signed Slack requests to it, ``fake`` is the Web API it calls,
     ``db_path`` its TinyDB file. ``stop``/``kill9``/``restart`` exercise shutdown and
     persistence; logs of every run go to ``log_dir``.
+
+    Unless given a ``port``, each run binds a port of the system's choosing (``{port}`` is 0
+    in its command) and ``port`` is the one it logs it listens on (`LISTENING`): a port
+    chosen here and handed to the process could be taken by another test process before the
+    bot binds it, and the bot's health check would then be answered by whoever took it.
     """
 
     in_process = False  # `FakeSlack.settle` cannot ask it whether it is idle: it waits
@@ -89,8 +108,8 @@ class BotProcess:
         fake: FakeSlack,
         env: dict[str, str],
         db_path: Path,
-        port: int,
         log_dir: Path,
+        port: int = 0,
         command: Sequence[str] = DEFAULT_COMMAND,
         name: str = "cmbot",
         startup_timeout: float = STARTUP_TIMEOUT,
@@ -98,6 +117,7 @@ class BotProcess:
         self.fake = fake
         self.env = env
         self.db_path = db_path
+        self.given_port = port  # 0: each run's own, known once it logs it (`wait_healthy`)
         self.port = port
         self.log_dir = log_dir
         self.command = list(command)
@@ -122,7 +142,7 @@ class BotProcess:
         return self.log_files[-1][1]
 
     def argv(self) -> list[str]:
-        return [arg.replace("{port}", str(self.port)) for arg in self.command]
+        return [arg.replace("{port}", str(self.given_port)) for arg in self.command]
 
     def start(self, wait: bool = True) -> BotProcess:
         """Spawn the process and (by default) block until ``/healthz`` answers 200."""
@@ -135,10 +155,11 @@ class BotProcess:
                 pytrace=False,
             )
         self.runs += 1
+        self.port = self.given_port
+        self.driver.base_url = self.url
         stem = self.log_dir / f"{self.name}-run{self.runs}"
         out_path, err_path = stem.with_suffix(".stdout.log"), stem.with_suffix(".stderr.log")
         self.log_files.append((out_path, err_path))
-        self.driver.base_url = self.url
         with out_path.open("wb") as out, err_path.open("wb") as err:
             argv = self.argv()
             if argv[0] == str(CMBOT_EXE):  # `cmbot serve`, forked as the CLI tests run commands
@@ -152,7 +173,8 @@ class BotProcess:
         return self
 
     def wait_healthy(self, timeout: float | None = None) -> None:
-        """Poll ``/healthz``; fail the test with the bot's stderr if it dies or hangs."""
+        """Wait for the port the run logs it listens on, then poll ``/healthz``; fail the test
+        with the bot's stderr if it dies or hangs."""
         assert self.proc is not None
         deadline = time.monotonic() + (self.startup_timeout if timeout is None else timeout)
         while time.monotonic() < deadline:
@@ -162,6 +184,9 @@ class BotProcess:
                     f"{self.name} exited with {code} during startup:\n{self.logs()}",
                     pytrace=False,
                 )
+            if not self.port and not self._read_port():
+                time.sleep(0.02)
+                continue
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
                     if response.status == 200:
@@ -174,6 +199,14 @@ class BotProcess:
             f"{self.name} did not answer GET /healthz within the timeout:\n{self.logs()}",
             pytrace=False,
         )
+
+    def _read_port(self) -> bool:
+        """The port this run logged it listens on, taken for `url` and `driver`."""
+        found = LISTENING.search(_tail(self.stderr_path, limit=1 << 30))
+        if found:
+            self.port = int(found.group(1))
+            self.driver.base_url = self.url
+        return found is not None
 
     @property
     def running(self) -> bool:
@@ -202,13 +235,13 @@ class BotProcess:
         return self.proc.returncode
 
     def restart(self, new_port: bool = False, wait: bool = True) -> BotProcess:
-        """Stop (if running) and start again on the same database (and port).
-
-        ``driver`` is updated in place, so references to it stay valid.
+        """Stop (if running) and start again on the same database: on a port of its own (see
+        the class), or on the port given unless `new_port`. ``driver`` is updated in place, so
+        references to it stay valid.
         """
         self.stop()
         if new_port:
-            self.port = free_port()
+            self.given_port = 0
         return self.start(wait=wait)
 
     def wait_for_log(self, fragment: str, timeout: float = STARTUP_TIMEOUT) -> None:
@@ -292,8 +325,9 @@ def start_bot(
     Keyword arguments in UPPER case become environment variables (``None`` removes
     one). The bot runs in this process (:class:`BotThread`) unless ``process=True`` or a
     ``command`` is given: then ``cmbot serve`` runs in a subprocess (:class:`BotProcess`),
-    ``command`` replacing its argv (``{port}`` is substituted), ``port`` choosing its port and
-    ``wait=False`` returning before the health check. Every bot is stopped at teardown.
+    ``command`` replacing its argv (``{port}`` becomes 0: the command binds a port of the
+    system's choosing and logs it as `LISTENING` matches) and ``wait=False`` returning before
+    the health check. Every bot is stopped at teardown.
     """
     started: list[BotProcess | BotThread] = []
     request.node.stash.setdefault(_BOTS, [])
@@ -301,7 +335,6 @@ def start_bot(
     def factory(
         *,
         process: bool = False,
-        port: int | None = None,
         db_path: Path | None = None,
         command: Sequence[str] | None = None,
         wait: bool = True,
@@ -320,7 +353,6 @@ def start_bot(
                 fake=target,
                 env=environment,
                 db_path=db,
-                port=port or free_port(),
                 log_dir=tmp_path,
                 command=command or DEFAULT_COMMAND,
                 name=f"cmbot{suffix}",

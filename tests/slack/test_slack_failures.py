@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from commandline import run
-from conftest import STARTUP_CHECKED, bot_environment, free_port
+from conftest import STARTUP_CHECKED, bot_environment, refusing_port
 from interview_steps import ARTICLE, click, submit, wait_question
 from test_dm_interview import run_interview
 
@@ -230,7 +230,7 @@ def refused_before_the_body(port: int) -> int:
 
 
 def run_serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return run(["serve", "--http", "--port", str(free_port())], env=env, cwd=Path.cwd())
+    return run(["serve", "--http", "--port", "0"], env=env, cwd=Path.cwd())
 
 
 def test_serve_names_a_refused_token_or_an_unreachable_slack_in_one_line(fake_slack, tmp_path):
@@ -240,9 +240,10 @@ def test_serve_names_a_refused_token_or_an_unreachable_slack_in_one_line(fake_sl
         assert result.returncode == 2, result.stderr
         assert words in result.stderr and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    env = bot_environment(fake_slack, tmp_path / "db.json",  # tried twice, the second at once
-                          {"SLACK_API_URL": f"http://127.0.0.1:{free_port()}/", **QUICK_RETRIES})
-    result = run_serve(env)
+    with refusing_port() as port:
+        env = bot_environment(fake_slack, tmp_path / "db.json",  # tried twice, the second at once
+                              {"SLACK_API_URL": f"http://127.0.0.1:{port}/", **QUICK_RETRIES})
+        result = run_serve(env)
     assert result.returncode == 2 and "cannot reach Slack" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "will be unused" not in result.stderr
