@@ -58,7 +58,11 @@ class BotThread:
     swept its interviews (`wait_sweep`).
 
     ``monkeypatch`` sets the bot's environment for the rest of the test (settings are read at
-    start, a few things — the default language — when used)."""
+    start, a few things — the default language — when used).
+
+    Each start binds a port of the system's choosing, a restart too: the port let go for the
+    moment of a restart could be bound meanwhile by another test process (they all bind
+    ports all the time). ``driver`` follows it."""
 
     in_process = True
 
@@ -122,7 +126,7 @@ class BotThread:
             settings = load_settings(0, force_http=True)
             self._desk = open_desk(exclusive=True)
             self._bot = start(settings, self._desk)
-            self._server = http_server(self._bot.app, self.port, host="127.0.0.1")
+            self._server = http_server(self._bot.app, 0, host="127.0.0.1")
         except BaseException:
             self._close_bot()
             raise
@@ -173,11 +177,9 @@ class BotThread:
     def kill9(self) -> int | None:
         raise NotImplementedError("kill -9 needs a process: use the bot_process fixture")
 
-    def restart(self, new_port: bool = False, wait: bool = True) -> BotThread:
-        """Stop and start again on the same database (and port unless `new_port`)."""
+    def restart(self, wait: bool = True) -> BotThread:
+        """Stop and start again on the same database (on a new port, see the class)."""
         self.stop()
-        if new_port:
-            self.port = 0
         return self.start(wait=wait)
 
     def wait_idle(self, timeout: float = IDLE_TIMEOUT) -> None:

@@ -201,6 +201,7 @@ def test_delete_workspace_removes_all_of_one_and_nothing_of_the_other(many: BotP
     assert [r["consultation_id"] for r in json.loads(cmbot(many, "history", "--json").stdout)] == [second]
 
     many.start()
+    two = workspace(many, "T2")  # the bot listens on a new port
     assert second in answer(two, "history")
     third, _ = interview(two)
     assert third in answer(two, "history")
