@@ -98,8 +98,7 @@ class Interview:
     def __init__(self, flow: Flow):
         self.flow = flow
         self.confirm_state = flow.confirm
-        questions = [q.id for q in flow.states.values() if q.kind != "confirm"]
-        states = [{"name": q, "on_enter": [self._keep_while_editing]} for q in questions]
+        states = [{"name": q.id, "on_enter": [self._keep_while_editing]} for q in flow.questions]
         states += [{"name": self.confirm_state, "on_enter": [self._end_edit]}, DONE, CANCELLED]
         self.machine = _LeanMachine(model=None, states=states, initial=flow.start, auto_transitions=False,
                                send_event=True, ignore_invalid_triggers=True)
@@ -111,9 +110,9 @@ class Interview:
             # `back` runs each answer edge in reverse, when its source is the last question answered.
             self.machine.add_transition("back", spec["dest"], spec["source"],
                                         conditions=[_CameFrom(spec["source"])], before=[self._step_back])
-        for question in questions:
-            self.machine.add_transition("edit", self.confirm_state, question,
-                                        conditions=[_Chosen(question)], after=[self._begin_edit])
+        for question in flow.questions:
+            self.machine.add_transition("edit", self.confirm_state, question.id,
+                                        conditions=[_Chosen(question.id)], after=[self._begin_edit])
         self.machine.add_transition("restart", "*", flow.start, before=[self._forget])
         self.machine.add_transition("cancel", "*", CANCELLED)
 
@@ -241,8 +240,7 @@ class Interview:
 
     def progress(self, session: Session) -> tuple[int, int]:
         """(number of the current question, questions on the path) — "question 4 of 12"."""
-        path = [s for s in self.path(session.values())
-                if self.flow.states[s].kind != "confirm"]
+        path = [s for s in self.path(session.values()) if s != self.confirm_state]
         if session.state in path:
             return path.index(session.state) + 1, len(path)
         return len(path), len(path)
