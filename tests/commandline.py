@@ -102,13 +102,16 @@ def environment(db: Path | None = None, **extra: str | None) -> dict[str, str]:
 
 
 def run(args: Sequence[str | Path], *, env: Mapping[str, str], cwd: Path, stdin: str = "",
-        timeout: float = 60, installed: bool = False) -> subprocess.CompletedProcess[str]:
-    """`cmbot ARGS`, like `subprocess.run(..., capture_output=True, text=True)`."""
+        timeout: float = 60, installed: bool = False,
+        preexec: Callable[[], object] | None = None) -> subprocess.CompletedProcess[str]:
+    """`cmbot ARGS`, like `subprocess.run(..., capture_output=True, text=True)`; `preexec` runs
+    in the child before cmbot does, as `subprocess.run`'s `preexec_fn` (limits set on it)."""
     argv = [str(CMBOT), *map(str, args)]
     if installed:
         return subprocess.run(argv, input=stdin, capture_output=True, text=True, env=dict(env),
-                              cwd=cwd, timeout=timeout)
-    return _forked(argv, _cmbot_main, env, cwd, stdin, timeout)
+                              cwd=cwd, timeout=timeout, preexec_fn=preexec)
+    main = _cmbot_main if preexec is None else lambda: (preexec(), _cmbot_main())
+    return _forked(argv, main, env, cwd, stdin, timeout)
 
 
 def run_script(script: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,6 @@ import resource
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +29,6 @@ from cmbot.store.ids import IdTaken
 from cmbot.store.journal import journal_path, journalled
 from cmbot.store.transfer import read_export
 
-CMBOT = Path(sys.executable).parent / "cmbot"
 ARTICLE: dict[str, Any] = yaml.safe_load(
     (Path(__file__).resolve().parents[1] / "examples" / "article-case.yaml").read_text("utf-8"))
 
@@ -174,7 +172,7 @@ def test_import_reports_an_id_that_clashes_with_a_different_consultation(db, tmp
 
 
 def disk_full_at(size: int):
-    """For `preexec_fn`: the process may not grow a file past `size` bytes (writes fail with
+    """For `run(preexec=...)`: the process may not grow a file past `size` bytes (writes fail with
     EFBIG, as on a full disk); a write error, not a killed process."""
     def limit() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -187,9 +185,8 @@ def test_a_failed_save_is_one_line_keeps_nothing_half_done_and_works_again(db, m
     before = history(db)
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("CMBOT_", "SLACK_"))}
     clean.update(CMBOT_DB=str(db), CMBOT_LANG="en", PYTHONIOENCODING="utf-8")
-    full = subprocess.run([str(CMBOT), "chat", "--answers", str(answers_file(db.parent)), "--json"],
-                          capture_output=True, text=True, env=clean, timeout=120,
-                          preexec_fn=disk_full_at(1000))
+    full = run(["chat", "--answers", str(answers_file(db.parent)), "--json"], env=clean,
+               cwd=db.parent, timeout=120, preexec=disk_full_at(1000))
     assert full.returncode == 1
     assert full.stdout == ""  # no consultation shown as saved
     assert len(full.stderr.strip().splitlines()) == 1 and "Traceback" not in full.stderr
