@@ -7,8 +7,8 @@ every branch of the answer space in a few seconds; `--hypothesis-profile=thoroug
 release or after touching the advisor's rules.
 
 `pg_server` is one throw-away cluster for the whole run, shared by its xdist workers (see
-`pgserver`): started the first time a test asks for it, stopped when the run ends; `pg_url`
-gives each test a database of its own.
+`pgserver`): started in the background as soon as a test process has collected a test that
+needs it, stopped when the run ends; `pg_url` gives each test an empty database of its own.
 Without server binaries or the `postgres` extra, the tests that need them are skipped and
 say why.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
 import bytecode  # noqa: F401  first: what is imported after it is compiled once, not per process
 import pytest
 from hypothesis import settings
-from pgserver import Databases, Server, find_binaries, new_run_folder, shared_server, stop_run
+from pgserver import Databases, Server, find_binaries, new_run_folder, shared_server, start_soon, stop_run
 
 if TYPE_CHECKING:  # imported when a test asks for it: the main process of an xdist run runs no
     from clitools import Cli  # test, and importing every cmbot module there cost ~1 CPU-second
@@ -51,6 +52,7 @@ def cli(tmp_path: Path) -> Cli:
 
 PG_RUN = "CMBOT_TEST_PG_RUN"  # the folder of the run's server, made by the run's main process
 _run_folder = pytest.StashKey[Path]()
+_starter = pytest.StashKey[subprocess.Popen[bytes]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,6 +73,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Once every worker is done: the run's server stopped and its folder deleted."""
+    if _starter in config.stash:
+        config.stash[_starter].wait()
     if _run_folder in config.stash:
         stop_run(config.stash[_run_folder])
 
@@ -125,8 +129,14 @@ def engine_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Everything imported so far (cmbot, the libraries, the tests) lives as long as the test
-    process: moved out of the garbage collector's sight (`gc.freeze`, as the forked `cmbot`
-    children do with what they inherit), the full collections of the run, and pytest's own at
-    its end, no longer walk it."""
+    """Once this process has collected its tests: the run's PostgreSQL server started in the
+    background if any of them needs it (`start_soon`), and everything imported so far (cmbot,
+    the libraries, the tests), which lives as long as the test process, moved out of the
+    garbage collector's sight (`gc.freeze`, as the forked `cmbot` children do with what they
+    inherit): the full collections of the run, and pytest's own at its end, no longer walk it."""
+    if PG_RUN in os.environ and (os.environ.get("CMBOT_TEST_ENGINE") == "postgresql" or any(
+            "pg_server" in item.fixturenames for item in session.items)):
+        starter = start_soon(Path(os.environ[PG_RUN]))
+        if starter is not None:
+            session.config.stash[_starter] = starter
     gc.freeze()

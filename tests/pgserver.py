@@ -10,8 +10,9 @@ and deleted at the end; a cluster whose test process died is stopped by the next
 One server serves a whole run: `initdb` and the start cost about a CPU-second and two seconds
 of waiting, once per process otherwise — once per xdist worker. The run's main process makes
 the folder (`new_run_folder`, with its pid in `owner.pid`); the first process that needs the
-server starts it there under a file lock (`shared_server`), the others find it running and
-connect; the main process stops it when the run ends (`stop_run`). Each test still gets an
+server starts it there under a file lock (`shared_server`) — in the background, in a process of
+its own, as soon as a test process has collected PostgreSQL tests (`start_soon`) — the others
+find it running and connect; the main process stops it when the run ends (`stop_run`). Each test still gets an
 empty database of its own (`Databases`: the previous test's, emptied and renamed).
 
 PostgreSQL refuses to run as root, and CI runs as root: the server then runs as the
@@ -27,6 +28,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ PREFIX = "cmbot-pg-"
 OWNER = "owner.pid"  # the test process a cluster belongs to
 READY = "ready"  # written once the server accepts connections
 LOCK = "start.lock"  # held by the process starting the server
+STARTING = "starting"  # made by the first process to ask for the server (`start_soon`)
 
 
 def find_binaries() -> tuple[Path | None, str]:
@@ -221,6 +224,23 @@ def shared_server(root: Path) -> Server:
     return server
 
 
+def start_soon(root: Path) -> subprocess.Popen[bytes] | None:
+    """Start the server of the run whose folder is `root` in a process of its own, if no other
+    process asked already: a test process that has collected PostgreSQL tests calls it, and
+    runs its other tests meanwhile instead of waiting (about two seconds) at its first
+    PostgreSQL test. Whoever needs the server still calls `shared_server`, which waits for
+    that start (its lock) or, should it have failed, starts the server itself and says why not.
+    The caller waits for the returned process before it ends."""
+    if find_binaries()[0] is None:
+        return None
+    try:
+        (root / STARTING).touch(exist_ok=False)
+    except FileExistsError:
+        return None
+    return subprocess.Popen([sys.executable, __file__, str(root)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def stop_run(root: Path) -> None:
     """Stop the run's server, if it was started, and delete its folder."""
     folder, _ = find_binaries()
@@ -237,3 +257,7 @@ def start_server() -> Server:
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
+
+
+if __name__ == "__main__":  # `start_soon`'s process
+    shared_server(Path(sys.argv[1]))
