@@ -41,6 +41,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from changes import with_
+
 CMBOT = Path(sys.executable).parent / "cmbot"
 # Compiled cmbot modules, shared by the children of this test process (they are compiled once,
 # not once a command when PYTHONDONTWRITEBYTECODE is set); removed when the tests end.
@@ -93,12 +95,7 @@ def environment(db: Path | None = None, **extra: str | None) -> dict[str, str]:
     env.update(CMBOT_LANG="en", COLUMNS="250", NO_COLOR="1", PYTHONIOENCODING="utf-8")
     if db is not None:
         env["CMBOT_DB"] = str(db)
-    for key, value in extra.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
+    return with_(env, **extra)
 
 
 def run(args: Sequence[str | Path], *, env: Mapping[str, str], cwd: Path, stdin: str = "",

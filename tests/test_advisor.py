@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from changes import with_
 from clitools import ARTICLE  # the article's own case
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -51,16 +52,6 @@ CLEAN: dict[str, Any] = {
     "collaboration": ["communication", "marketing", "web"],
     "dedicated_possible": "maybe",
 }
-
-
-def with_(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    answers = copy.deepcopy(base)
-    for key, value in changes.items():
-        if value is None:
-            answers.pop(key, None)
-        else:
-            answers[key] = value
-    return answers
 
 
 def score_of(rec, place: str) -> int:

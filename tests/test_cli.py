@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from changes import with_
 from clitools import ARTICLE, ARTICLE_KEYS, ARTICLE_RISKS, Cli, saved_id, typed
 
 from cmbot.i18n import t
@@ -19,16 +20,6 @@ def saved(tmp_path_factory) -> tuple[Cli, dict[str, Any]]:
     """One consultation of the article's case, for the tests that only read it."""
     cli = Cli(tmp_path_factory.mktemp("saved"))
     return cli, cli.chat_json(ARTICLE)
-
-
-def with_(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    answers = dict(base)
-    for key, value in changes.items():
-        if value is None:
-            answers.pop(key, None)
-        else:
-            answers[key] = value
-    return answers
 
 
 # --- chat --answers --json -------------------------------------------------------------------

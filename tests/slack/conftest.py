@@ -39,6 +39,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from botthread import BotThread
+from changes import with_
 from commandline import Forked, spawn
 from fakeslack import FakeSlack
 from listener_driver import ListenerDriver
@@ -282,12 +283,7 @@ def bot_environment(
         CMBOT_LANG="en",
         PYTHONUNBUFFERED="1",
     )
-    for key, value in (extra or {}).items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
+    return with_(env, **(extra or {}))
 
 
 @pytest.fixture
