@@ -334,12 +334,15 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
-        """Shut the server down and free the port."""
+        """Shut the server down, free the port and close the connections clients keep open, as
+        a server that goes away does: a kept-alive connection left open would still be answered
+        by this fake's handler, also for a later fake that the system gives the same port."""
         for held in list(self._held.values()):
             held.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self.drop_connections()
             if self._thread is not None:
                 self._thread.join(timeout=5)
             self._server = None

@@ -9,6 +9,7 @@ that call it.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import sys
@@ -111,6 +112,20 @@ def test_wait_for_mark_and_reset(fake_slack: FakeSlack, client: WebClient) -> No
 
     fake_slack.reset()
     assert fake_slack.calls == [] and fake_slack.mark() == 0
+
+
+def test_a_stopped_fake_closes_the_connections_kept_open_to_it() -> None:
+    """Else its handler would go on answering them: a client of a later fake that the system
+    gave the same port would be answered by this one, and its calls recorded here."""
+    fake = FakeSlack().start()
+    connection = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=5)
+    connection.request("POST", "/api/auth.test", body=b"", headers={"Connection": "keep-alive"})
+    response = connection.getresponse()
+    assert response.status == 200 and not response.will_close
+    response.read()
+    fake.stop()
+    assert connection.sock is not None and connection.sock.recv(1) == b""  # closed, not waiting
+    connection.close()
 
 
 # ---------------------------------------------------------------------- signing
