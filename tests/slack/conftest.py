@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -51,7 +52,9 @@ from cmbot.store import Store
 from cmbot.store.memory import MemoryStore
 
 BOT_TOKEN = "xoxb-test-token"
-SIGNING_SECRET = "test-secret"
+# Each test process signs with its own secret: a request that reaches another test process's
+# bot (say, sent to a port that process bound since) is refused there (401), not handled.
+SIGNING_SECRET = f"test-secret-{secrets.token_hex(8)}"
 CMBOT_EXE = Path(sys.executable).parent / "cmbot"
 DEFAULT_COMMAND: tuple[str, ...] = (str(CMBOT_EXE), "serve", "--http", "--port", "{port}")
 STARTUP_TIMEOUT = 20.0

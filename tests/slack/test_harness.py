@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from commandline import run_script
+from conftest import SIGNING_SECRET
 from fakeslack import FakeSlack, validate_blocks
 from signing import sign, signature
 from slack_bolt import App, BoltRequest
@@ -32,7 +33,6 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 
 TOKEN = "xoxb-test-token"
-SIGNING_SECRET = "test-secret"  # what the bot fixtures configure
 TS_RE = re.compile(r"^\d{10}\.\d{6}$")
 
 
