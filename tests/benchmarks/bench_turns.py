@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent / "slack"), str(HERE.parent)]  # fixtures and their helpers
 
-from conftest import CMBOT_EXE, BotProcess, bot_environment, free_port  # noqa: E402
+from conftest import CMBOT_EXE, BotProcess, bot_environment  # noqa: E402
 from fakeslack import Call, FakeSlack  # noqa: E402
 from interview_steps import ARTICLE, answer_block  # noqa: E402
 from slack_requests import checkbox_state  # noqa: E402
@@ -103,15 +102,12 @@ def interview(bot: BotProcess, user: str, channel: str, start: Callable[[], Any]
 
 def start_bot(fake: FakeSlack, db: Path, command: list[str], name: str) -> tuple[BotProcess, float]:
     env = bot_environment(fake, db, {"CMBOT_REMIND_AFTER": "24h"})
-    bot = BotProcess(fake=fake, env=env, db_path=db, port=free_port(), log_dir=db.parent,
-                     command=command, name=name, startup_timeout=120)
+    bot = BotProcess(fake=fake, env=env, db_path=db, log_dir=db.parent, command=command, name=name,
+                     startup_timeout=120)
     began = time.perf_counter()
-    if name == "floor":  # no /healthz: listening is ready
+    if name == "floor":  # no /healthz: ready once it says where it listens
         bot.start(wait=False)
-        while True:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", bot.port)) == 0:
-                    break
+        while not bot.read_port():
             time.sleep(0.05)
     else:
         bot.start()

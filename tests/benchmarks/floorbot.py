@@ -3,7 +3,8 @@
 No storage, no advice, no i18n, no durability: each answer moves an in-memory cursor and posts the
 next question. Same server (waitress) as cmbot, so a benchmark can time it and cmbot side by side
 in one run and report cmbot's turn latency as a ratio of this floor.
-Run: VENV/bin/python floorbot.py PORT  (env SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL)
+Run: VENV/bin/python floorbot.py PORT  (env SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL;
+PORT 0: a free one, logged as `cmbot serve` logs it)
 It answers `/cmbot start` in a DM only; the recommendation is a fixed stand-in with the metadata.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ import threading
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
-from waitress import serve
+from waitress import create_server
 
 ORDER = ["org_size", "departments", "proposed_host", "budget_owner", "budget_amount", "objectives",
          "objectives_other", "reporting", "content", "brand_reach", "collaboration", "dedicated_possible", "confirm"]
@@ -110,4 +111,8 @@ def on_message(event):
 
 if __name__ == "__main__":
     handler = SlackRequestHandler(app)
-    serve(handler, host="127.0.0.1", port=int(sys.argv[1]), threads=4, _quiet=True)
+    server = create_server(handler, host="127.0.0.1", port=int(sys.argv[1]), threads=4)
+    # As `cmbot serve` says it (PORT 0: the system picks one, and this line says which).
+    print(f"listening on http://127.0.0.1:{server.effective_port}/slack/events", file=sys.stderr,
+          flush=True)
+    server.run()

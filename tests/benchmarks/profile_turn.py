@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE.parent / "slack"))
 sys.path.insert(0, str(HERE))
 
 from bench_turns import STATES, answer, asks  # noqa: E402
-from conftest import BOT_TOKEN, SIGNING_SECRET, BotProcess, free_port  # noqa: E402
+from conftest import BOT_TOKEN, SIGNING_SECRET, BotProcess  # noqa: E402
 from fakeslack import FakeSlack  # noqa: E402
 
 from cmbot.service import Desk  # noqa: E402
@@ -68,9 +68,9 @@ def main() -> None:
         store = Store(Path(tmp) / "cmbot.json")
         settings = Settings(BOT_TOKEN, SIGNING_SECRET, None, fake.url, 0, "en")
         app, _ = build_app(settings, Desk(store), lanes=Inline())
-        port = free_port()
-        server = waitress.create_server(profiled(wsgi(app), profile, on), host="127.0.0.1", port=port,
+        server = waitress.create_server(profiled(wsgi(app), profile, on), host="127.0.0.1", port=0,
                                         threads=1)
+        port = server.effective_port
         threading.Thread(target=server.run, daemon=True).start()
         bot = BotProcess(fake=fake, env={"SLACK_SIGNING_SECRET": SIGNING_SECRET}, db_path=Path(tmp),
                          port=port, log_dir=Path(tmp), command=[], name="in-process")

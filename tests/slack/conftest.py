@@ -65,14 +65,6 @@ _BOTS = pytest.StashKey[list["BotProcess | BotThread"]]()
 _FAKES = pytest.StashKey[list[FakeSlack]]()
 
 
-def free_port() -> int:
-    """A port nothing listens on right now (the OS picks it), for a program run alone (the
-    benchmarks): under xdist another test process may bind it before it is used."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def refusing_port() -> Iterator[int]:
     """A port where every connection is refused while the block lasts: bound here, so that
@@ -188,7 +180,7 @@ class BotProcess:
                     f"{self.name} exited with {code} during startup:\n{self.logs()}",
                     pytrace=False,
                 )
-            if not self.port and not self._read_port():
+            if not self.port and not self.read_port():
                 time.sleep(0.02)
                 continue
             try:
@@ -204,8 +196,9 @@ class BotProcess:
             pytrace=False,
         )
 
-    def _read_port(self) -> bool:
-        """The port this run logged it listens on, taken for `url` and `driver`."""
+    def read_port(self) -> bool:
+        """Whether this run has said where it listens (`LISTENING`); its port is then taken for
+        `url` and `driver`."""
         found = LISTENING.search(_tail(self.stderr_path, limit=1 << 30))
         if found:
             self.port = int(found.group(1))
