@@ -12,8 +12,9 @@ of waiting, once per process otherwise — once per xdist worker. The run's main
 the folder (`new_run_folder`, with its pid in `owner.pid`); the first process that needs the
 server starts it there under a file lock (`shared_server`) — in the background, in a process of
 its own, as soon as a test process has collected PostgreSQL tests (`start_soon`) — the others
-find it running and connect; the main process stops it when the run ends (`stop_run`). Each test still gets an
-empty database of its own (`Databases`: the previous test's, emptied and renamed).
+find it running and connect; the main process stops it when the run ends (`stop_run`). Each
+test still gets an empty database of its own (`Databases`: the previous test's, emptied and
+renamed).
 
 PostgreSQL refuses to run as root, and CI runs as root: the server then runs as the
 unprivileged `nobody` account (through `runuser`), and the folder is handed to it.
