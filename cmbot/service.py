@@ -147,11 +147,6 @@ class Desk:
         interview.prefill(session, parent.answers, by=session.started_by)
         return session
 
-    def begin(self, flow_id: str = DEFAULT_FLOW, **fields: Any) -> Session:
-        session = self.start(flow_id, **fields)
-        self.store.save_session(session.to_dict())
-        return session
-
     @contextmanager
     def hold(self, session_id: str) -> Iterator[Held]:
         """The saved session, locked while the caller works on it (and calls `save`), and

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from begun import begun
 from clitools import finish
 from commandline import environment, run, spawn
 
@@ -132,7 +133,7 @@ def test_a_session_under_a_taken_id_is_refused(db):
 
 def test_a_new_interview_never_gets_an_id_the_database_has(db, monkeypatch):
     desk = Desk(Store(db))
-    taken = desk.begin(started_by="alice")
+    taken = begun(desk, started_by="alice")
     drawn = iter([taken.id, taken.id, "fresh0000001"])  # the random source repeats itself
     monkeypatch.setattr("cmbot.service.new_id", lambda: next(drawn))
     session = desk.start(started_by="bob")

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from begun import begun
 from clitools import finish
 from commandline import environment, run
 
@@ -61,7 +62,7 @@ def fill(db: Path, consultations: int = 3, sessions: int = 1) -> None:
                if n % 2 else Where(),
                team=bool(n % 2))
     for n in range(sessions):
-        session = desk.begin(lang="fr", started_by=f"W{n}", where=Where.dm("D1"))
+        session = begun(desk, lang="fr", started_by=f"W{n}", where=Where.dm("D1"))
         desk.interview("community_manager").answer(session, "small", by=f"W{n}")
         desk.save(session)
     desk.store.close()

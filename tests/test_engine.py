@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 import pytest
+from begun import begun
 
 from cmbot.consultation import conclude
 from cmbot.interview import CANCELLED, DONE, Interview, Session, Where, load_flows
@@ -459,8 +460,8 @@ def test_the_service_builds_one_interview_per_flow(tmp_path):
     desk = Desk(Store(tmp_path / "db.json"))
     interview = desk.interview("community_manager")
     machine = interview.machine
-    first = desk.begin("community_manager")
-    second = desk.begin("community_manager")
+    first = begun(desk)
+    second = begun(desk)
     for session_id, answer in ((first.id, "small"), (second.id, "large"), (first.id, ["web"])):
         with desk.session(session_id) as session:
             assert desk.interview(session.flow_id) is interview

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from begun import begun
 from clitools import ARTICLE, Cli
 from commandline import spawn
 
@@ -109,7 +110,7 @@ def in_progress(cli: Cli, env: dict[str, str], user: str) -> str:
     """An interview in progress saved in the database the environment names; its id."""
     store = open_storage(env.get("CMBOT_DATABASE_URL") or str(cli.db))
     try:
-        return Desk(store).begin(lang="en", started_by=user, where=Where.dm("D1")).id
+        return begun(Desk(store), lang="en", started_by=user, where=Where.dm("D1")).id
     finally:
         store.close()
 

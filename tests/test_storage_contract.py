@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from begun import begun
 
 from cmbot.service import Desk
 from cmbot.store.engines import EngineError, open_storage
@@ -260,7 +261,7 @@ def answer_once(desk: Desk, session_id: str, applied: list[str]) -> None:
 
 def test_an_answer_delivered_to_two_replicas_is_applied_once(pg_url):
     replicas = [Desk(open_storage(pg_url)), Desk(open_storage(pg_url))]
-    started = [replicas[0].begin("community_manager", started_by="U1") for _ in range(5)]
+    started = [begun(replicas[0], started_by="U1") for _ in range(5)]
     applied: list[str] = []
     threads = [threading.Thread(target=answer_once, args=(desk, s.id, applied))
                for s in started for desk in replicas]
