@@ -18,7 +18,9 @@ from typing import Any
 
 from .consultation import Consultation, conclude, report
 from .interview import (
+    CANCELLED,
     DEFAULT_FLOW,
+    DONE,
     Flow,
     FlowError,
     Interview,
@@ -157,7 +159,7 @@ class Desk:
             session = Session.from_dict(saved) if saved else None
             # cmbot 1.x stored the move as a flag until the person was told: told now.
             moved_from = session.meta.pop("migrated_from", None) if session else None
-            if session is not None and session.state == "cancelled":
+            if session is not None and session.state == CANCELLED:
                 # Left: an earlier cmbot saved a cancel before forgetting it, and died between.
                 self.store.delete_session(session_id)
                 session = None
@@ -180,11 +182,11 @@ class Desk:
 
     def save(self, session: Session) -> Consultation | None:
         """Persist a step; a finished session becomes a consultation, a cancelled one goes."""
-        if session.state == "done":
+        if session.state == DONE:
             consultation = self.conclude(session)
             self.store.add_consultation(consultation.to_dict(), finished_session=session.id)
             return consultation
-        if session.state == "cancelled":
+        if session.state == CANCELLED:
             self.store.delete_session(session.id)
             return None
         self.store.save_session(session.to_dict())
