@@ -239,8 +239,7 @@ class Courier:
     def direct(self, user: str, text: str) -> None:
         """A message in the person's DM with the bot (the last way to reach them)."""
         try:
-            dm = self.open_dm(user)
-            self.client.chat_postMessage(channel=dm, text=text, blocks=[bk.section(text)])
+            self.post_outside(Where.dm(self.open_dm(user)), Post([bk.section(text)], text))
         except Failure as exc:
             log.warning("could not reach %s privately: %s", user, slack_error(exc))
 
