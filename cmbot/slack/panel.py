@@ -195,7 +195,9 @@ def _skip_facts(conductor: Conductor, hub_id: str, session: Session) -> None:
     interview = desk.interview(session.flow_id)
     known = panel_hub.facts(desk, session.flow_id)
     question = interview.question(session)
-    hub = panel_hub.load(desk, hub_id) if question is not None and question.id in known else None
+    if question is None or question.id not in known:
+        return  # an opinion next: nothing to read
+    hub = panel_hub.load(desk, hub_id)
     if hub is None or session.started_by == hub.starter:
         return
     while (question := interview.question(session)) is not None and question.id in known \
