@@ -19,7 +19,7 @@ import itertools
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from recording import Call, RecordingClient
 from slack_bolt import BoltContext
@@ -92,6 +92,12 @@ class Recorder:
     def texts(self) -> str:
         """Everything said through it, text and blocks, as one string to search."""
         return "\n".join(f"{c.get('text', '')} {c.get('blocks', '')}" for c in self.calls)
+
+
+def full_disk(*args: Any, **kwargs: Any) -> NoReturn:
+    """A storage write refused as a full disk refuses it: put in place of the write a test
+    makes fail (`monkeypatch.setattr`)."""
+    raise OSError(28, "No space left on device")
 
 
 def ts() -> str:

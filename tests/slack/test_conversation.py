@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from interview_steps import ARTICLE
-from listener_driver import ListenerDriver
+from listener_driver import ListenerDriver, full_disk
 from recording import RecordingClient, asked
 
 from cmbot.i18n import t
@@ -96,9 +96,6 @@ def test_a_storage_failure_shows_nothing_as_accepted(door, monkeypatch):
     conductor, slack = door.conductor, door.client
     conductor.start(USER, Where.dm(DM), Start())
     question = slack.question("org_size")
-
-    def full_disk(session, pending=None):
-        raise OSError(28, "No space left on device")
     monkeypatch.setattr(door.desk, "keep", full_disk)
     mark = slack.mark()
     conductor.click(USER, DM, question.ts, None, "org_size", "medium")

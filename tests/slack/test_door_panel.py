@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from interview_steps import ARTICLE
+from listener_driver import full_disk
 from recording import Call, asked
 
 from cmbot import panel_hub
@@ -128,11 +129,7 @@ def test_a_refused_save_of_the_last_answer_says_nothing_and_the_member_can_confi
     answer(door, STARTER, ARTICLE)
     answer(door, BEA, BEA_SAYS)
     confirm = answer(door, CARL, CARL_SAYS, confirm=False)
-    store = door.desk.store
-
-    def full_disk(*args: Any, **kwargs: Any) -> None:
-        raise OSError(28, "No space left on device")
-    monkeypatch.setattr(store, "set_pref", full_disk)
+    monkeypatch.setattr(door.desk.store, "set_pref", full_disk)
     mark = door.client.mark()
     door.click(CARL, confirm, "confirm", "confirm")
     assert [c.method for c in door.client.since(mark)
@@ -155,9 +152,6 @@ def test_closing_when_the_save_is_refused_is_said_and_changes_nothing(door, monk
     root, hub_id = start(door)
     answer(door, STARTER, ARTICLE)
     answer(door, BEA, BEA_SAYS)
-
-    def full_disk(*args: Any, **kwargs: Any) -> None:
-        raise OSError(28, "No space left on device")
     monkeypatch.setattr(door.desk.store, "set_pref", full_disk)
     mark = door.client.mark()
     press(door, STARTER, root, hub_id, "cmbot_panel_close")
